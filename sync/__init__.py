@@ -1,0 +1,1 @@
+"""Backends, the cycle engine, state store, daemon loop, config and command line."""

@@ -1,0 +1,67 @@
+"""The domain kernel: tickets, statuses, columns, values, calendar and SLA maths. Pure: no IO."""
+
+from tickets.columns import (
+    COLUMNS_BY_KEY,
+    COMPUTED_KEYS,
+    INPUT_KEYS,
+    STAMPED_KEYS,
+    TABS,
+    TICKET_COLUMNS,
+    Column,
+    HeaderMap,
+    Kind,
+    Tab,
+    find_tab,
+    label,
+    match_headers,
+    normalize_label,
+)
+from tickets.messages import Problem, render
+from tickets.model import RowContext, RowResult, Ticket, is_blank_row, read_row
+from tickets.status import DONE_STATUSES, OPEN_STATUSES, Status, parse_status
+from tickets.values import (
+    CellValueError,
+    from_excel_serial,
+    is_blank,
+    read_boolean,
+    read_datetime,
+    read_integer,
+    read_text,
+    to_excel_serial,
+)
+
+__all__ = [
+    "COLUMNS_BY_KEY",
+    "COMPUTED_KEYS",
+    "INPUT_KEYS",
+    "STAMPED_KEYS",
+    "TABS",
+    "TICKET_COLUMNS",
+    "Column",
+    "HeaderMap",
+    "Kind",
+    "Tab",
+    "find_tab",
+    "label",
+    "match_headers",
+    "normalize_label",
+    "Problem",
+    "render",
+    "RowContext",
+    "RowResult",
+    "Ticket",
+    "is_blank_row",
+    "read_row",
+    "DONE_STATUSES",
+    "OPEN_STATUSES",
+    "Status",
+    "parse_status",
+    "CellValueError",
+    "from_excel_serial",
+    "is_blank",
+    "read_boolean",
+    "read_datetime",
+    "read_integer",
+    "read_text",
+    "to_excel_serial",
+]

@@ -1,0 +1,106 @@
+"""Plain-language messages for people editing the sheet, in English and Chinese.
+
+A problem is data (a code and its parameters) until it is rendered for a workbook's language, so tests can
+assert on codes while people read sentences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Problem", "render", "TEMPLATES"]
+
+TEMPLATES: dict[str, tuple[str, str]] = {
+    # code: (English, Chinese)
+    "not_a_date": (
+        '{column}: "{value}" is not a date — write it like 2026-11-23 14:00',
+        "{column}：“{value}”不是日期，请写成 2026-11-23 14:00 这样的格式",
+    ),
+    "future_date": (
+        "{column}: {value} is in the future — check the date",
+        "{column}：{value} 晚于当前时间，请检查日期",
+    ),
+    "not_a_whole_number": (
+        '{column}: "{value}" is not a whole number — write a number such as 3',
+        "{column}：“{value}”不是整数，请填写如 3 这样的数字",
+    ),
+    "negative_number": (
+        "{column}: {value} is below zero — write 0 or more",
+        "{column}：{value} 小于 0，请填写 0 或更大的数",
+    ),
+    "not_yes_no": (
+        '{column}: "{value}" is not yes or no — write yes or no',
+        "{column}：“{value}”不是“是”或“否”，请填写 是 或 否",
+    ),
+    "unknown_value": (
+        '{column}: "{value}" is not an allowed value — use one of: {allowed}',
+        "{column}：“{value}”不在可选值中，请从以下选择：{allowed}",
+    ),
+    "unknown_status": (
+        '{column}: "{value}" is not a status — use one of: {allowed}',
+        "{column}：“{value}”不是有效状态，请从以下选择：{allowed}",
+    ),
+    "formula_error": (
+        "{column}: the formula gives {value} — fix the formula or type the value",
+        "{column}：公式结果为 {value}，请修正公式或直接填写数值",
+    ),
+    "satisfaction_range": (
+        "{column}: {value} is outside 1–10 — write a score from 1 to 10",
+        "{column}：{value} 超出 1–10，请填写 1 到 10 的分数",
+    ),
+    "required_for_status": (
+        "{column} is empty — a {status} ticket needs it",
+        "{column}为空 —— 状态为“{status}”的工单必须填写",
+    ),
+    "before_received": (
+        "{column}: {value} is before Received — check the date",
+        "{column}：{value} 早于接收时间，请检查日期",
+    ),
+    "duplicate_id": (
+        '{column}: "{value}" is also used on row {other_row} — give one of them a new ID or clear it',
+        "{column}：“{value}”与第 {other_row} 行重复，请修改其中一个或清空让系统重新编号",
+    ),
+    "no_rule": (
+        "⚠ no {tab} rule matches this ticket — add a rule or a catch-all row",
+        "⚠ {tab}中没有规则匹配此工单，请添加规则或兜底行",
+    ),
+    "rule_conflict": (
+        "⚠ {tab}: rules {rules} all match this ticket — make them exclusive",
+        "⚠ {tab}：规则 {rules} 同时匹配此工单，请修改使其互斥",
+    ),
+    "rules_not_applied": (
+        "⚠ {tab} has errors (see Rule check); the last good version is used",
+        "⚠ {tab}有错误（见规则检查页），当前沿用上一版有效规则",
+    ),
+    "missing_input": (
+        "{column} is empty — the rules need it to {purpose}",
+        "{column}为空 —— 规则需要它来{purpose}",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a row: which column, what kind of problem, and the details."""
+
+    column: str | None  # a column key from tickets.columns, or None for the row as a whole
+    code: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def render(self, language: str, column_label: str = "") -> str:
+        return render(self.code, language, column=column_label, **self.params)
+
+
+def render(code: str, language: str, **params: Any) -> str:
+    """Return the message ``code`` in ``language`` with ``params`` filled in."""
+    english, chinese = TEMPLATES[code]
+    template = chinese if language == "zh" else english
+    localized = {name: _localize(value, language) for name, value in params.items()}
+    return template.format(**localized)
+
+
+def _localize(value: Any, language: str) -> Any:
+    """Values that know their own labels (statuses, columns, tabs) speak the workbook's language."""
+    speak = getattr(value, "label", None)
+    return speak(language) if callable(speak) else value
