@@ -1,0 +1,279 @@
+"""The default backend: a local .xlsx file.
+
+Reading uses python-calamine (fast, values only). Writing happens only when a cycle has changes: openpyxl loads
+the file, sets just the cells in the ChangeSet, replaces generated tabs, and saves to a temporary file that is
+fsynced and moved over the original, so a crash at any moment leaves either the old or the new workbook. A write
+is refused (``WriteDeferred``) while the file is open in Excel or LibreOffice or differs from what was read; the
+next cycle tries again. Before each write the previous file is kept in a rotating backup folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from sync.backend import DATETIME_FORMAT, Cell, ChangeSet, GeneratedTab, Sheet, Snapshot
+from sync.errors import WorkbookError, WriteDeferred
+from sync.relocate import may_write
+from sync.xlsx_format import apply_ticket_formatting, formatting_marker
+
+__all__ = ["XlsxBackend", "lock_files"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BACKUPS = 5
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """What a file was when read: enough to tell whether anybody saved it since."""
+
+    mtime_ns: int
+    size: int
+    digest: str
+
+
+def _version(path: Path) -> FileVersion:
+    stat = path.stat()
+    return FileVersion(stat.st_mtime_ns, stat.st_size, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Return the lock files of Excel or LibreOffice that say ``path`` is open right now."""
+    candidates = [
+        path.with_name(f".~lock.{path.name}#"),  # LibreOffice
+        path.with_name(f"~${path.name}"),  # Excel, short names
+        path.with_name(f"~${path.name[2:]}"),  # Excel drops the first two characters of longer names
+    ]
+    return [candidate for candidate in dict.fromkeys(candidates) if candidate.exists()]
+
+
+class XlsxBackend:
+    """A workbook in a local .xlsx file."""
+
+    def __init__(self, path: Path, backup_dir: Path | None = None, backups: int = DEFAULT_BACKUPS) -> None:
+        self.path = Path(path)
+        self.backup_dir = backup_dir
+        self.backups = backups
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def read(self) -> Snapshot:
+        """Return every tab's values in one pass. Raise WorkbookError if the file cannot be read."""
+        from python_calamine import CalamineWorkbook
+
+        if not self.path.exists():
+            raise WorkbookError(f"{self.path}: no such workbook — create one with `sheetdesk init {self.path}`")
+        try:
+            version = _version(self.path)
+            workbook = CalamineWorkbook.from_path(str(self.path))
+            sheets = {}
+            for name in workbook.sheet_names:
+                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                sheets[name] = Sheet(name, [_clean_row(row) for row in rows])
+            workbook.close()
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            raise WorkbookError(f"{self.path}: cannot be read as an .xlsx workbook ({error})") from error
+        except Exception as error:  # calamine raises its own error types for damaged files
+            raise WorkbookError(f"{self.path}: cannot be read as an .xlsx workbook ({error})") from error
+        return Snapshot(sheets, version=version, formatting_ok=self._formatting_present(sheets))
+
+    def _formatting_present(self, sheets: dict[str, Sheet]) -> bool:
+        from tickets import find_tab, match_headers
+
+        tickets_tab = find_tab(sheets, "tickets")
+        if tickets_tab is None:
+            return True
+        xml = _sheet_xml(self.path, tickets_tab)
+        header = sheets[tickets_tab].rows[0] if sheets[tickets_tab].rows else []
+        return xml is not None and formatting_marker(match_headers(header).positions) in xml
+
+    # -- writing -------------------------------------------------------------------------------------------
+
+    def apply(self, changes: ChangeSet, snapshot: Snapshot) -> None:
+        """Write ``changes`` into the file, atomically. Raise WriteDeferred if it is open or changed since read."""
+        if not changes:
+            return
+        self._ensure_writable(snapshot)
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(self.path, rich_text=True)
+        tickets = workbook[changes.tickets_tab]
+        columns = _add_columns(tickets, changes)
+        _write_cells(tickets, changes, columns)
+        for name, tab in changes.tabs.items():
+            _replace_tab(workbook, name, tab)
+        if changes.formatting is not None:
+            apply_ticket_formatting(tickets, columns, changes.formatting)
+        self._save(workbook, snapshot)
+
+    def _ensure_writable(self, snapshot: Snapshot) -> None:
+        locks = lock_files(self.path)
+        if locks:
+            raise WriteDeferred(
+                f"{self.path.name} is open in Excel or LibreOffice ({locks[0].name}); the write waits for the next cycle"
+            )
+        if _version(self.path) != snapshot.version:
+            raise WriteDeferred(f"{self.path.name} was saved by someone during this cycle; the write waits for the next cycle")
+
+    def _save(self, workbook: Any, snapshot: Snapshot) -> None:
+        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".tmp.xlsx", dir=self.path.parent)
+        os.close(handle)
+        temporary_path = Path(temporary)
+        try:
+            workbook.save(temporary_path)
+            with open(temporary_path, "rb") as saved:
+                os.fsync(saved.fileno())
+            self._ensure_writable(snapshot)  # somebody may have saved while we wrote
+            self._back_up()
+            os.replace(temporary_path, self.path)
+            _fsync_directory(self.path.parent)
+        finally:
+            temporary_path.unlink(missing_ok=True)
+
+    def _back_up(self) -> None:
+        if self.backup_dir is None or self.backups <= 0:
+            return
+        self.backup_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        shutil.copy2(self.path, self.backup_dir / f"{self.path.stem}.{stamp}{self.path.suffix}")
+        kept = sorted(self.backup_dir.glob(f"{self.path.stem}.*{self.path.suffix}"))
+        for old in kept[: -self.backups]:
+            old.unlink(missing_ok=True)
+
+
+def _clean_value(value: Any) -> Cell:
+    if value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value
+
+
+def _clean_row(row: list[Any]) -> list[Cell]:
+    cleaned = [_clean_value(value) for value in row]
+    while cleaned and cleaned[-1] is None:
+        cleaned.pop()
+    return cleaned
+
+
+def _sheet_xml(path: Path, sheet_name: str) -> str | None:
+    """Return the XML of the worksheet named ``sheet_name`` inside the .xlsx at ``path``."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook_xml = archive.read("xl/workbook.xml").decode("utf-8")
+            rels_xml = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+            relation = _sheet_relation(workbook_xml, sheet_name)
+            target = _relation_target(rels_xml, relation) if relation else None
+            if target is None:
+                return None
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            return archive.read(member).decode("utf-8")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return None
+
+
+def _sheet_relation(workbook_xml: str, sheet_name: str) -> str | None:
+    from xml.sax.saxutils import escape
+
+    for match in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook_xml):
+        tag = match.group(0)
+        name = re.search(r'\bname="([^"]*)"', tag)
+        relation = re.search(r'\br:id="([^"]*)"', tag) or re.search(r'\b\w+:id="([^"]*)"', tag)
+        if name and relation and name.group(1) in (sheet_name, escape(sheet_name, {'"': "&quot;"})):
+            return relation.group(1)
+    return None
+
+
+def _relation_target(rels_xml: str, relation: str) -> str | None:
+    for match in re.finditer(r"<Relationship\b[^>]*>", rels_xml):
+        tag = match.group(0)
+        if re.search(rf'\bId="{re.escape(relation)}"', tag):
+            target = re.search(r'\bTarget="([^"]*)"', tag)
+            return target.group(1) if target else None
+    return None
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _add_columns(worksheet: Any, changes: ChangeSet) -> dict[str, int]:
+    """Append the headers of missing computed columns; return every column's 0-based position."""
+    columns = dict(changes.columns)
+    next_column = _first_free_column(worksheet)
+    for key, text in changes.add_columns.items():
+        worksheet.cell(row=1, column=next_column, value=text)
+        columns[key] = next_column - 1
+        next_column += 1
+    return columns
+
+
+def _write_cells(worksheet: Any, changes: ChangeSet, columns: dict[str, int]) -> None:
+    for write in changes.cells:
+        position = columns.get(write.column)
+        if position is None:
+            continue
+        cell = worksheet.cell(row=write.row.index + 1, column=position + 1)
+        if may_write(write.column, cell.value):
+            _set_value(cell, write.value)
+
+
+def _first_free_column(worksheet: Any) -> int:
+    header = [cell.value for cell in worksheet[1]]
+    while header and header[-1] in (None, ""):
+        header.pop()
+    return len(header) + 1
+
+
+def _replace_tab(workbook: Any, name: str, tab: GeneratedTab) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    index = len(workbook.sheetnames)
+    if name in workbook.sheetnames:
+        index = workbook.sheetnames.index(name)
+        workbook.remove(workbook[name])
+    worksheet = workbook.create_sheet(name, index)
+    for row_number, row in enumerate(tab.rows, start=1):
+        for column_number, value in enumerate(row, start=1):
+            if value is not None:
+                _set_value(worksheet.cell(row=row_number, column=column_number), value)
+    for cell in worksheet[1] if tab.rows else ():
+        cell.font = Font(bold=True)
+    for position, width in enumerate(tab.widths, start=1):
+        worksheet.column_dimensions[get_column_letter(position)].width = width
+    if tab.charts:
+        from sync.xlsx_charts import add_charts
+
+        add_charts(worksheet, tab.charts)
+
+
+def _set_value(cell: Any, value: Cell) -> None:
+    """Put a value in a cell as data: text that starts with ``=`` stays text, datetimes get a readable format."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    elif isinstance(value, datetime):
+        cell.number_format = DATETIME_FORMAT
