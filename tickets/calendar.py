@@ -368,7 +368,13 @@ _ZONE_ALIASES: dict[str, str] = {
 }
 _DATE_RANGE = re.compile(r"\s*(?:\.\.|~|～|至|到)\s*")
 _TIME_TEXT = re.compile(
-    r"^(\d{1,2})(?:\s*[:：.点时]\s*(\d{1,2}))?(?:\s*[:：分]\s*(\d{1,2}))?\s*分?\s*(am|pm|上午|下午)?$", re.I
+    r"""^(?P<before>上午|下午)?\s*
+    (?P<hour>\d{1,2})\s*
+    (?: (?:[:：点时]|\.(?=\d{2}\b)) \s* (?P<minute>\d{1,2}|半)? )?\s*
+    (?: [:：分] \s* (?P<second>\d{1,2}) )?\s*
+    [分秒]?\s*
+    (?P<after>am|pm|上午|下午)?$""",
+    re.I | re.X,
 )
 MAX_RANGE_DAYS = 366
 
@@ -557,7 +563,10 @@ def read_time(value: object) -> time | None:
     text = (read_text(value) or "").strip()
     match = _TIME_TEXT.match(text)
     if match:
-        return _time_from_parts(*match.groups())
+        parts = match.groupdict()
+        return _time_from_parts(
+            parts["hour"], parts["minute"], parts["second"], parts["before"] or parts["after"]
+        )
     try:
         return _time_from_number(float(text))
     except ValueError:
@@ -576,6 +585,7 @@ def _time_from_number(number: float) -> time | None:
 def _time_from_parts(
     hour_text: str, minute_text: str | None, second_text: str | None, meridiem: str | None
 ) -> time | None:
+    minute_text = "30" if minute_text == "半" else minute_text
     hour, minute, second = int(hour_text), int(minute_text or 0), int(second_text or 0)
     meridiem = (meridiem or "").casefold()
     if meridiem in ("pm", "下午") and hour < 12:
