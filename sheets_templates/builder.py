@@ -1,0 +1,280 @@
+"""Build a new workbook as plain data: a ``WorkbookSpec`` any backend can lay out.
+
+``build_spec`` turns a language's template (``en.toml``/``zh.toml``) and optional sample tickets into tabs of
+plain values — text, whole numbers and naive datetimes (wall-clock time in the Calendar's timezone) — with the
+layout hints a person needs: widths, a frozen header, an auto-filter, drop-downs fed from the Lists tab and
+fill colours. ``sheets_templates.xlsx.write_xlsx`` writes it with openpyxl; the gsheets backend lays the same
+spec into a Google Sheet.
+
+Tab order: Tickets, Grade rules, Owner rules, Deadline rules, Liaisons, Calendar, Lists, How to use. The
+daemon adds Dashboard and Rule check itself.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sheets_templates.samples import sample_tickets
+from sheets_templates.template import LIST_KEYS, list_header, list_values, load_template, rule_header
+from tickets import TABS, TICKET_COLUMNS
+
+__all__ = [
+    "Value",
+    "TabSpec",
+    "WorkbookSpec",
+    "build_spec",
+    "lists_range",
+    "LIST_LAST_ROW",
+    "DROPDOWN_LAST_ROW",
+    "LEGEND_FILLS",
+    "COMPUTED_HEADER_FILL",
+]
+
+Value = str | int | float | datetime | date | None
+
+# The Lists tab's drop-down sources reach down to this row, so people can add values below the template's.
+LIST_LAST_ROW = 50
+# Drop-downs on the Tickets tab cover rows 2 to this row of their column.
+DROPDOWN_LAST_ROW = 5000
+# The fill colours of the How-to legend; the same RGB hex as sync.backend.FormattingSpec paints rows with.
+LEGEND_FILLS: dict[str, str] = {
+    "overdue": "F4CCCC",
+    "due_soon": "FCE5CD",
+    "paused": "CFE2F3",
+    "closed": "E6E6E6",
+    "check": "F9CB9C",
+}
+# Headers of the columns the daemon fills, so people see at a glance where not to type.
+COMPUTED_HEADER_FILL = "D9EAD3"
+
+_MIN_WIDTH = 8
+_MAX_WIDTH = 60
+_RULE_TABS = ("grade_rules", "owner_rules", "deadline_rules")
+
+
+@dataclass
+class TabSpec:
+    """One tab of a new workbook, as plain data.
+
+    ``rows`` are the cell values from row 1 down (``None`` is an empty cell). ``widths`` are column widths in
+    characters, left to right. ``frozen_rows`` rows stay in view when scrolling. ``autofilter`` puts a filter
+    over the table (row 1 to the last row). ``dropdowns`` maps a 0-based column to the A1 range on the Lists tab
+    that feeds its drop-down, for rows 2 to ``DROPDOWN_LAST_ROW``. ``fills`` maps a 0-based (row, column) to an
+    RGB hex background. ``bold_header`` makes row 1 bold; ``bold_rows`` lists further 0-based rows to make
+    bold. ``key`` is the tab's role in ``tickets.TABS`` (e.g. "tickets").
+    """
+
+    name: str
+    rows: list[list[Value]]
+    widths: list[int] = field(default_factory=list)
+    frozen_rows: int = 0
+    autofilter: bool = False
+    dropdowns: dict[int, str] = field(default_factory=dict)
+    fills: dict[tuple[int, int], str] = field(default_factory=dict)
+    bold_header: bool = True
+    bold_rows: list[int] = field(default_factory=list)
+    key: str = ""
+
+
+@dataclass
+class WorkbookSpec:
+    """A new workbook: its language ("en" or "zh") and its tabs, in order."""
+
+    language: str
+    tabs: list[TabSpec]
+
+    def tab(self, key: str) -> TabSpec:
+        """Return the tab playing role ``key`` (a key of ``tickets.TABS``). Raise KeyError if there is none."""
+        for tab in self.tabs:
+            if tab.key == key:
+                return tab
+        raise KeyError(key)
+
+
+def build_spec(language: str, sample: int = 0, now: datetime | None = None, seed: int = 0) -> WorkbookSpec:
+    """Given "en" or "zh", return the new workbook in that language, with ``sample`` sample tickets.
+
+    Sample tickets are received in the three weeks up to ``now`` (default: the current time in the Calendar's
+    timezone) and are the same for the same ``now`` and ``seed``. Raise ValueError for an unknown language.
+    """
+    template = load_template(language)
+    tickets: list[dict[str, Any]] = []
+    if sample > 0:
+        moment = now or datetime.now(ZoneInfo(template["calendar"]["timezone"]))
+        tickets = sample_tickets(language, sample, moment, seed)
+    tabs = [
+        tickets_tab(language, tickets),
+        *(rule_tab(language, key) for key in _RULE_TABS),
+        liaisons_tab(language),
+        calendar_tab(language),
+        lists_tab(language),
+        how_to_tab(language),
+    ]
+    return WorkbookSpec(language, tabs)
+
+
+def tickets_tab(language: str, tickets: Sequence[dict[str, Any]]) -> TabSpec:
+    """Return the Tickets tab: every column of ``TICKET_COLUMNS`` in order, then one row per ticket."""
+    header: list[Value] = [column.label(language) for column in TICKET_COLUMNS]
+    rows = [header] + [[ticket.get(column.key) for column in TICKET_COLUMNS] for ticket in tickets]
+    dropdowns = {
+        index: lists_range(language, column.choices)
+        for index, column in enumerate(TICKET_COLUMNS)
+        if column.choices
+    }
+    fills = {
+        (0, index): COMPUTED_HEADER_FILL for index, column in enumerate(TICKET_COLUMNS) if column.computed
+    }
+    return TabSpec(
+        name=TABS["tickets"].label(language),
+        rows=rows,
+        widths=[column.width for column in TICKET_COLUMNS],
+        frozen_rows=1,
+        autofilter=True,
+        dropdowns=dropdowns,
+        fills=fills,
+        key="tickets",
+    )
+
+
+def rule_tab(language: str, key: str) -> TabSpec:
+    """Return rule tab ``key`` ("grade_rules", "owner_rules" or "deadline_rules") with the template's rows.
+
+    Header: Rule | On | IF <condition>… | THEN <output>… | Note, in the language.
+    """
+    words = load_template(language)["words"]
+    table = load_template(language)[key]
+    header: list[Value] = [
+        words["rule"],
+        words["on"],
+        *(f"{words['if']} {rule_header(condition, language)}" for condition in table["conditions"]),
+        *(f"{words['then']} {rule_header(output, language)}" for output in table["outputs"]),
+        words["note"],
+    ]
+    rows = [header] + [_cells(row) for row in table["rows"]]
+    return TabSpec(TABS[key].label(language), rows, fitted_widths(rows), frozen_rows=1, key=key)
+
+
+def liaisons_tab(language: str) -> TabSpec:
+    """Return the Liaisons tab: Department · Liaison · Email · Manager · Manager email · Deputy email · Language."""
+    liaisons = load_template(language)["liaisons"]
+    rows = [list(liaisons["headers"])] + [_cells(row) for row in liaisons["rows"]]
+    return TabSpec(
+        TABS["liaisons"].label(language),
+        rows,
+        fitted_widths(rows),
+        frozen_rows=1,
+        autofilter=True,
+        key="liaisons",
+    )
+
+
+def calendar_tab(language: str) -> TabSpec:
+    """Return the Calendar tab: the timezone row, a blank row, working hours per weekday (Monday first),
+    a blank row, then special dates (holidays and make-up working days) as Date | Type | Note."""
+    calendar = load_template(language)["calendar"]
+    hours_at = 2
+    dates_at = hours_at + 1 + len(calendar["hours"]) + 1
+    rows: list[list[Value]] = [
+        [calendar["timezone_label"], calendar["timezone"]],
+        [],
+        list(calendar["hours_header"]),
+        *(_cells(row) for row in calendar["hours"]),
+        [],
+        list(calendar["dates_header"]),
+        *(_cells(row) for row in calendar["dates"]),
+    ]
+    return TabSpec(
+        TABS["calendar"].label(language),
+        rows,
+        fitted_widths(rows),
+        bold_rows=[hours_at, dates_at],
+        key="calendar",
+    )
+
+
+def lists_tab(language: str) -> TabSpec:
+    """Return the Lists tab: one column per list of ``LIST_KEYS``, its header in row 1, its values below."""
+    values = list_values(language)
+    depth = max(len(column) for column in values.values())
+    rows: list[list[Value]] = [[list_header(key, language) for key in LIST_KEYS]]
+    for index in range(depth):
+        rows.append([values[key][index] if index < len(values[key]) else None for key in LIST_KEYS])
+    return TabSpec(TABS["lists"].label(language), rows, fitted_widths(rows), frozen_rows=1, key="lists")
+
+
+def how_to_tab(language: str) -> TabSpec:
+    """Return the How-to tab: short sections for staff, and a colour legend painted with the row colours."""
+    how_to = load_template(language)["how_to"]
+    rows: list[list[Value]] = [[how_to["title"]]]
+    bold_rows = [0]
+    fills: dict[tuple[int, int], str] = {}
+    for section in how_to["sections"]:
+        rows.append([])
+        bold_rows.append(len(rows))
+        rows.append([section["title"]])
+        for line in section.get("rows", []):
+            rows.append(list(line))
+        for entry in section.get("legend", []):
+            fills[(len(rows), 0)] = LEGEND_FILLS[entry["colour"]]
+            rows.append([entry["label"], entry["text"]])
+    return TabSpec(
+        TABS["how_to"].label(language),
+        rows,
+        [24, 110],
+        fills=fills,
+        bold_header=True,
+        bold_rows=bold_rows,
+        key="how_to",
+    )
+
+
+def lists_range(language: str, list_key: str) -> str:
+    """Return the absolute A1 range of list ``list_key`` on the Lists tab, e.g. ``Lists!$B$2:$B$50``."""
+    letter = column_letter(LIST_KEYS.index(list_key))
+    return f"{quote_tab(TABS['lists'].label(language))}!${letter}$2:${letter}${LIST_LAST_ROW}"
+
+
+def quote_tab(name: str) -> str:
+    """Return a tab name as a formula may use it: bare when plain ASCII letters and digits, else quoted."""
+    if name.isascii() and name.isalnum():
+        return name
+    return "'" + name.replace("'", "''") + "'"
+
+
+def column_letter(index: int) -> str:
+    """Return the letters of 0-based column ``index``: 0 is A, 25 is Z, 26 is AA."""
+    letters = ""
+    number = index + 1
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def fitted_widths(rows: Sequence[Sequence[Value]]) -> list[int]:
+    """Return a readable width per column: the widest cell plus a margin, between 8 and 60 characters."""
+    count = max((len(row) for row in rows), default=0)
+    widths = [_MIN_WIDTH] * count
+    for row in rows:
+        for index, value in enumerate(row):
+            widths[index] = max(widths[index], min(_MAX_WIDTH, display_width(value) + 2))
+    return widths
+
+
+def display_width(value: Value) -> int:
+    """Return how many character cells ``value`` takes on screen: wide (CJK) characters count twice."""
+    if value is None:
+        return 0
+    text = f"{value:%Y-%m-%d %H:%M}" if isinstance(value, datetime) else str(value)
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+
+
+def _cells(row: Sequence[Any]) -> list[Value]:
+    """Return a template row as cell values: an empty string is an empty cell."""
+    return [None if value == "" else value for value in row]

@@ -1,0 +1,76 @@
+"""Write a ``WorkbookSpec`` to an .xlsx file with openpyxl."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from os import PathLike
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from sheets_templates.builder import DROPDOWN_LAST_ROW, TabSpec, WorkbookSpec
+
+__all__ = ["write_xlsx", "DATETIME_FORMAT", "DATE_FORMAT"]
+
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def write_xlsx(spec: WorkbookSpec, path: str | PathLike[str]) -> None:
+    """Write ``spec`` as a new .xlsx workbook at ``path``, replacing any file there.
+
+    Each tab keeps its values, column widths, frozen rows, auto-filter, bold rows, fills and drop-downs;
+    datetimes show as ``yyyy-mm-dd hh:mm``. Raise OSError if the file cannot be written.
+    """
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for tab in spec.tabs:
+        _write_tab(workbook.create_sheet(tab.name), tab)
+    workbook.save(path)
+
+
+def _write_tab(worksheet: Any, tab: TabSpec) -> None:
+    for row in tab.rows:
+        worksheet.append(row)
+    _format_dates(worksheet)
+    for index, width in enumerate(tab.widths):
+        worksheet.column_dimensions[get_column_letter(index + 1)].width = width
+    if tab.frozen_rows:
+        worksheet.freeze_panes = f"A{tab.frozen_rows + 1}"
+    if tab.autofilter and tab.rows:
+        last_column = get_column_letter(max(len(row) for row in tab.rows))
+        worksheet.auto_filter.ref = f"A1:{last_column}{len(tab.rows)}"
+    _make_bold(worksheet, ([0] if tab.bold_header else []) + tab.bold_rows)
+    for (row, column), colour in tab.fills.items():
+        worksheet.cell(row + 1, column + 1).fill = PatternFill(fill_type="solid", fgColor=colour)
+    _add_dropdowns(worksheet, tab.dropdowns)
+
+
+def _format_dates(worksheet: Any) -> None:
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, datetime):
+                cell.number_format = DATETIME_FORMAT
+            elif isinstance(cell.value, date):
+                cell.number_format = DATE_FORMAT
+
+
+def _make_bold(worksheet: Any, rows: list[int]) -> None:
+    bold = Font(bold=True)
+    for row in rows:
+        for cell in worksheet[row + 1]:
+            if cell.value is not None:
+                cell.font = bold
+
+
+def _add_dropdowns(worksheet: Any, dropdowns: dict[int, str]) -> None:
+    """Add a list drop-down to rows 2..DROPDOWN_LAST_ROW of each column; a value off the list is allowed
+    (the daemon's Check cell explains it) so people can type aliases and the other language."""
+    for column, source in sorted(dropdowns.items()):
+        letter = get_column_letter(column + 1)
+        validation = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=False)
+        validation.add(f"{letter}2:{letter}{DROPDOWN_LAST_ROW}")
+        worksheet.add_data_validation(validation)
