@@ -1,5 +1,6 @@
 """The domain kernel: tickets, statuses, columns, values, calendar and SLA maths. Pure: no IO."""
 
+from tickets.calendar import BusinessCalendar, CalendarProblem, parse_calendar
 from tickets.columns import (
     COLUMNS_BY_KEY,
     COMPUTED_KEYS,
@@ -16,8 +17,11 @@ from tickets.columns import (
     match_headers,
     normalize_label,
 )
+from tickets.kpi import Kpis, compute_kpis
 from tickets.messages import Problem, render
 from tickets.model import RowContext, RowResult, Ticket, is_blank_row, read_row
+from tickets.outcome import Assignment, Clock, Deadlines, Outcome, SlaState
+from tickets.sla import Pause, compute_deadlines, escalation_level, hours_open, pending_due, sla_state
 from tickets.status import DONE_STATUSES, OPEN_STATUSES, Status, parse_status
 from tickets.values import (
     CellValueError,
@@ -31,6 +35,17 @@ from tickets.values import (
 )
 
 __all__ = [
+    "BusinessCalendar",
+    "CalendarProblem",
+    "parse_calendar",
+    "Kpis",
+    "compute_kpis",
+    "Pause",
+    "compute_deadlines",
+    "escalation_level",
+    "hours_open",
+    "pending_due",
+    "sla_state",
     "COLUMNS_BY_KEY",
     "COMPUTED_KEYS",
     "INPUT_KEYS",
@@ -47,6 +62,11 @@ __all__ = [
     "normalize_label",
     "Problem",
     "render",
+    "Assignment",
+    "Clock",
+    "Deadlines",
+    "Outcome",
+    "SlaState",
     "RowContext",
     "RowResult",
     "Ticket",

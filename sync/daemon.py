@@ -1,0 +1,213 @@
+"""The daemon: a cycle at start, then every ``[schedule] every_minutes`` (with a little jitter).
+
+Every cycle is guarded: a failure is logged and counted, and the loop goes on, so a bad row, rule or file can
+never crash-loop it. SIGTERM and SIGINT let the current cycle finish, then the daemon exits 0. One instance per
+workbook: a second one exits 3. After each good cycle a heartbeat file is written atomically.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import schedule
+
+from sync.app import DeskConfig, desk_configs, open_desk
+from sync.config import Settings
+from sync.engine import CycleReport, Desk
+from sync.errors import AlreadyRunning
+
+__all__ = ["run_daemon", "Daemon", "InstanceLock", "write_heartbeat", "HEARTBEAT_FILE"]
+
+log = logging.getLogger(__name__)
+HEARTBEAT_FILE = "heartbeat.json"
+TICK_SECONDS = 0.2
+
+
+class InstanceLock:
+    """An exclusive lock per workbook, held for the life of the process (released by the OS on exit)."""
+
+    def __init__(self, identity: str) -> None:
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        self.path = Path(tempfile.gettempdir()) / f"sheetdesk-{digest}.lock"
+        self.identity = identity
+        self.handle = None
+
+    def acquire(self) -> None:
+        """Take the lock. Raise AlreadyRunning if another process holds it."""
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise AlreadyRunning(
+                f"sheetdesk is already running for {self.identity} (pid {holder}); stop it first"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self.handle = handle
+
+    def release(self) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+def write_heartbeat(path: Path, data: dict) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".heartbeat.", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump(data, stream, ensure_ascii=False, indent=2, default=str)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, path)
+
+
+@dataclass
+class DeskRunner:
+    """One desk inside the daemon: its desk, its counters and its heartbeat."""
+
+    config: DeskConfig
+    desk: Desk
+    cycles: int = 0
+    failures: int = 0
+    consecutive_failures: int = 0
+    last_report: CycleReport | None = None
+    last_good: datetime | None = None
+
+    def run_cycle(self, now: datetime, dry_run: bool) -> bool:
+        """Run one guarded cycle; return whether it succeeded. Never raises (but for KeyboardInterrupt)."""
+        self.cycles += 1
+        try:
+            report = self.desk.cycle(now, dry_run=dry_run)
+        except Exception as error:  # the guard: one bad cycle must not stop the daemon
+            self.failures += 1
+            self.consecutive_failures += 1
+            log.error("%s: cycle failed (%s failures so far): %s", self.config.name, self.failures, error,
+                      exc_info=not _is_expected(error))
+            self._heartbeat(now, error=str(error))
+            return False
+        self.consecutive_failures = 0
+        self.last_report, self.last_good = report, now
+        log.info("%s", report.summary(), extra={"fields": _fields(self.config.name, report)})
+        self._heartbeat(now)
+        return True
+
+    def _heartbeat(self, now: datetime, error: str | None = None) -> None:
+        report = self.last_report
+        write_heartbeat(
+            self.config.state_dir / HEARTBEAT_FILE,
+            {
+                "desk": self.config.name,
+                "pid": os.getpid(),
+                "last_cycle": now.isoformat(),
+                "last_good_cycle": self.last_good.isoformat() if self.last_good else None,
+                "cycles": self.cycles,
+                "failures": self.failures,
+                "last_error": error,
+                "tickets": report.rows if report else None,
+                "problem_rows": report.problem_rows if report else None,
+                "cells_written": report.cells_written if report else None,
+                "mails_sent": report.mails_sent if report else None,
+            },
+        )
+
+
+def _is_expected(error: Exception) -> bool:
+    from sync.errors import SheetdeskError
+
+    return isinstance(error, SheetdeskError)
+
+
+def _fields(name: str, report: CycleReport) -> dict:
+    return {
+        "desk": name,
+        "tickets": report.rows,
+        "problem_rows": report.problem_rows,
+        "rule_problems": report.rule_problems,
+        "cells_written": report.cells_written,
+        "deferred": report.deferred,
+        "mails_sent": report.mails_sent,
+        "mails_held": report.mails_held,
+        "duration_seconds": round(report.duration_seconds, 3),
+    }
+
+
+@dataclass
+class Daemon:
+    """The schedule loop over one or more desks."""
+
+    runners: list[DeskRunner]
+    every_minutes: float
+    jitter_seconds: float = 0
+    dry_run: bool = False
+    clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
+    stopping: bool = False
+    scheduler: schedule.Scheduler = field(default_factory=schedule.Scheduler)
+
+    def stop(self, *_: object) -> None:
+        """Ask the loop to end after the current cycle (the SIGTERM/SIGINT handler)."""
+        if not self.stopping:
+            log.info("stopping after the current cycle")
+        self.stopping = True
+
+    def cycle_all(self) -> None:
+        for runner in self.runners:
+            if self.stopping:
+                return
+            runner.run_cycle(self.clock(), self.dry_run)
+
+    def run(self) -> int:
+        """Run a cycle now, then on schedule until stopped. Return the exit code (0)."""
+        seconds = max(1, round(self.every_minutes * 60))
+        job = self.scheduler.every(seconds)
+        if self.jitter_seconds >= 1:
+            job = job.to(seconds + int(self.jitter_seconds))
+        job.seconds.do(self.cycle_all)
+        self.cycle_all()
+        while not self.stopping:
+            self.scheduler.run_pending()
+            time.sleep(TICK_SECONDS)
+        log.info("stopped")
+        return 0
+
+
+def run_daemon(settings: Settings, dry_run: bool = False, now: datetime | None = None) -> int:
+    """Serve every desk of ``settings`` until SIGTERM/SIGINT. Raise AlreadyRunning if a workbook is served."""
+    configs = desk_configs(settings)
+    locks = [InstanceLock(config.identity) for config in configs]
+    for lock in locks:
+        lock.acquire()
+    runners = [DeskRunner(config, open_desk(config)) for config in configs]
+    daemon = Daemon(
+        runners,
+        settings.schedule.every_minutes,
+        jitter_seconds=settings.schedule.jitter_seconds,
+        dry_run=dry_run,
+    )
+    if now is not None:
+        daemon.clock = lambda: now
+    signal.signal(signal.SIGTERM, daemon.stop)
+    signal.signal(signal.SIGINT, daemon.stop)
+    log.info("serving %s every %s minutes", ", ".join(config.name for config in configs), settings.schedule.every_minutes)
+    try:
+        return daemon.run()
+    finally:
+        for lock in locks:
+            lock.release()

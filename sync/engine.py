@@ -1,0 +1,414 @@
+"""The cycle: read → validate → stamp → decide → write → remind, as an idempotent reconcile (DESIGN §3–§5).
+
+A cycle computes what every daemon-owned cell should hold and writes only the cells that differ, so a cycle
+with nothing new writes nothing at all. Problems never stop a cycle: a bad row gets a message in its Check cell,
+a bad rule tab goes to the Rule check tab and its last good version keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sync.backend import Backend, Cell, CellWrite, ChangeSet, FormattingSpec, GeneratedTab, RowRef, Snapshot
+from sync.cells import desired_cells, same_cell
+from sync.dashboard import build_dashboard, dashboard_changed
+from sync.errors import WriteDeferred
+from sync.facts import customer_counts, similar_counts
+from sync.rulebook import LoadedRules, load_rules
+from sync.state import StateStore, StatusSpan
+from sync.workbook import WorkbookView
+from tickets import (
+    COLUMNS_BY_KEY,
+    COMPUTED_KEYS,
+    DONE_STATUSES,
+    BusinessCalendar,
+    Kpis,
+    Outcome,
+    Pause,
+    Problem,
+    RowContext,
+    SlaState,
+    Status,
+    Ticket,
+    compute_deadlines,
+    compute_kpis,
+    escalation_level,
+    hours_open,
+    is_blank,
+    is_blank_row,
+    label,
+    parse_calendar,
+    read_row,
+    read_text,
+    sla_state,
+)
+
+__all__ = ["Desk", "CycleReport", "TicketRow"]
+
+log = logging.getLogger(__name__)
+
+TICKET_ID = re.compile(r"^CS-(\d{8})-(\d{4,})$")
+
+
+@dataclass
+class TicketRow:
+    """A ticket row as read and worked on in this cycle."""
+
+    index: int  # 0-based position in the Tickets tab (0 is the header)
+    cells: dict[str, Cell]  # raw cells by column key
+    original_id: str | None  # the Ticket ID as read (None when the row had none)
+    ticket: Ticket
+    problems: list[Problem]
+    stamps: dict[str, Cell] = field(default_factory=dict)  # blank input cells the daemon fills
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, for the log line, the heartbeat and the tests."""
+
+    workbook: str
+    rows: int = 0
+    problem_rows: int = 0
+    rule_problems: int = 0
+    cells_written: int = 0
+    wrote: bool = False
+    deferred: str | None = None
+    dry_run: bool = False
+    mails_sent: int = 0
+    mails_held: int = 0
+    duration_seconds: float = 0.0
+    outcomes: list[Outcome] = field(default_factory=list, repr=False)
+    language: str = "en"
+
+    def summary(self) -> str:
+        written = "dry run, nothing written" if self.dry_run else (
+            f"deferred: {self.deferred}" if self.deferred else f"{self.cells_written} cells written"
+        )
+        return (
+            f"{self.workbook}: {self.rows} tickets, {self.problem_rows} with problems, "
+            f"{self.rule_problems} rule problems, {written}, {self.mails_sent} mails sent, "
+            f"{self.mails_held} held, {self.duration_seconds:.2f}s"
+        )
+
+
+class Desk:
+    """One workbook's complaint desk: its backend, state store and settings."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        state: StateStore,
+        *,
+        language: str = "auto",
+        aliases: dict[str, list[str]] | None = None,
+        due_soon_fraction: float = 0.25,
+        escalate_after_hours: float = 24,
+        cluster_threshold: int = 3,
+        cluster_days: int = 7,
+        mailroom: object | None = None,
+        dashboard: bool = True,
+    ) -> None:
+        self.backend = backend
+        self.state = state
+        self.language = language
+        self.aliases = aliases or {}
+        self.due_soon_fraction = due_soon_fraction
+        self.escalate_after_hours = escalate_after_hours
+        self.cluster_threshold = cluster_threshold
+        self.cluster_days = cluster_days
+        self.mailroom = mailroom
+        self.dashboard = dashboard
+        # What the last cycle saw, for `check` and `report`.
+        self.tickets_tab = ""
+        self.last_rules: LoadedRules | None = None
+        self.last_calendar_problems: list = []
+        self.last_kpis: Kpis | None = None
+
+    # -- the cycle -----------------------------------------------------------------------------------------
+
+    def cycle(self, now: datetime, dry_run: bool = False) -> CycleReport:
+        """Run one cycle as of the aware time ``now``. With ``dry_run`` nothing is written or sent."""
+        started = time.perf_counter()
+        snapshot = self.backend.read()
+        view = WorkbookView.of(snapshot, self.language, self.aliases)
+        report = CycleReport(self.backend.describe(), dry_run=dry_run, language=view.language)
+        calendar, calendar_problems = parse_calendar(view.rows("calendar"))
+        now = now if now.tzinfo is not None else now.replace(tzinfo=calendar.zone)
+        rules = load_rules(view, self.state, now, persist=not dry_run)
+        rows = self._read_rows(view, calendar, rules, now)
+        self._stamp(rows, view, calendar, now, reserve=not dry_run)
+        outcomes = self._decide(rows, rules, calendar, now)
+        kpis = compute_kpis(
+            outcomes, now, calendar.zone, grade_order=rules.grades,
+            cluster_threshold=self.cluster_threshold, cluster_days=self.cluster_days,
+        )
+        self.tickets_tab, self.last_rules, self.last_calendar_problems, self.last_kpis = (
+            view.tabs["tickets"], rules, calendar_problems, kpis
+        )
+        changes = self._changes(view, rows, outcomes, calendar, rules, calendar_problems, kpis, now)
+        report.rows, report.outcomes = len(rows), outcomes
+        report.problem_rows = sum(1 for outcome in outcomes if outcome.problems)
+        report.rule_problems = len(rules.problems) + len(calendar_problems)
+        if not dry_run:
+            self._write(changes, snapshot, report)
+            self.state.record_cycle(((row.ticket.ticket_id, row.ticket.effective_status.value) for row in rows
+                                     if row.ticket.ticket_id), now)
+        if self.mailroom is not None:
+            self._remind(outcomes, calendar, now, dry_run, report)
+        report.duration_seconds = time.perf_counter() - started
+        return report
+
+    def _write(self, changes: ChangeSet, snapshot: Snapshot, report: CycleReport) -> None:
+        if not changes:
+            return
+        try:
+            self.backend.apply(changes, snapshot)
+        except WriteDeferred as deferred:
+            log.warning("%s", deferred)
+            report.deferred = str(deferred)
+            return
+        report.wrote = True
+        report.cells_written = len(changes.cells)
+
+    def _remind(self, outcomes, calendar, now, dry_run, report) -> None:
+        mail = self.mailroom.run_cycle(outcomes, now, calendar, dry_run=dry_run)
+        report.mails_sent = mail.sent
+        report.mails_held = mail.held
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def _read_rows(
+        self, view: WorkbookView, calendar: BusinessCalendar, rules: LoadedRules, now: datetime
+    ) -> list[TicketRow]:
+        context = RowContext(zone=calendar.zone, now=now, allowed=rules.allowed)
+        positions = view.header.positions
+        sheet_rows = view.rows("tickets")
+        rows: list[TicketRow] = []
+        for index in range(1, len(sheet_rows)):
+            values = sheet_rows[index]
+            cells = {key: values[position] if position < len(values) else None for key, position in positions.items()}
+            if is_blank_row(cells):
+                continue
+            result = read_row(index + 1, cells, context)
+            rows.append(TicketRow(index, cells, result.ticket.ticket_id, result.ticket, result.problems))
+        _flag_duplicate_ids(rows)
+        return rows
+
+    # -- stamping ------------------------------------------------------------------------------------------
+
+    def _stamp(
+        self, rows: list[TicketRow], view: WorkbookView, calendar: BusinessCalendar, now: datetime, reserve: bool
+    ) -> None:
+        """Fill blank input cells whose meaning is certain: a new Ticket ID, Received, First response, Resolved."""
+        first_seen = self.state.first_seen()
+        local_now = now.astimezone(calendar.zone).replace(second=0, microsecond=0)
+        self._assign_ids(rows, local_now, reserve)
+        for row in rows:
+            status = row.ticket.status
+            if "received" in view.header.positions and is_blank(row.cells.get("received")):
+                seen = first_seen.get(row.ticket.ticket_id or "")
+                row.stamps["received"] = (seen.astimezone(calendar.zone) if seen else local_now).replace(
+                    second=0, microsecond=0
+                )
+            if (
+                "first_response" in view.header.positions
+                and is_blank(row.cells.get("first_response"))
+                and status not in (None, Status.NEW, Status.DUPLICATE)
+            ):
+                row.stamps["first_response"] = local_now
+            if "resolved" in view.header.positions and is_blank(row.cells.get("resolved")) and status in DONE_STATUSES:
+                row.stamps["resolved"] = local_now
+            if row.stamps:
+                row.ticket = row.ticket.model_copy(update=row.stamps)
+                row.problems = [problem for problem in row.problems if not _fixed_by_stamps(problem, row.stamps)]
+
+    def _assign_ids(self, rows: list[TicketRow], local_now: datetime, reserve: bool) -> None:
+        unnamed = [row for row in rows if is_blank(row.cells.get("ticket_id"))]
+        if not unnamed:
+            return
+        day = local_now.strftime("%Y%m%d")
+        taken = [int(match.group(2)) for row in rows if (match := TICKET_ID.match(row.ticket.ticket_id or ""))
+                 and match.group(1) == day]
+        highest = max(taken, default=0)
+        if reserve:
+            numbers = self.state.next_ticket_numbers(day, len(unnamed), at_least=highest)
+        else:
+            numbers = range(highest + 1, highest + 1 + len(unnamed))
+        for row, number in zip(unnamed, numbers, strict=True):
+            row.stamps["ticket_id"] = f"CS-{day}-{number:04d}"
+
+    # -- deciding ------------------------------------------------------------------------------------------
+
+    def _decide(
+        self, rows: list[TicketRow], rules: LoadedRules, calendar: BusinessCalendar, now: datetime
+    ) -> list[Outcome]:
+        tickets = [row.ticket for row in rows]
+        similar = similar_counts(tickets, 7)
+        customers = customer_counts(tickets, 30)
+        spans = self.state.status_spans()
+        outcomes = []
+        for row, similar_7d, customer_30d in zip(rows, similar, customers, strict=True):
+            outcomes.append(self._outcome(row, rules, calendar, now, similar_7d, customer_30d, spans))
+        return outcomes
+
+    def _outcome(
+        self,
+        row: TicketRow,
+        rules: LoadedRules,
+        calendar: BusinessCalendar,
+        now: datetime,
+        similar_7d: int,
+        customer_30d: int,
+        spans: dict[str, list[StatusSpan]],
+    ) -> Outcome:
+        ticket = row.ticket
+        problems = list(row.problems)
+        if ticket.status is Status.DUPLICATE:
+            return Outcome(ticket, sla=SlaState.CLOSED, similar_7d=similar_7d, customer_30d=customer_30d,
+                           problems=tuple(problems))
+        facts = _facts(ticket, similar_7d, customer_30d, now)
+        verdict = rules.evaluate(facts)
+        problems += verdict.problems
+        deadlines = sla = None
+        escalation = 0
+        if verdict.clock is not None and ticket.received is not None:
+            pauses = _pauses(spans.get(ticket.ticket_id or "", []), ticket.effective_status, now)
+            deadlines = compute_deadlines(
+                ticket.received, verdict.response_hours, verdict.resolution_hours, verdict.follow_up_hours,
+                verdict.clock, calendar, pauses, ticket.resolved, now=now,
+            )
+            sla = sla_state(ticket, deadlines, now, self.due_soon_fraction, calendar)
+            escalation = escalation_level(ticket, deadlines, now, sla, self.escalate_after_hours, calendar)
+        elif ticket.status in (Status.CLOSED,):
+            sla = SlaState.CLOSED
+        return Outcome(
+            ticket,
+            grade=verdict.grade,
+            assignment=verdict.assignment,
+            deadlines=deadlines,
+            sla=sla,
+            escalation=escalation,
+            similar_7d=similar_7d,
+            customer_30d=customer_30d,
+            rules=verdict.fired,
+            problems=tuple(problems),
+        )
+
+    # -- writing -------------------------------------------------------------------------------------------
+
+    def _changes(
+        self,
+        view: WorkbookView,
+        rows: list[TicketRow],
+        outcomes: Sequence[Outcome],
+        calendar: BusinessCalendar,
+        rules: LoadedRules,
+        calendar_problems: list,
+        kpis: Kpis,
+        now: datetime,
+    ) -> ChangeSet:
+        positions = view.header.positions
+        changes = ChangeSet(view.tabs["tickets"], columns=dict(positions))
+        for key in COMPUTED_KEYS:
+            if key not in positions:
+                changes.add_columns[key] = label(key, view.language)
+        zone = calendar.zone
+        for row, outcome in zip(rows, outcomes, strict=True):
+            reference = RowRef(row.index, row.original_id)
+            for key, value in row.stamps.items():
+                if key in positions:
+                    changes.cells.append(CellWrite(reference, key, value))
+            for key, value in desired_cells(outcome, view.language, zone).items():
+                if key in positions and same_cell(row.cells.get(key), value, zone):
+                    continue
+                if key not in positions and value is None:
+                    continue
+                changes.cells.append(CellWrite(reference, key, value))
+        rule_check = rules.check_tab(calendar_problems, view)
+        if rule_check is not None and _tab_differs(view, "rule_check", rule_check):
+            changes.tabs[view.tab_name("rule_check")] = rule_check
+        if self.dashboard:
+            dashboard = _dashboard(view, kpis, now)
+            if dashboard is not None:
+                changes.tabs[view.tab_name("dashboard")] = dashboard
+        if not view.snapshot.formatting_ok or "sla" in changes.add_columns or "check" in changes.add_columns:
+            changes.formatting = _formatting_spec(view, rules)
+        return changes
+
+
+
+def _dashboard(view: WorkbookView, kpis: Kpis, now: datetime) -> GeneratedTab | None:
+    """The Dashboard tab, or None when its numbers have not changed (the time it was made does not count)."""
+    tab = build_dashboard(kpis, view.language, now)
+    if "dashboard" not in view.tabs:
+        return tab
+    return tab if dashboard_changed(view.rows("dashboard"), tab) else None
+
+
+def _flag_duplicate_ids(rows: list[TicketRow]) -> None:
+    first_row: dict[str, int] = {}
+    for row in rows:
+        ticket_id = row.ticket.ticket_id
+        if not ticket_id:
+            continue
+        if ticket_id in first_row:
+            row.problems.append(Problem("ticket_id", "duplicate_id", {"value": ticket_id, "other_row": first_row[ticket_id]}))
+        else:
+            first_row[ticket_id] = row.ticket.row
+
+
+def _fixed_by_stamps(problem: Problem, stamps: dict[str, Cell]) -> bool:
+    return problem.code == "required_for_status" and problem.column in stamps
+
+
+def _facts(ticket: Ticket, similar_7d: int, customer_30d: int, now: datetime) -> dict[str, object]:
+    facts: dict[str, object] = {key: getattr(ticket, key) for key in COLUMNS_BY_KEY if hasattr(ticket, key)}
+    facts["similar_7d"] = similar_7d
+    facts["customer_30d"] = customer_30d
+    facts["hours_open"] = hours_open(ticket.received, now, ticket.resolved) if ticket.received else None
+    return facts
+
+
+def _pauses(spans: list[StatusSpan], status: Status, now: datetime) -> list[Pause]:
+    """Time spent waiting on the customer, from the status history plus this cycle's status."""
+    pauses = [Pause(span.since, span.until) for span in spans if span.status == Status.WAITING.value]
+    last = spans[-1] if spans else None
+    if last is not None and last.until is None and last.status != status.value and pauses and pauses[-1].end is None:
+        pauses[-1] = Pause(pauses[-1].start, now)  # the wait ended this cycle
+    if status is Status.WAITING and (last is None or last.status != Status.WAITING.value):
+        pauses.append(Pause(now, None))  # the wait starts this cycle
+    return pauses
+
+
+def _tab_differs(view: WorkbookView, role: str, tab: GeneratedTab) -> bool:
+    if role not in view.tabs:
+        return True
+    return _plain_rows(view.rows(role)) != _plain_rows(tab.rows)
+
+
+def _plain_rows(rows: list[list[Cell]]) -> list[list[str]]:
+    plain = [[_plain(value) for value in row] for row in rows]
+    plain = [row[: max((index + 1 for index, value in enumerate(row) if value), default=0)] for row in plain]
+    while plain and not plain[-1]:
+        plain.pop()
+    return plain
+
+
+def _plain(value: Cell) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    try:
+        return read_text(value) or ""
+    except ValueError:
+        return str(value)
+
+
+def _formatting_spec(view: WorkbookView, rules: LoadedRules) -> FormattingSpec:
+    labels = {state.value: state.label(view.language) for state in
+              (SlaState.OVERDUE, SlaState.DUE_SOON, SlaState.PAUSED, SlaState.CLOSED)}
+    return FormattingSpec(labels, rules.dropdowns(view))
