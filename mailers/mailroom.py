@@ -1,0 +1,418 @@
+"""The Mailroom: one call per cycle turns the cycle's outcomes into delivered mail (DESIGN §5).
+
+``Mailroom.run_cycle`` does, in order::
+
+    plan      which reminders are due now (mailers.plan)
+    guard     circuit breaker → hold every new reminder; ledger → drop reminders already carried by a message;
+              quiet hours → non-urgent reminders wait for working time; first run → one summary per person
+    compose   one digest per recipient, plus admin alerts, cluster alerts and the daily digest when due
+    intent    record every new message as pending in the ledger (skipped in a dry run)
+    send      every pending message that is due (new ones and retries) over ONE transport call
+    record    mark each sent, or failed with backoff; dead after max_failures (the admin hears next cycle)
+
+Urgency and quiet hours: only a 24x7-clock ticket's overdue notice and escalations are urgent and go out at
+any hour; everything else (due soon, repeats, business-clock tickets — whose deadlines fall in working time
+anyway —, cluster alerts) waits until ``working_time.is_working_time(now)``. System alerts to the admin and the
+daily digest, which the admin schedules, are never held.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from typing import Protocol
+
+from mailers.addresses import clean_header_text, is_valid_email
+from mailers.compose import (
+    Cluster,
+    RowLink,
+    compose_breaker_alert,
+    compose_cluster_alert,
+    compose_daily_digest,
+    compose_digest,
+    compose_failure_alert,
+    compose_test_message,
+)
+from mailers.errors import AddressError, TransportError
+from mailers.ledger import BreakerState, Ledger
+from mailers.outbox import OutboxTransport
+from mailers.plan import Plan, Reminder, plan_reminders
+from mailers.settings import MailSettings, ReminderSettings
+from mailers.smtp import SmtpTransport
+from mailers.transport import MemoryTransport, SendResult, Transport
+from tickets.outcome import Outcome
+from tickets.status import Status
+
+__all__ = [
+    "Mailroom",
+    "MailReport",
+    "WorkingTime",
+    "AlwaysWorking",
+    "KpiSource",
+    "build_transport",
+    "sender_address",
+    "mail_test",
+]
+
+KpiSource = Callable[[str], Mapping[str, object]]  # language -> KPI label -> value
+
+
+class WorkingTime(Protocol):
+    """The Calendar as the mailroom needs it (tickets.calendar.BusinessCalendar fits)."""
+
+    def is_working_time(self, moment: datetime) -> bool: ...
+
+    def next_working_time(self, moment: datetime) -> datetime: ...
+
+
+class AlwaysWorking:
+    """A calendar with no quiet hours: every moment is working time."""
+
+    def is_working_time(self, moment: datetime) -> bool:
+        return True
+
+    def next_working_time(self, moment: datetime) -> datetime:
+        return moment
+
+
+@dataclass
+class MailReport:
+    """What one cycle of the mailroom did."""
+
+    dry_run: bool = False
+    sent: list[str] = field(default_factory=list)  # Message-IDs the transport accepted this cycle
+    failed: list[str] = field(default_factory=list)  # Message-IDs that failed this cycle (retried later)
+    dead: list[str] = field(default_factory=list)  # Message-IDs given up on this cycle (the admin is told)
+    held: int = 0  # reminders held by the circuit breaker
+    queued_quiet: int = 0  # reminders waiting for working time
+    quiet_until: datetime | None = None
+    waiting_retry: int = 0  # messages backing off after a failure
+    unaddressed: list[str] = field(default_factory=list)  # ticket IDs with a due reminder and no address
+    composed: list[EmailMessage] = field(default_factory=list)  # new messages (in a dry run: would be sent)
+    breaker_tripped: bool = False  # the breaker is holding reminders this cycle
+    summary: bool = False  # this cycle sent the first-run summary
+    problems: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """One line for the log."""
+        parts = [f"{len(self.sent)} sent", f"{len(self.failed)} failed", f"{self.queued_quiet} quiet"]
+        parts += [f"{self.held} held by the breaker"] if self.breaker_tripped else []
+        parts += [f"{self.waiting_retry} waiting to retry"] if self.waiting_retry else []
+        parts += [f"{len(self.unaddressed)} tickets without any address"] if self.unaddressed else []
+        return ("dry run: " if self.dry_run else "") + ", ".join(parts)
+
+
+@dataclass
+class _Outgoing:
+    message: EmailMessage
+    kind: str
+    reminder_keys: tuple[str, ...] = ()
+    event_keys: tuple[str, ...] = ()
+
+
+class Mailroom:
+    """Plans, guards, composes, records and sends one cycle's mail. Built once, called every cycle."""
+
+    def __init__(
+        self, settings: ReminderSettings, mail_settings: MailSettings, ledger: Ledger, transport: Transport
+    ) -> None:
+        self.settings = settings
+        self.mail_settings = mail_settings
+        self.ledger = ledger
+        self.transport = transport
+        self.sender = sender_address(mail_settings)
+
+    def run_cycle(
+        self,
+        outcomes: Sequence[Outcome],
+        now: datetime,
+        working_time: WorkingTime | None = None,
+        *,
+        dry_run: bool = False,
+        row_link: RowLink | None = None,
+        daily_kpis: KpiSource | None = None,
+        daily_digest_at: time | None = None,
+    ) -> MailReport:
+        """Given the cycle's outcomes and an aware ``now``, send every mail that is due and return a report.
+
+        ``dry_run`` composes and reports but records and sends nothing. ``daily_kpis(language)`` returns KPI
+        label → value for the daily manager digest, sent once a day from ``daily_digest_at``. Raise
+        ValueError for a naive ``now``, LedgerError if the ledger fails (nothing is then lost: unsent intents
+        stay pending).
+        """
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be an aware datetime")
+        working_time = working_time or AlwaysWorking()
+        report = MailReport(dry_run=dry_run)
+        plan = plan_reminders(outcomes, self.settings, now)
+        report.unaddressed = list(plan.unaddressed)
+        first_run = self.ledger.is_first_run()
+        breaker = self._guard_breaker(plan, now, dry_run)
+        report.breaker_tripped = breaker is not None
+        known = self.ledger.known_keys(reminder.key for reminder in plan.reminders)
+        new = [reminder for reminder in plan.reminders if reminder.key not in known]
+        quiet = self.settings.quiet_hours and not working_time.is_working_time(now)
+        outgoing: list[_Outgoing] = []
+        if breaker is not None:
+            report.held, new = len(new), []
+            outgoing += self._breaker_alert(breaker, plan, now)
+        summary = first_run and self._wants_summary(plan)
+        if quiet:
+            urgent = [reminder for reminder in new if reminder.urgent and not summary]
+            report.queued_quiet = len(new) - len(urgent)
+            report.quiet_until = working_time.next_working_time(now) if report.queued_quiet else None
+            new = urgent
+        report.summary = summary and bool(new)
+        outgoing += self._digests(new, now, summary, row_link)
+        outgoing += self._failure_alert(now)
+        if breaker is None and not quiet:
+            outgoing += self._cluster_alert(outcomes, now)
+        if daily_kpis is not None and daily_digest_at is not None:
+            outgoing += self._daily_digests(outcomes, daily_kpis, daily_digest_at, now, report)
+        report.composed = [item.message for item in outgoing]
+        if dry_run:
+            return report
+        self._record_intents(outgoing, now)
+        self._send_due(now, report)
+        if not (first_run and summary and quiet):  # a deferred summary keeps the first run first
+            self.ledger.mark_started(now)
+        report.waiting_retry = self.ledger.waiting_count(now)
+        return report
+
+    def release_breaker(self) -> bool:
+        """Let held reminders flow again (the admin checked the dates). Return True if it was tripped."""
+        return self.ledger.release_breaker()
+
+    # -- guards -------------------------------------------------------------------------------------------
+
+    def _guard_breaker(self, plan: Plan, now: datetime, dry_run: bool) -> BreakerState | None:
+        """Return the breaker if it holds reminders this cycle, tripping or releasing it as needed."""
+        state = self.ledger.breaker()
+        if state is not None and self._may_release(state, plan, now):
+            state = None if dry_run or self.ledger.release_breaker() else state
+        previous = self.ledger.previous_overdue()
+        if state is None and previous is not None:
+            newly = plan.overdue_clocks - previous
+            if self._looks_like_an_accident(newly, plan.open_tickets):
+                state = BreakerState(now, frozenset(newly))
+                if not dry_run:
+                    self.ledger.trip_breaker(newly, now)
+        if not dry_run:
+            self.ledger.remember_overdue(plan.overdue_clocks, now)
+        return state
+
+    def _looks_like_an_accident(self, newly_overdue: frozenset[str] | set[str], open_tickets: int) -> bool:
+        tickets = {clock.split("|", 1)[0] for clock in newly_overdue}
+        return len(tickets) >= self.settings.breaker_min_open and len(
+            tickets
+        ) >= self.settings.breaker_share * max(open_tickets, 1)
+
+    def _may_release(self, state: BreakerState, plan: Plan, now: datetime) -> bool:
+        # Fixed dates move the due times, so the suspect clocks stop being overdue under the same key.
+        if now - state.tripped_at >= timedelta(hours=self.settings.breaker_hold_hours):
+            return True
+        still_overdue = {clock.split("|", 1)[0] for clock in state.suspects & plan.overdue_clocks}
+        return len(still_overdue) < self.settings.breaker_min_open
+
+    def _wants_summary(self, plan: Plan) -> bool:
+        overdue_tickets = {clock.split("|", 1)[0] for clock in plan.overdue_clocks}
+        return self.settings.first_run_summary and len(overdue_tickets) >= self.settings.first_run_min_overdue
+
+    # -- composing ----------------------------------------------------------------------------------------
+
+    def _digests(
+        self,
+        reminders: Sequence[Reminder],
+        now: datetime,
+        summary: bool,
+        row_link: RowLink | None,
+    ) -> list[_Outgoing]:
+        by_recipient: dict[str, list[Reminder]] = {}
+        for reminder in reminders:
+            by_recipient.setdefault(reminder.recipient.lower(), []).append(reminder)
+        outgoing = []
+        for recipient in sorted(by_recipient):
+            batch = by_recipient[recipient]
+            message = compose_digest(
+                batch,
+                now=now,
+                sender=self.sender,
+                summary=summary,
+                row_link=row_link,
+                escalate_after_hours=self.settings.escalate_after_hours,
+            )
+            kind = "summary" if summary else "digest"
+            outgoing.append(_Outgoing(message, kind, tuple(reminder.key for reminder in batch)))
+        return outgoing
+
+    def _breaker_alert(self, breaker: BreakerState, plan: Plan, now: datetime) -> list[_Outgoing]:
+        admin = self.settings.admin_email
+        event = f"breaker-alert|{breaker.tripped_at.astimezone(UTC).isoformat()}"
+        if not admin or self.ledger.event_time(event) is not None:
+            return []
+        message = compose_breaker_alert(
+            to=admin,
+            language=self.settings.admin_language,
+            suspects=sorted({clock.split("|", 1)[0] for clock in breaker.suspects}),
+            open_tickets=plan.open_tickets,
+            share_limit=self.settings.breaker_share,
+            hold_hours=self.settings.breaker_hold_hours,
+            sender=self.sender,
+            now=breaker.tripped_at,
+        )
+        return [_Outgoing(message, "alert", event_keys=(event,))]
+
+    def _failure_alert(self, now: datetime) -> list[_Outgoing]:
+        admin = self.settings.admin_email
+        dead = self.ledger.dead_without_alert()
+        if not admin or not dead:
+            return []
+        failed = [
+            (item.message_id, item.recipient, item.subject, item.failures, item.last_error or "")
+            for item in dead
+        ]
+        message = compose_failure_alert(
+            to=admin, language=self.settings.admin_language, failed=failed, sender=self.sender, now=now
+        )
+        return [_Outgoing(message, "alert", event_keys=tuple(f"dead|{item.message_id}" for item in dead))]
+
+    def _cluster_alert(self, outcomes: Sequence[Outcome], now: datetime) -> list[_Outgoing]:
+        recipient = self.settings.quality_email or self.settings.admin_email
+        if not recipient:
+            return []
+        window = timedelta(days=self.settings.cluster_days)
+        fresh = []
+        for key, cluster in _clusters(outcomes, self.settings.cluster_threshold).items():
+            last = self.ledger.event_time(key)
+            if last is None or now - last >= window:
+                fresh.append((key, cluster))
+        if not fresh:
+            return []
+        keys = tuple(key for key, _ in fresh)
+        message = compose_cluster_alert(
+            to=recipient,
+            language=self.settings.quality_language,
+            clusters=[cluster for _, cluster in fresh],
+            threshold=self.settings.cluster_threshold,
+            days=self.settings.cluster_days,
+            sender=self.sender,
+            now=now,
+            identity=(*keys, f"{now:%Y-%m-%d}"),
+        )
+        return [_Outgoing(message, "alert", event_keys=keys)]
+
+    def _daily_digests(
+        self, outcomes: Sequence[Outcome], kpis: KpiSource, at: time, now: datetime, report: MailReport
+    ) -> list[_Outgoing]:
+        if not self.ledger.daily_digest_due(now, at):
+            return []
+        event = self.ledger.daily_digest_key(now)
+        outgoing = []
+        tables: dict[str, Mapping[str, object]] = {}
+        for email, name, language in _managers(outcomes, self.settings):
+            table = tables.setdefault(language, kpis(language))
+            message = compose_daily_digest(table, language, to=email, name=name, sender=self.sender, now=now)
+            outgoing.append(_Outgoing(message, "daily", event_keys=(event,)))
+        return outgoing
+
+    # -- recording and sending ------------------------------------------------------------------------------
+
+    def _record_intents(self, outgoing: Sequence[_Outgoing], now: datetime) -> None:
+        for item in outgoing:
+            self.ledger.record_intent(item.message, item.kind, now, item.reminder_keys, item.event_keys)
+
+    def _send_due(self, now: datetime, report: MailReport) -> None:
+        due = self.ledger.due_messages(now)
+        if not due:
+            return
+        self.ledger.begin_attempts((item.message_id for item in due), now)
+        results = self.transport.send([item.message() for item in due])
+        for result in results:
+            self._record_result(result, now, report)
+
+    def _record_result(self, result: SendResult, now: datetime, report: MailReport) -> None:
+        if result.error is None:
+            self.ledger.mark_sent(result.message_id, now)
+            report.sent.append(result.message_id)
+            return
+        report.failed.append(result.message_id)
+        error = result.error
+        if self.ledger.mark_failed(
+            result.message_id, error.message, error.permanent, now, self.settings.max_failures
+        ):
+            report.dead.append(result.message_id)
+
+
+def _clusters(outcomes: Sequence[Outcome], threshold: int) -> dict[str, Cluster]:
+    """Return the complaint clusters of this cycle by event key ``cluster|product|category`` (casefolded)."""
+    groups: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        ticket = outcome.ticket
+        if outcome.similar_7d < threshold or not ticket.product or not ticket.category:
+            continue
+        if ticket.effective_status is Status.DUPLICATE:
+            continue
+        key = f"cluster|{ticket.product.casefold()}|{ticket.category.casefold()}"
+        groups.setdefault(key, []).append(outcome)
+    return {
+        key: Cluster(
+            product=members[0].ticket.product or "",
+            category=members[0].ticket.category or "",
+            count=max(member.similar_7d for member in members),
+            ticket_ids=tuple(
+                sorted(member.ticket.ticket_id or f"row {member.ticket.row}" for member in members)
+            ),
+        )
+        for key, members in sorted(groups.items())
+    }
+
+
+def _managers(outcomes: Sequence[Outcome], settings: ReminderSettings) -> list[tuple[str, str | None, str]]:
+    """Return (email, name, language) of every department manager with a valid address, and the admin."""
+    found: dict[str, tuple[str, str | None, str]] = {}
+    for outcome in outcomes:
+        assignment = outcome.assignment
+        if assignment and is_valid_email(assignment.manager_email):
+            email = assignment.manager_email.strip()
+            found.setdefault(email.lower(), (email, assignment.manager, assignment.language))
+    if settings.admin_email:
+        found.setdefault(settings.admin_email.lower(), (settings.admin_email, None, settings.admin_language))
+    return [found[key] for key in sorted(found)]
+
+
+# -- building blocks for the CLI ------------------------------------------------------------------------------
+
+
+def sender_address(mail_settings: MailSettings) -> Address:
+    """Return the From address of ``[mail]`` (display name cleaned of control characters)."""
+    return Address(display_name=clean_header_text(mail_settings.sender_name), addr_spec=mail_settings.sender)
+
+
+def build_transport(mail_settings: MailSettings, environ: Mapping[str, str] | None = None) -> Transport:
+    """Return the transport ``[mail] transport`` names: OutboxTransport, SmtpTransport or MemoryTransport."""
+    if mail_settings.transport == "smtp":
+        return SmtpTransport(mail_settings, os.environ if environ is None else environ)
+    if mail_settings.transport == "memory":
+        return MemoryTransport()
+    return OutboxTransport(mail_settings.outbox_dir)
+
+
+def mail_test(
+    transport: Transport, to: str, settings: MailSettings, now: datetime | None = None, language: str = "en"
+) -> SendResult:
+    """Send one test message to ``to`` (for ``sheetdesk mail-test --to ADDR``) and return its result.
+
+    Raise AddressError if ``to`` is not a plain address, TransportError if the message was not delivered.
+    """
+    if not is_valid_email(to):
+        raise AddressError(f'"{to}" is not an email address — write it like you@example.com')
+    moment = now or datetime.now(UTC)
+    message = compose_test_message(to=to, language=language, sender=sender_address(settings), now=moment)
+    results = transport.send([message])
+    if not results or results[0].error is not None:
+        raise results[0].error if results else TransportError("the transport returned no result")
+    return results[0]

@@ -1,0 +1,66 @@
+"""The outbox transport: one .eml file per message in a folder — the embedded default, needs no network.
+
+A file name is the message's Date (UTC) and Message-ID with only safe characters, so writing the same message
+twice (a retry after a crash) replaces the file instead of adding a second one. Each file is written to a
+temporary name, fsynced and renamed into place: a reader never sees half a message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from mailers.errors import TransportError
+from mailers.transport import SendResult
+
+__all__ = ["OutboxTransport", "outbox_file_name"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def outbox_file_name(message: EmailMessage) -> str:
+    """Return ``YYYYmmdd-HHMMSS-<message id, safe characters>.eml`` for ``message``."""
+    date = parsedate_to_datetime(str(message["Date"])).astimezone(UTC)
+    identity = _UNSAFE.sub("_", str(message["Message-ID"]).strip("<> ")).strip("._")[:120] or "message"
+    return f"{date:%Y%m%d-%H%M%S}-{identity}.eml"
+
+
+class OutboxTransport:
+    """Writes each message as an .eml file into ``directory`` (created if missing)."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+
+    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+        """See Transport.send. A file that cannot be written fails its message (not permanent)."""
+        results = []
+        for message in messages:
+            message_id = str(message["Message-ID"])
+            try:
+                self._write(message)
+            except OSError as error:
+                problem = f"cannot write to the outbox {self.directory}: {error.strerror or error}"
+                results.append(SendResult(message_id, TransportError(problem)))
+            else:
+                results.append(SendResult(message_id))
+        return results
+
+    def _write(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.directory / outbox_file_name(message)
+        descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(message.as_bytes())
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,61 @@
+"""The transport port: hand composed messages to the mail system. One verb, ``send``.
+
+Adapters, one module each: ``mailers.outbox.OutboxTransport`` (.eml files, the embedded default) and
+``mailers.smtp.SmtpTransport`` (yagmail). The in-memory double, ``MemoryTransport``, lives here beside the port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Protocol
+
+from mailers.errors import TransportError
+
+__all__ = ["Transport", "SendResult", "MemoryTransport"]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What became of one message: delivered (``error`` None) or not, and whether a retry can help."""
+
+    message_id: str
+    error: TransportError | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.error is None
+
+
+class Transport(Protocol):
+    """Where messages go."""
+
+    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+        """Given messages, try to deliver each, all over ONE connection (opened only if there is something to
+        send); return one SendResult per message, in order.
+
+        Never raises for a delivery problem: a failure to connect or log in fails every result with the same
+        TransportError. ``TransportError.permanent`` is True only when the same message can never succeed
+        (e.g. the server rejected the recipient with a 5xx code).
+        """
+        ...
+
+
+class MemoryTransport:
+    """The test double: keeps what it was given in ``sent``; ``fail_with`` makes every send fail."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+        self.connections = 0
+        self.fail_with: TransportError | None = None
+
+    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+        """See Transport.send."""
+        if not messages:
+            return []
+        self.connections += 1
+        if self.fail_with is not None:
+            return [SendResult(str(message["Message-ID"]), self.fail_with) for message in messages]
+        self.sent.extend(messages)
+        return [SendResult(str(message["Message-ID"])) for message in messages]
