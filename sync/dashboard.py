@@ -24,6 +24,7 @@ __all__ = [
     "build_dashboard",
     "dashboard_changed",
     "kpi_sections",
+    "key_figures",
     "text",
     "format_ratio",
     "format_number",
@@ -178,11 +179,11 @@ def trend_section(kpis: Kpis, language: str) -> Section:
 def build_dashboard(kpis: Kpis, language: str, now: datetime) -> GeneratedTab:
     """Given the KPIs, the workbook's language and the time, return the Dashboard tab.
 
-    ``now`` is written as wall time (naive, to the minute) in the zone it carries, which the engine gives in
-    the Calendar's zone. The bar chart shows tickets by category (left out when there are none); the line
+    ``now`` (aware) is written as wall time, naive and to the minute, in the zone of ``kpis.as_of`` — the
+    Calendar's zone. The bar chart shows tickets by category (left out when there are none); the line
     chart shows the weekly trend, received and resolved.
     """
-    stamp = now.replace(tzinfo=None, second=0, microsecond=0)
+    stamp = now.astimezone(kpis.as_of.tzinfo).replace(tzinfo=None, second=0, microsecond=0)
     rows: list[list[Cell]] = [
         [text("title", language)],
         [text("generated_at", language), stamp],

@@ -87,7 +87,7 @@ class WeekCount:
 
 @dataclass(frozen=True)
 class Kpis:
-    """The desk's KPIs at ``as_of``; see ``compute_kpis`` for what each field means."""
+    """The desk's KPIs at ``as_of`` (in the Calendar's zone); see ``compute_kpis`` for what each field means."""
 
     as_of: datetime
     total: int
@@ -146,7 +146,9 @@ def compute_kpis(
     cluster_threshold: int = DEFAULT_CLUSTER_THRESHOLD,
     cluster_days: int = DEFAULT_CLUSTER_DAYS,
 ) -> Kpis:
-    """Given one cycle's outcomes and the aware time ``now``, return the desk's KPIs.
+    """Given one cycle's outcomes and the aware time ``now``, return the desk's KPIs as of ``now``.
+
+    ``as_of`` is ``now`` in ``calendar_zone``, the zone the Dashboard shows times in.
 
     Tickets with status Duplicate are left out of every figure. "Tickets" below means the rest; a blank
     status counts as New. Durations are real elapsed time (24x7 hours, pauses not deducted), unlike the
@@ -181,7 +183,7 @@ def compute_kpis(
     counted = counted_outcomes(outcomes)
     open_outcomes = [outcome for outcome in counted if outcome.ticket.effective_status in OPEN_STATUSES]
     return Kpis(
-        as_of=now,
+        as_of=now.astimezone(calendar_zone),
         total=len(counted),
         open=len(open_outcomes),
         overdue=sum(1 for outcome in counted if outcome.sla is SlaState.OVERDUE),

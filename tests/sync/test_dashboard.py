@@ -309,3 +309,9 @@ def test_an_unknown_chart_kind_is_refused():
     workbook = Workbook()
     with pytest.raises(ValueError, match="pie"):
         add_charts(workbook.active, [Chart("pie", "Pie", "E2", header_row=0, first_row=1, last_row=2)])
+
+
+def test_the_generated_at_time_is_shown_in_the_calendar_zone_whatever_zone_now_is_in():
+    now_in_utc = datetime(2026, 11, 25, 4, 0, tzinfo=ZoneInfo("UTC"))
+    rows = build_dashboard(sample_kpis(), "en", now_in_utc).rows
+    assert rows[GENERATED_AT_ROW][1] == datetime(2026, 11, 25, 12, 0)

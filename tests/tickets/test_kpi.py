@@ -261,3 +261,9 @@ def test_to_dict_is_plain_json(kpis):
     assert data["clusters"] == [{"product": "Kettle", "category": "Quality", "size": 3}]
     assert data["trend"][-1] == {"week": "2026-W48", "starts": "2026-11-23", "received": 4, "resolved": 1}
     assert data["as_of"] == "2026-11-25T12:00:00+08:00"
+
+
+def test_the_kpis_are_as_of_now_in_the_calendar_zone():
+    kpis = compute_kpis([], datetime(2026, 11, 25, 4, 0, tzinfo=UTC), SHANGHAI)
+    assert kpis.as_of == NOW
+    assert kpis.as_of.utcoffset().total_seconds() == 8 * 3600
