@@ -366,6 +366,7 @@ _ZONE_ALIASES: dict[str, str] = {
         ("GMT", "UTC"),
     )
 }
+_UTC_OFFSET = re.compile(r"^(?:UTC|GMT)\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?00)?$", re.I)
 _DATE_RANGE = re.compile(r"\s*(?:\.\.|~|～|至|到)\s*")
 _TIME_TEXT = re.compile(
     r"""^(?P<before>上午|下午)?\s*
@@ -475,9 +476,24 @@ def _read_zone(reading: _Reading, row_index: int, rest: list[tuple[int, object]]
 
 
 def _zone_named(name: str) -> ZoneInfo | None:
-    """Return the zone ``name`` names (exactly, in any case, or by a common alias), or None."""
-    key = _ZONE_ALIASES.get(normalize_label(name)) or _zones_by_folded_name().get(name.strip().casefold())
+    """Return the zone ``name`` names (exactly, in any case, by a common alias, or as UTC+8), or None."""
+    key = (
+        _ZONE_ALIASES.get(normalize_label(name))
+        or _zones_by_folded_name().get(name.strip().casefold())
+        or _fixed_offset_zone(name)
+    )
     return ZoneInfo(key) if key else None
+
+
+def _fixed_offset_zone(name: str) -> str | None:
+    # The IANA Etc zones count the other way round: UTC+8 is Etc/GMT-8.
+    match = _UTC_OFFSET.match(name.strip())
+    if not match or int(match["hours"]) > 12:
+        return None
+    hours = int(match["hours"])
+    if hours == 0:
+        return "UTC"
+    return f"Etc/GMT{'-' if match['sign'] == '+' else '+'}{hours}"
 
 
 @cache
@@ -682,6 +698,8 @@ def _build(reading: _Reading) -> BusinessCalendar:
         row, column = reading.week_header or (0, 0)
         reading.problems.append(_problem(row, column, "no_working_day", default="Mon–Fri 09:00–18:00"))
         week = DEFAULT_WEEK
-    calendar = BusinessCalendar(zone=reading.zone, week=week, holidays=frozenset(reading.holidays))
-    workdays = {day: hours or calendar.make_up_hours for day, (hours, _row) in reading.workdays.items()}
-    return BusinessCalendar(zone=reading.zone, week=week, holidays=calendar.holidays, workdays=workdays)
+    make_up_hours = next(hours for hours in week if hours is not None)
+    workdays = {day: hours or make_up_hours for day, (hours, _row) in reading.workdays.items()}
+    return BusinessCalendar(
+        zone=reading.zone, week=week, holidays=frozenset(reading.holidays), workdays=workdays
+    )

@@ -338,6 +338,8 @@ def test_blocks_may_start_in_any_column_and_make_up_days_may_give_their_hours() 
 def test_a_zone_written_in_the_wrong_case_or_as_beijing_time_is_understood() -> None:
     assert parse_calendar([["Timezone", "europe/berlin"]]) == (nine_to_six(BERLIN), [])
     assert parse_calendar([["时区", "北京时间"]]) == (nine_to_six(SHANGHAI), [])
+    assert parse_calendar([["Timezone", "UTC+8"]]) == (nine_to_six(ZoneInfo("Etc/GMT-8")), [])
+    assert parse_calendar([["Timezone", "GMT-05:00"]]) == (nine_to_six(ZoneInfo("Etc/GMT+5")), [])
 
 
 def test_a_misspelt_zone_names_its_cell_and_suggests_the_zone() -> None:
