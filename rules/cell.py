@@ -33,6 +33,7 @@ __all__ = [
     "Literal",
     "UnaryTest",
     "ANY",
+    "Flag",
     "YES",
     "NO",
     "normalize_value",
@@ -113,8 +114,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "第 {at} 个字符处的引号后还有内容，多个值之间请用逗号分隔",
     ),
     "stray_quote": (
-        "a quote at character {at} is inside the text — put the whole value in quotes, like \"{example}\"",
-        "第 {at} 个字符处的引号在文字中间，请把整个值放进引号，如 \"{example}\"",
+        'a quote at character {at} is inside the text — put the whole value in quotes, like "{example}"',
+        '第 {at} 个字符处的引号在文字中间，请把整个值放进引号，如 "{example}"',
     ),
     "empty_item": (
         "there is no value before the comma at character {at} — remove the extra comma",
@@ -457,7 +458,11 @@ def _map_literal(literal: Literal, translate: Callable[[str], str | None]) -> Li
     if literal.kind != "text":
         return literal
     translated = translate(literal.text)
-    return literal if translated is None else Literal("text", normalize_value(translated), translated, literal.quoted)
+    return (
+        literal
+        if translated is None
+        else Literal("text", normalize_value(translated), translated, literal.quoted)
+    )
 
 
 ANY = UnaryTest("")
@@ -511,7 +516,9 @@ def parse_cell(text: object) -> UnaryTest:
         return ANY
     start = len(written) - len(written.lstrip())
     negated, body, body_offset = _split_not(written, start, source)
-    items = tuple(_parse_item(part, offset, source) for part, offset in _split_items(body, body_offset, source))
+    items = tuple(
+        _parse_item(part, offset, source) for part, offset in _split_items(body, body_offset, source)
+    )
     return _build(source, items, negated)
 
 
@@ -547,7 +554,9 @@ def _split_not(written: str, start: int, source: str) -> tuple[bool, str, int]:
 def _split_not_call(written: str, opening: int, source: str) -> tuple[bool, str, int]:
     closing = _closing_paren(written, opening)
     if closing is None:
-        raise CellSyntaxError(source, opening, "not_unclosed", example=written[opening + 1 :].strip() or "gold")
+        raise CellSyntaxError(
+            source, opening, "not_unclosed", example=written[opening + 1 :].strip() or "gold"
+        )
     body = written[opening + 1 : closing]
     if not body.strip():
         raise CellSyntaxError(source, opening, "not_without_values")
@@ -605,7 +614,9 @@ def _parse_item(part: str, offset: int, source: str) -> Item:
     if ".." in _outside_quotes(stripped):
         return _parse_range(stripped, offset, source)
     if stripped[0] in "[](":
-        raise CellSyntaxError(source, offset, "brackets_without_range", example=stripped.strip("[]()") or "gold")
+        raise CellSyntaxError(
+            source, offset, "brackets_without_range", example=stripped.strip("[]()") or "gold"
+        )
     return Equal(parse_literal(stripped, offset, source))
 
 
@@ -623,7 +634,12 @@ def _parse_comparison(operator: str, stripped: str, offset: int, source: str) ->
     if ".." in _outside_quotes(rest):
         range_item = _parse_range(rest.strip(), rest_offset + len(rest) - len(rest.lstrip()), source)
         raise CellSyntaxError(
-            source, offset, "comparison_of_range", operator=meaning, start=range_item.start.text, range=rest.strip()
+            source,
+            offset,
+            "comparison_of_range",
+            operator=meaning,
+            start=range_item.start.text,
+            range=rest.strip(),
         )
     if rest.strip().casefold() in _EMPTY_WORDS:
         if meaning == "=":
@@ -652,10 +668,14 @@ def _parse_range(stripped: str, offset: int, source: str) -> Range:
     start_text, end_text = inner[:separator], inner[separator + 2 :]
     start_offset, end_offset = offset + first, offset + first + separator + 2
     if not start_text.strip():
-        raise CellSyntaxError(source, offset + first + separator, "range_without_start", end=end_text.strip() or "99")
+        raise CellSyntaxError(
+            source, offset + first + separator, "range_without_start", end=end_text.strip() or "99"
+        )
     if not end_text.strip():
         start = parse_literal(start_text, start_offset, source)
-        raise CellSyntaxError(source, end_offset, "range_without_end", start=start.text, suggestion=_suggest_end(start))
+        raise CellSyntaxError(
+            source, end_offset, "range_without_end", start=start.text, suggestion=_suggest_end(start)
+        )
     start = parse_literal(start_text, start_offset, source)
     end = parse_literal(end_text, end_offset, source)
     _check_range_ends(start, end, start_offset, source)
@@ -676,7 +696,9 @@ def _check_brackets(stripped: str, offset: int, source: str, opened: bool, close
         raise CellSyntaxError(source, offset, "range_unclosed", bracket=stripped[0], example=example)
     if closed and not opened:
         example = f"{'[' if stripped[-1] == ']' else '('}{stripped}"
-        raise CellSyntaxError(source, offset + len(stripped) - 1, "range_unopened", bracket=stripped[-1], example=example)
+        raise CellSyntaxError(
+            source, offset + len(stripped) - 1, "range_unopened", bracket=stripped[-1], example=example
+        )
 
 
 def _check_range_ends(start: Literal, end: Literal, offset: int, source: str) -> None:

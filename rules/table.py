@@ -151,7 +151,9 @@ class DecisionTable:
         return tuple(ranks)
 
     def _row_of(self, rule: Rule) -> Mapping[str, object]:
-        return MappingProxyType({output.name: value for output, value in zip(self.outputs, rule.outputs, strict=True)})
+        return MappingProxyType(
+            {output.name: value for output, value in zip(self.outputs, rule.outputs, strict=True)}
+        )
 
     def _index_column(self, position: int, name: str) -> _Column:
         always, lookup, others = 0, {}, {}

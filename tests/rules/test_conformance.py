@@ -51,7 +51,9 @@ def build_table(table: dict) -> DecisionTable:
     ]
     inputs = [column["expression"] for column in table["inputs"]]
     aggregation = Aggregation(table["aggregation"]) if table["aggregation"] else None
-    return DecisionTable(inputs, outputs, rules, HitPolicy(table["hit_policy"]), aggregation, table["decision"])
+    return DecisionTable(
+        inputs, outputs, rules, HitPolicy(table["hit_policy"]), aggregation, table["decision"]
+    )
 
 
 def table_case_passes(table: dict, case: dict) -> bool:

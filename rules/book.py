@@ -1,0 +1,156 @@
+"""The RuleBook: the three rule tabs, the Liaisons and the Lists together, deciding one ticket at a time.
+
+``RuleBook.evaluate(facts)`` runs Grade rules (PRIORITY: the most urgent grade wins), then Owner rules
+(FIRST) and Deadline rules (UNIQUE), which may also test the grade just decided, and returns a ``Verdict``.
+A ticket that no rule matches, or that two Deadline rules match, gets a problem — never a guess.
+``check_book`` adds the checks that need more than one tab.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rules.liaisons import Liaisons
+from rules.lists import Lists
+from rules.problems import RuleProblem
+from rules.tabs import RuleTab, did_you_mean
+from rules.vocabulary import DEFAULT_FOLLOW_UP_HOURS, suggest
+from tickets.columns import normalize_label
+from tickets.messages import Problem
+from tickets.outcome import Assignment, Clock
+
+__all__ = ["RuleBook", "Verdict", "check_book"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the rules decided for one ticket. Fields a tab could not decide are None; ``fired`` holds the IDs
+    of the rules that decided, in the order grade, owner, deadline; ``problems`` use the codes "no_rule" and
+    "rule_conflict" of tickets.messages, with the column each problem leaves blank."""
+
+    grade: str | None = None
+    assignment: Assignment | None = None
+    response_hours: float | None = None
+    resolution_hours: float | None = None
+    follow_up_hours: float | None = None
+    clock: Clock | None = None
+    fired: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+class RuleBook:
+    """The parsed rule tabs of a workbook. A tab given as None is skipped (the engine reports it missing)."""
+
+    def __init__(
+        self,
+        grade: RuleTab | None,
+        owner: RuleTab | None,
+        deadline: RuleTab | None,
+        liaisons: Liaisons | None = None,
+        lists: Lists | None = None,
+    ) -> None:
+        self.grade = grade
+        self.owner = owner
+        self.deadline = deadline
+        self.liaisons = liaisons or Liaisons()
+        self.lists = lists or Lists()
+
+    def evaluate(self, facts: Mapping[str, object]) -> Verdict:
+        """Given a ticket's facts by column key (str, int, bool, aware datetime, Status or None) plus
+        similar_7d, customer_30d and hours_open, return the Verdict of the three rule tabs."""
+        fired: list[str] = []
+        problems: list[Problem] = []
+        grade = self._grade(facts, fired, problems)
+        if self.grade is not None:
+            facts = {**facts, "grade": grade}
+        assignment = self._owner(facts, fired, problems)
+        deadline = self._deadline(facts, fired, problems)
+        return Verdict(
+            grade=grade,
+            assignment=assignment,
+            response_hours=deadline.get("response_hours"),
+            resolution_hours=deadline.get("resolution_hours"),
+            follow_up_hours=deadline.get("follow_up_hours", DEFAULT_FOLLOW_UP_HOURS) if deadline else None,
+            clock=deadline.get("clock"),
+            fired=tuple(fired),
+            problems=tuple(problems),
+        )
+
+    def _grade(self, facts: Mapping[str, object], fired: list[str], problems: list[Problem]) -> str | None:
+        if self.grade is None:
+            return None
+        rule = self.grade.table.first(facts)  # bits are in urgency order: the first match is the most urgent
+        if rule is None:
+            problems.append(Problem("grade", "no_rule", {"tab": self.grade.tab_name}))
+            return None
+        fired.append(rule.id)
+        return rule.outputs[0]  # type: ignore[return-value]
+
+    def _owner(
+        self, facts: Mapping[str, object], fired: list[str], problems: list[Problem]
+    ) -> Assignment | None:
+        if self.owner is None:
+            return None
+        rule = self.owner.table.first(facts)
+        if rule is None:
+            problems.append(Problem("department", "no_rule", {"tab": self.owner.tab_name}))
+            return None
+        fired.append(rule.id)
+        department, liaison = rule.outputs
+        return self.liaisons.assignment(department, liaison)  # type: ignore[arg-type]
+
+    def _deadline(
+        self, facts: Mapping[str, object], fired: list[str], problems: list[Problem]
+    ) -> Mapping[str, object]:
+        if self.deadline is None:
+            return {}
+        decision = self.deadline.table.decide(facts)
+        if decision.conflict:
+            rules = ", ".join(rule.id for rule in decision.matched)
+            problems.append(
+                Problem("response_due", "rule_conflict", {"tab": self.deadline.tab_name, "rules": rules})
+            )
+            return {}
+        if decision.row is None:
+            problems.append(Problem("response_due", "no_rule", {"tab": self.deadline.tab_name}))
+            return {}
+        fired.append(decision.hits[0].id)
+        return decision.row
+
+
+def check_book(book: RuleBook) -> list[RuleProblem]:
+    """Return the problems that need more than one tab: an Owner rule's department missing from the Liaisons
+    tab (error, at the department cell, with a suggestion) and an Owner rule's liaison not listed for its
+    department (error). Errors here block the Owner rules tab like its own errors do."""
+    if book.owner is None:
+        return []
+    problems: list[RuleProblem] = []
+    for rule in book.owner.rules:
+        department, liaison = rule.outputs.get("department"), rule.outputs.get("liaison")
+        if not department:
+            continue
+        if not book.liaisons.has_department(department):
+            problems.append(_unknown_department(book, rule.row, department))
+        elif liaison and book.liaisons.find(department, liaison) is None:
+            cell = book.owner.cell("liaison", rule.row)
+            problems.append(
+                RuleProblem.make(
+                    book.owner.tab_name, cell, "unknown_liaison", liaison=liaison, department=department,
+                    liaisons=book.liaisons.tab_name,
+                )
+            )  # fmt: skip
+    return problems
+
+
+def _unknown_department(book: RuleBook, row: int, department: str) -> RuleProblem:
+    assert book.owner is not None
+    close = suggest(department, book.liaisons.departments)
+    if close and normalize_label(close) != normalize_label(department):
+        hints = did_you_mean(close)
+    else:
+        hints = {"hint": " — add it there or fix the spelling", "hint_zh": "，请在该页添加或修正拼写"}
+    return RuleProblem.make(
+        book.owner.tab_name, book.owner.cell("department", row), "unknown_department",
+        department=department, liaisons=book.liaisons.tab_name, **hints,
+    )  # fmt: skip
