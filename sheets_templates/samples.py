@@ -58,7 +58,11 @@ _AGE_HOURS: dict[Status, tuple[float, float]] = {
 }
 _LOOP_ORDER = {status: index for index, status in enumerate(Status)}
 _CLUSTER_STATUSES = frozenset({Status.NEW, Status.ACKNOWLEDGED, Status.INVESTIGATING, Status.ACTION})
-_SAFETY_EVERY = 8  # one ticket in eight is about a safety risk
+# In every eight tickets, one is about a safety risk and one is a core customer's quality problem, so even a
+# small sample shows the most urgent grades.
+_SCENARIO_EVERY = 8
+_SAFETY_AT = 3
+_CORE_QUALITY_AT = 6
 _FOLLOWED_UP = frozenset({Status.FOLLOWED_UP, Status.CLOSED})
 _SATISFACTION = (10, 9, 9, 8, 8, 8, 7, 6, 4)
 
@@ -117,16 +121,21 @@ def _local(now: datetime, zone: ZoneInfo) -> datetime:
 
 def _draft(index: int, template: dict[str, Any], now: datetime, rng: random.Random) -> _Draft:
     """Return the ``index``-th draft: its status from the cycle, a story, a customer and a time received."""
-    sample = template["sample"]
+    sample, lists = template["sample"], template["lists"]
     status = _STATUS_CYCLE[index % len(_STATUS_CYCLE)]
-    safety = index % _SAFETY_EVERY == _SAFETY_EVERY // 2 - 1
+    scenario = index % _SCENARIO_EVERY
+    safety = scenario == _SAFETY_AT
     cases = [case for case in sample["cases"] if case.get("safety_risk", False) == safety]
+    customers = sample["customers"]
+    if scenario == _CORE_QUALITY_AT:
+        cases = [case for case in cases if case["category"] == lists["category"][0]]
+        customers = [customer for customer in customers if customer["tier"] == lists["tier"][0]]
     return _Draft(
         status=status,
         received=_received(status, now, rng),
-        customer=rng.choice(sample["customers"]),
+        customer=rng.choice(customers),
         story=_story(rng.choice(cases), rng),
-        channel=rng.choice(template["lists"]["channel"]),
+        channel=rng.choice(lists["channel"]),
     )
 
 

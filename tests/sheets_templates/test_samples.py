@@ -104,6 +104,15 @@ def test_some_tickets_carry_a_safety_risk(samples):
     assert 2 <= sum(ticket["safety_risk"] == yes for ticket in tickets) < len(tickets) / 4
 
 
+def test_some_tickets_are_a_core_customer_s_quality_problem(samples):
+    language, tickets = samples
+    lists = list_values(language)
+    core_quality = [
+        t for t in tickets if (t["tier"], t["category"]) == (lists["tier"][0], lists["category"][0])
+    ]
+    assert len(core_quality) >= 2
+
+
 def test_a_cluster_of_the_same_product_and_category_arrives_within_a_few_days(samples):
     _, tickets = samples
     groups = Counter((t["product"], t["category"]) for t in tickets if t["received"] >= _recent(tickets))
