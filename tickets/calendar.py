@@ -221,8 +221,13 @@ class CalendarProblem:
     message_zh: str
     code: str = ""
 
+    @property
+    def where(self) -> str:
+        """Return the tab and cell, e.g. ``Calendar!B1`` (the messages already start with it)."""
+        return f"{TAB_NAMES[0]}!{self.cell}"
+
     def message(self, language: str) -> str:
-        """Return the message in ``language`` ("en" or "zh")."""
+        """Return the message in ``language`` ("en" or "zh"), starting with the tab and cell."""
         return self.message_zh if language == "zh" else self.message_en
 
 

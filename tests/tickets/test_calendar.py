@@ -346,7 +346,7 @@ def test_a_misspelt_zone_names_its_cell_and_suggests_the_zone() -> None:
     calendar, problems = parse_calendar([["Timezone", "Asia/Shangai"]])
     assert calendar.zone == SHANGHAI
     [problem] = problems
-    assert problem.cell == "B1"
+    assert (problem.cell, problem.where, problem.code) == ("B1", "Calendar!B1", "zone_suggestion")
     assert (
         problem.message("en")
         == 'Calendar!B1: "Asia/Shangai" is not a time zone — did you mean "Asia/Shanghai"?'
