@@ -285,7 +285,7 @@ def _digest_text(
         lines.append(f"{number}. {heading}")
         if description:
             lines.append(f"   {description}")
-        lines.append(f"   {deadline} {due} — {late} — {stage}")
+        lines.append(f"   {words('due_line', language, deadline=deadline, due=due)} — {late} — {stage}")
         if row.link:
             lines.append(f"   {row.link}")
     lines += _more_rows(rows, language)

@@ -57,6 +57,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "stage_repeat": ("Overdue, reminder {number}", "已超时（第 {number} 次催办）"),
     "stage_escalation": ("Escalated to manager", "已升级至部门负责人"),
     "stage_admin_escalation": ("Escalated to admin", "已升级至管理员"),
+    "due_line": ("{deadline} due {due}", "{deadline}截止 {due}"),
     "late": ("{duration} late", "超时 {duration}"),
     "left": ("{duration} left", "剩余 {duration}"),
     # subjects

@@ -1,0 +1,148 @@
+"""Which reminders are due, for which clock, to whom."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from mailers import DeadlineKind, ReminderSettings, Role, Stage, escalation_level, plan_reminders
+from tests.mailers.builders import ADMIN, QUALITY, at, make_outcome
+from tickets.outcome import Clock, SlaState
+from tickets.status import Status
+
+SETTINGS = ReminderSettings(admin_email=ADMIN)
+
+
+def stages(outcome, now, settings=SETTINGS):
+    """The due (stage, repeat, recipient) triples, least advanced stage first."""
+    reminders = plan_reminders([outcome], settings, now).reminders
+    found = [(reminder.stage, reminder.repeat, reminder.recipient) for reminder in reminders]
+    return sorted(found, key=lambda triple: triple[0].rank)
+
+
+def test_an_on_track_ticket_gets_nothing():
+    assert stages(make_outcome("CS-1"), at(23, 12)) == []
+
+
+def test_a_ticket_with_a_quarter_of_its_time_left_gets_a_due_soon_warning():
+    assert stages(make_outcome("CS-1"), at(23, 15)) == [(Stage.DUE_SOON, 0, "li@quality.example")]
+
+
+def test_the_kernels_due_soon_state_counts_even_when_wall_time_says_otherwise():
+    outcome = make_outcome("CS-1", sla=SlaState.DUE_SOON)
+    assert stages(outcome, at(23, 10)) == [(Stage.DUE_SOON, 0, "li@quality.example")]
+
+
+def test_a_passed_deadline_gives_an_overdue_notice_then_numbered_repeats_and_escalations():
+    outcome = make_outcome("CS-1")
+    assert stages(outcome, at(23, 17)) == [(Stage.OVERDUE, 0, "li@quality.example")]
+    assert stages(outcome, at(24, 17)) == [
+        (Stage.REPEAT, 1, "li@quality.example"),
+        (Stage.ESCALATION, 0, "wang@quality.example"),
+    ]
+    assert stages(outcome, at(25, 18)) == [
+        (Stage.REPEAT, 2, "li@quality.example"),
+        (Stage.ESCALATION, 0, "wang@quality.example"),
+        (Stage.ADMIN_ESCALATION, 0, ADMIN),
+    ]
+
+
+@pytest.mark.parametrize("status", [Status.CLOSED, Status.DUPLICATE, Status.FOLLOWED_UP, Status.WAITING])
+def test_closed_duplicate_followed_up_and_paused_tickets_get_nothing(status):
+    assert stages(make_outcome("CS-1", status=status), at(25, 17)) == []
+
+
+def test_a_row_without_a_ticket_id_yet_gets_nothing():
+    outcome = make_outcome("CS-1")
+    outcome = replace(outcome, ticket=outcome.ticket.model_copy(update={"ticket_id": None}))
+    assert stages(outcome, at(25, 17)) == []
+
+
+def test_the_response_clock_runs_until_the_first_response():
+    outcome = make_outcome("CS-1", status=Status.NEW, response_due=at(23, 11))
+    (reminder,) = plan_reminders([outcome], SETTINGS, at(23, 12)).reminders
+    assert (reminder.deadline, reminder.stage, reminder.due) == (
+        DeadlineKind.RESPONSE,
+        Stage.OVERDUE,
+        at(23, 11),
+    )
+
+    answered = make_outcome("CS-1", response_due=at(23, 11), first_response=at(23, 10))
+    assert plan_reminders([answered], SETTINGS, at(23, 12)).reminders == ()
+
+
+def test_a_resolved_ticket_runs_the_follow_up_clock_until_it_is_followed_up():
+    resolved = make_outcome(
+        "CS-1",
+        status=Status.RESOLVED,
+        resolved=at(23, 12),
+        follow_up_due=at(25, 12),
+        resolution_due=at(23, 17),
+    )
+    (reminder,) = plan_reminders([resolved], SETTINGS, at(25, 1)).reminders
+    assert (reminder.deadline, reminder.stage) == (DeadlineKind.FOLLOW_UP, Stage.DUE_SOON)
+
+    visited = make_outcome(
+        "CS-1", status=Status.RESOLVED, resolved=at(23, 12), follow_up_due=at(25, 12), follow_up=at(24, 9)
+    )
+    assert plan_reminders([visited], SETTINGS, at(25, 13)).reminders == ()
+
+
+def test_the_deputy_stands_in_for_a_liaison_without_a_valid_email():
+    outcome = make_outcome("CS-1", replace(QUALITY, liaison_email="li at quality"))
+    (reminder,) = plan_reminders([outcome], SETTINGS, at(23, 17)).reminders
+    assert (reminder.recipient, reminder.role) == ("deputy@quality.example", Role.DEPUTY)
+
+
+def test_the_admin_is_the_last_resort_and_in_their_own_language():
+    nobody = replace(QUALITY, liaison_email=None, deputy_email="", manager_email="n/a", language="zh")
+    settings = ReminderSettings(admin_email=ADMIN, admin_language="en")
+    reminders = plan_reminders([make_outcome("CS-1", nobody)], settings, at(24, 17)).reminders
+    assert {(reminder.recipient, reminder.role, reminder.language) for reminder in reminders} == {
+        (ADMIN, Role.ADMIN, "en")
+    }
+
+
+def test_a_ticket_nobody_can_be_told_about_is_reported_as_unaddressed():
+    nobody = replace(QUALITY, liaison_email=None, deputy_email=None)
+    plan = plan_reminders([make_outcome("CS-1", nobody)], ReminderSettings(), at(23, 17))
+    assert plan.reminders == () and plan.unaddressed == ("CS-1",)
+
+
+def test_a_moved_deadline_re_arms_the_reminders():
+    before = plan_reminders([make_outcome("CS-1")], SETTINGS, at(23, 17, 30)).reminders
+    after = plan_reminders(
+        [make_outcome("CS-1", resolution_due=at(23, 17, 15))], SETTINGS, at(23, 17, 30)
+    ).reminders
+    assert before[0].key != after[0].key
+    assert before[0].key == "CS-1|resolution|overdue|2026-11-23T09:00:00+00:00|li@quality.example"
+
+
+def test_only_overdue_and_escalation_on_a_24x7_clock_are_urgent():
+    safety = make_outcome("CS-1", clock=Clock.ALWAYS)
+    business = make_outcome("CS-2")
+    plan = plan_reminders([safety, business], SETTINGS, at(24, 17))
+    urgent = {(reminder.ticket_id, reminder.stage) for reminder in plan.reminders if reminder.urgent}
+    assert urgent == {("CS-1", Stage.ESCALATION)}
+    assert not any(reminder.urgent for reminder in plan_reminders([safety], SETTINGS, at(23, 16)).reminders)
+
+
+def test_the_plan_counts_open_tickets_and_overdue_clocks_for_the_breaker():
+    plan = plan_reminders(
+        [make_outcome("CS-1"), make_outcome("CS-2", status=Status.CLOSED)], SETTINGS, at(23, 18)
+    )
+    assert plan.open_tickets == 1
+    assert plan.overdue_clocks == {"CS-1|resolution|2026-11-23T09:00:00+00:00"}
+
+
+def test_escalation_level_counts_hours_overdue():
+    assert [escalation_level(timedelta(hours=hours), SETTINGS) for hours in (0, 23.9, 24, 47.9, 48, 500)] == [
+        0,
+        0,
+        1,
+        1,
+        2,
+        2,
+    ]
