@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailers.settings import MailSettings, ReminderSettings
+from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, build_transport
 from sync.backend import Backend
 from sync.config import Settings, StateSettings, WorkbookSettings
 from sync.engine import Desk
 from sync.state import StateStore
 
-__all__ = ["DeskConfig", "desk_configs", "open_backend", "open_desk"]
+__all__ = ["DeskConfig", "desk_configs", "open_backend", "open_desk", "open_mailroom", "resolved_mail_settings"]
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,17 @@ def open_desk(config: DeskConfig, *, mail: bool = True, backend: Backend | None 
         cluster_threshold=reminders.cluster_threshold,
         cluster_days=reminders.cluster_days,
         mailroom=mailroom,
+        daily_digest_at=config.settings.schedule.daily_digest_at,
     )
 
 
-def open_mailroom(config: DeskConfig, state: StateStore) -> object | None:
-    return None
+def resolved_mail_settings(config: DeskConfig) -> MailSettings:
+    """The desk's ``[mail]`` with its outbox folder made relative to the config file."""
+    outbox = config.settings.resolve(config.mail.outbox_dir)
+    return config.mail.model_copy(update={"outbox_dir": str(outbox)})
+
+
+def open_mailroom(config: DeskConfig, state: StateStore) -> Mailroom:
+    """Return the desk's mailroom: its ledger lives in the state store's SQLite file."""
+    mail = resolved_mail_settings(config)
+    return Mailroom(config.reminders, mail, Ledger(state.path), build_transport(mail))

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mailers.settings import MailSettings, ReminderSettings
+from mailers import MailSettings, ReminderSettings
 from sync.errors import ConfigError
 
 __all__ = [

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from datetime import time as time_of_day
 
+from mailers import Mailroom
 from sync.backend import Backend, Cell, CellWrite, ChangeSet, FormattingSpec, GeneratedTab, RowRef, Snapshot
 from sync.cells import desired_cells, same_cell
-from sync.dashboard import build_dashboard, dashboard_changed
+from sync.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.errors import WriteDeferred
 from sync.facts import customer_counts, similar_counts
 from sync.rulebook import LoadedRules, load_rules
@@ -110,8 +112,9 @@ class Desk:
         escalate_after_hours: float = 24,
         cluster_threshold: int = 3,
         cluster_days: int = 7,
-        mailroom: object | None = None,
+        mailroom: Mailroom | None = None,
         dashboard: bool = True,
+        daily_digest_at: time_of_day | None = None,
     ) -> None:
         self.backend = backend
         self.state = state
@@ -123,6 +126,7 @@ class Desk:
         self.cluster_days = cluster_days
         self.mailroom = mailroom
         self.dashboard = dashboard
+        self.daily_digest_at = daily_digest_at
         # What the last cycle saw, for `check` and `report`.
         self.tickets_tab = ""
         self.last_rules: LoadedRules | None = None
@@ -159,7 +163,7 @@ class Desk:
             self.state.record_cycle(((row.ticket.ticket_id, row.ticket.effective_status.value) for row in rows
                                      if row.ticket.ticket_id), now)
         if self.mailroom is not None:
-            self._remind(outcomes, calendar, now, dry_run, report)
+            self._remind(outcomes, calendar, kpis, now, dry_run, report)
         report.duration_seconds = time.perf_counter() - started
         return report
 
@@ -175,10 +179,28 @@ class Desk:
         report.wrote = True
         report.cells_written = len(changes.cells)
 
-    def _remind(self, outcomes, calendar, now, dry_run, report) -> None:
-        mail = self.mailroom.run_cycle(outcomes, now, calendar, dry_run=dry_run)
-        report.mails_sent = mail.sent
-        report.mails_held = mail.held
+    def _remind(
+        self, outcomes: list[Outcome], calendar: BusinessCalendar, kpis: Kpis, now: datetime, dry_run: bool,
+        report: CycleReport,
+    ) -> None:
+        assert self.mailroom is not None
+        mail = self.mailroom.run_cycle(
+            outcomes, now, calendar, dry_run=dry_run, row_link=self._row_link(),
+            daily_kpis=lambda language: {row[0]: row[1] for row in key_figures(kpis, language).rows},
+            daily_digest_at=self.daily_digest_at,
+        )
+        report.mails_sent = len(mail.composed) if dry_run else len(mail.sent)
+        report.mails_held = mail.held + mail.queued_quiet
+        if mail.problems:
+            for problem in mail.problems:
+                log.warning("mail: %s", problem)
+
+    def _row_link(self) -> Callable[[Ticket], str | None] | None:
+        """Links to a ticket's row, for backends that have them (Google Sheets)."""
+        link = getattr(self.backend, "row_link", None)
+        if link is None:
+            return None
+        return lambda ticket: link(ticket.ticket_id) if ticket.ticket_id else None
 
     # -- reading -------------------------------------------------------------------------------------------
 
@@ -322,7 +344,7 @@ class Desk:
             reference = RowRef(row.index, row.original_id)
             for key, value in row.stamps.items():
                 if key in positions:
-                    changes.cells.append(CellWrite(reference, key, value))
+                    changes.cells.append(CellWrite(reference, key, _wall_clock(value, zone)))
             for key, value in desired_cells(outcome, view.language, zone).items():
                 if key in positions and same_cell(row.cells.get(key), value, zone):
                     continue
@@ -348,6 +370,13 @@ def _dashboard(view: WorkbookView, kpis: Kpis, now: datetime) -> GeneratedTab | 
     if "dashboard" not in view.tabs:
         return tab
     return tab if dashboard_changed(view.rows("dashboard"), tab) else None
+
+
+def _wall_clock(value: Cell, zone) -> Cell:
+    """Datetimes cross the backend port as naive wall-clock time in the calendar's zone."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(zone).replace(tzinfo=None)
+    return value
 
 
 def _flag_duplicate_ids(rows: list[TicketRow]) -> None:
