@@ -854,7 +854,7 @@ class FakeSheets:
     def start(self) -> FakeSheets:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-sheets", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-sheets", daemon=True)
         self._thread.start()
         return self
 
