@@ -26,7 +26,7 @@ __all__ = [
     "kpi_sections",
     "key_figures",
     "text",
-    "format_ratio",
+    "format_percent",
     "format_number",
     "GENERATED_AT_ROW",
     "DASHBOARD_WIDTHS",
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 GENERATED_AT_ROW = 1
-DASHBOARD_WIDTHS = [36, 14, 12, 4]
+DASHBOARD_WIDTHS = [40, 18, 12, 4]  # B fits a yyyy-mm-dd hh:mm time
 BAR_CHART_ANCHOR = "E4"
 LINE_CHART_ANCHOR = "E22"
 NOTHING = "—"
@@ -46,17 +46,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "key_figures": ("Key figures", "关键指标"),
     "figure": ("Figure", "指标"),
     "value": ("Value", "数值"),
-    "detail": ("Of", "明细"),
+    "detail": ("Tickets", "工单数"),
     "open": ("Open tickets", "未结工单"),
     "overdue": ("Overdue", "已超时"),
     "total": ("Tickets (duplicates not counted)", "工单总数（不含重复）"),
-    "first_response_on_time": ("First response on time", "首次响应及时率"),
-    "resolution_on_time": ("Resolved on time", "解决及时率"),
-    "resolution_rate": ("Resolution rate", "解决率"),
+    "first_response_on_time": ("First response on time (%)", "首次响应及时率（%）"),
+    "resolution_on_time": ("Resolved on time (%)", "解决及时率（%）"),
+    "resolution_rate": ("Resolution rate (%)", "解决率（%）"),
     "median_first_response_hours": ("Median first response (hours)", "首次响应时长中位数（小时）"),
     "median_resolution_hours": ("Median resolution time (hours)", "解决时长中位数（小时）"),
     "average_satisfaction": ("Average satisfaction (1–10)", "平均满意度（1–10分）"),
-    "repeat_complaints": ("Repeat complaints (same customer, 30 days)", "重复投诉率（同一客户30天内）"),
+    "repeat_complaints": (
+        "Repeat complaints, same customer in 30 days (%)",
+        "重复投诉率（同一客户30天内，%）",
+    ),
     "open_by_grade": ("Open tickets by grade", "未结工单（按等级）"),
     "open_by_department": ("Open tickets by department", "未结工单（按责任部门）"),
     "by_status": ("Tickets by status", "工单（按状态）"),
@@ -86,9 +89,12 @@ def text(key: str, language: str, **values: object) -> str:
     return (chinese if language == "zh" else english).format(**values)
 
 
-def format_ratio(ratio: Ratio) -> str:
-    """Return a share as a percentage with one decimal, e.g. ``66.7%``, or ``—`` when there is none."""
-    return NOTHING if ratio.value is None else f"{ratio.value:.1%}"
+def format_percent(ratio: Ratio) -> float | str:
+    """Return a share as a number of percent with one decimal, e.g. ``66.7``, or ``—`` when there is none.
+
+    A number, not text, so the figure sorts, charts and aligns like the others; the label carries the "%".
+    """
+    return NOTHING if ratio.value is None else round(ratio.value * 100, 1)
 
 
 def format_number(value: float | None) -> float | str:
@@ -128,7 +134,7 @@ def key_figures(kpis: Kpis, language: str) -> Section:
         return (text(key, language), value, detail)
 
     def ratio_row(key: str, ratio: Ratio) -> tuple[Cell, ...]:
-        return row(key, format_ratio(ratio), f"{ratio.part} / {ratio.whole}")
+        return row(key, format_percent(ratio), f"{ratio.part} / {ratio.whole}")
 
     rows = (
         row("open", kpis.open),

@@ -51,6 +51,10 @@ def build_chart(worksheet: Any, chart: Chart) -> Any:
     # openpyxl 3.1 leaves the axes' "delete" flag unset, which recent Excel reads as hidden axes.
     native.x_axis.delete = False
     native.y_axis.delete = False
+    native.y_axis.scaling.min = 0  # counts: the axis starts at zero
+    if chart.kind == "line":
+        for series in native.series:
+            series.smooth = False  # weekly counts are points joined by straight lines, not a curve
     if chart.kind == "bar" and len(chart.value_columns) == 1:
         native.legend = None  # one series: its name is the title already
     return native

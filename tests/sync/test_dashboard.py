@@ -74,22 +74,22 @@ def test_the_dashboard_opens_with_a_title_and_the_minute_it_was_generated():
     assert rows[GENERATED_AT_ROW] == ["Generated at", datetime(2026, 11, 25, 12, 0)]
 
 
-def test_the_key_figures_show_counts_rates_with_their_parts_and_rounded_hours():
+def test_the_key_figures_show_counts_percentages_with_their_parts_and_rounded_hours():
     rows = build_dashboard(sample_kpis(), "en", NOW).rows
     assert value_of(rows, "Open tickets") == [3, None]
     assert value_of(rows, "Overdue") == [1, None]
-    assert value_of(rows, "First response on time") == ["66.7%", "2 / 3"]
-    assert value_of(rows, "Resolved on time") == ["50.0%", "1 / 2"]
+    assert value_of(rows, "First response on time (%)") == [66.7, "2 / 3"]
+    assert value_of(rows, "Resolved on time (%)") == [50.0, "1 / 2"]
     assert value_of(rows, "Median resolution time (hours)") == [48.0, None]
     assert value_of(rows, "Average satisfaction (1–10)") == [7.7, None]
-    assert value_of(rows, "Repeat complaints (same customer, 30 days)") == ["33.3%", "2 / 6"]
+    assert value_of(rows, "Repeat complaints, same customer in 30 days (%)") == [33.3, "2 / 6"]
 
 
 def test_a_figure_with_nothing_to_measure_shows_a_dash():
     rows = build_dashboard(
         sample_kpis(resolution_on_time=Ratio(0, 0), average_satisfaction=None), "en", NOW
     ).rows
-    assert value_of(rows, "Resolved on time") == ["—", "0 / 0"]
+    assert value_of(rows, "Resolved on time (%)") == ["—", "0 / 0"]
     assert value_of(rows, "Average satisfaction (1–10)") == ["—", None]
 
 
@@ -124,8 +124,8 @@ def test_the_dashboard_speaks_chinese():
     assert rows[GENERATED_AT_ROW][0] == "生成时间"
     assert value_of(rows, "未结工单") == [3, None]
     assert value_of(rows, "已超时") == [1, None]
-    assert value_of(rows, "首次响应及时率") == ["66.7%", "2 / 3"]
-    assert value_of(rows, "解决及时率") == ["50.0%", "1 / 2"]
+    assert value_of(rows, "首次响应及时率（%）") == [66.7, "2 / 3"]
+    assert value_of(rows, "解决及时率（%）") == [50.0, "1 / 2"]
     assert value_of(rows, "平均满意度（1–10分）") == [7.7, None]
     statuses = row_starting(rows, "工单（按状态）")
     assert rows[statuses + 1 : statuses + 3] == [["状态", "工单数"], ["新建", 1]]
@@ -161,7 +161,7 @@ def test_no_categories_means_no_bar_chart():
 
 
 def test_the_dashboard_sets_column_widths():
-    assert build_dashboard(sample_kpis(), "en", NOW).widths[:3] == [36, 14, 12]
+    assert build_dashboard(sample_kpis(), "en", NOW).widths[:3] == [40, 18, 12]
 
 
 def test_a_new_generated_at_time_alone_is_no_change():
