@@ -2,10 +2,11 @@
 
 Decisions, in one place:
 
-- **Clock.** All three dues count on the rule's clock (``Deadlines.clock``), follow-up included: DESIGN §4 says
-  "hours count on the rule's clock", a ticket's dues then share one clock for states, reminders and the send
-  ledger, and on a 24x7 rule a follow-up of 48 h is exactly the seeds' "48小时内回访". A business-clock rule
-  that wants "within two working days" writes its follow-up hours in working hours (e.g. 18 on 09:00–18:00).
+- **Clock.** Response and resolution due count on the rule's clock (``Deadlines.clock``). Follow-up due counts
+  real elapsed hours (``FOLLOW_UP_CLOCK``, 24x7) whatever the rule's clock: the seeds promise a follow-up visit
+  "处理结束后48小时内" / "24 至 48 小时内" after the fix, and the template's Deadline rules say so too (business rows
+  give resolution in multiples of 9 working hours but follow-up as a flat 48, "within 48 hours of the fix"). On the
+  business clock 48 h would be more than five working days. ``PendingDue.clock`` says which clock a due uses.
 - **Pauses.** Time in ``Waiting on customer`` does not count. A due is the moment at which ``hours`` of
   *unpaused* time on the clock have passed since Received; equivalently, it is pushed back by exactly the clock
   time of every pause that began before it. A pause that began after the due moves nothing (it came too late); an
@@ -16,7 +17,7 @@ Decisions, in one place:
   resolution due; for a Resolved ticket not yet followed up, follow-up due; otherwise none.
 - **Escalation.** 0 not overdue; 1 overdue; 2 overdue by more than ``escalate_after_hours`` (the department
   manager); 3 by more than twice that (the admin). "Overdue by" is measured on the rule's clock, so a
-  business-clock ticket does not escalate over a weekend.
+  business-clock response or resolution does not escalate over a weekend (a follow-up, on 24x7, does).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "DueKind",
     "PendingDue",
     "DEFAULT_FOLLOW_UP_HOURS",
+    "FOLLOW_UP_CLOCK",
     "compute_deadlines",
     "due_with_pauses",
     "pending_due",
@@ -46,6 +48,7 @@ __all__ = [
 ]
 
 DEFAULT_FOLLOW_UP_HOURS = 48.0
+FOLLOW_UP_CLOCK = Clock.ALWAYS  # see the module docstring
 _FINISHED = frozenset({Status.RESOLVED, Status.FOLLOWED_UP})
 _CLOSED = frozenset({Status.CLOSED, Status.DUPLICATE})
 
@@ -71,11 +74,12 @@ class DueKind(StrEnum):
 
 @dataclass(frozen=True)
 class PendingDue:
-    """The due a ticket is working toward now: its kind, when its clock started, and when it is due."""
+    """The due a ticket is working toward now: its kind, when and on which clock it started counting, its time."""
 
     kind: DueKind
     start: datetime | None
     due: datetime
+    clock: Clock
 
 
 def compute_deadlines(
@@ -92,8 +96,9 @@ def compute_deadlines(
 ) -> Deadlines:
     """Given a ticket's times, the rule's hours and clock, return its due times in the calendar's zone.
 
-    Response and resolution due count from ``received`` and are pushed back by ``pauses`` (see the module
-    docstring); follow-up due counts from ``resolved``, with ``DEFAULT_FOLLOW_UP_HOURS`` when the hours are None.
+    Response and resolution due count from ``received`` on ``clock`` and are pushed back by ``pauses`` (see the
+    module docstring); follow-up due counts from ``resolved`` on ``FOLLOW_UP_CLOCK``, unpaused, with
+    ``DEFAULT_FOLLOW_UP_HOURS`` when the hours are None.
     A due whose start or hours are missing is None. An ongoing pause counts up to ``now``. Raise ValueError if any
     hours are negative or not finite.
     """
@@ -103,7 +108,7 @@ def compute_deadlines(
         clock=clock,
         response_due=_due(received, response_hours, clock, calendar, paused),
         resolution_due=_due(received, resolution_hours, clock, calendar, paused),
-        follow_up_due=_due(resolved, follow_up, clock, calendar, []),
+        follow_up_due=_due(resolved, follow_up, FOLLOW_UP_CLOCK, calendar, []),
     )
 
 
@@ -165,14 +170,18 @@ def pending_due(ticket: Ticket, deadlines: Deadlines) -> PendingDue | None:
     """
     status = ticket.effective_status
     if status is Status.RESOLVED and ticket.follow_up is None and deadlines.follow_up_due is not None:
-        return PendingDue(DueKind.FOLLOW_UP, ticket.resolved, deadlines.follow_up_due)
+        return PendingDue(DueKind.FOLLOW_UP, ticket.resolved, deadlines.follow_up_due, FOLLOW_UP_CLOCK)
     if status not in OPEN_STATUSES:
         return None
     candidates = []
     if ticket.first_response is None and deadlines.response_due is not None:
-        candidates.append(PendingDue(DueKind.RESPONSE, ticket.received, deadlines.response_due))
+        candidates.append(
+            PendingDue(DueKind.RESPONSE, ticket.received, deadlines.response_due, deadlines.clock)
+        )
     if deadlines.resolution_due is not None:
-        candidates.append(PendingDue(DueKind.RESOLUTION, ticket.received, deadlines.resolution_due))
+        candidates.append(
+            PendingDue(DueKind.RESOLUTION, ticket.received, deadlines.resolution_due, deadlines.clock)
+        )
     return min(candidates, key=lambda pending: pending.due.astimezone(UTC), default=None)
 
 
@@ -186,8 +195,8 @@ def sla_state(
     """Given a ticket, its deadlines and the time, return where it stands (first match wins):
 
     closed (Closed, Duplicate); paused (Waiting on customer); overdue (``now`` after the pending due); due soon (no
-    more than ``due_soon_fraction`` of the pending due's target left, both measured on the deadlines' clock from
-    the due's start); met / met late (Resolved or Followed up, resolved at or before / after resolution due — a
+    more than ``due_soon_fraction`` of the pending due's target left, both measured on that due's clock from its
+    start); met / met late (Resolved or Followed up, resolved at or before / after resolution due — a
     missing Resolved time counts as ``now``, a missing resolution due as met); on track.
     """
     status = ticket.effective_status
@@ -198,20 +207,18 @@ def sla_state(
     pending = pending_due(ticket, deadlines)
     if pending is not None and _utc(now, calendar) > _utc(pending.due, calendar):
         return SlaState.OVERDUE
-    if pending is not None and _is_due_soon(pending, now, due_soon_fraction, deadlines.clock, calendar):
+    if pending is not None and _is_due_soon(pending, now, due_soon_fraction, calendar):
         return SlaState.DUE_SOON
     if status in _FINISHED:
         return _met(ticket, deadlines, now, calendar)
     return SlaState.ON_TRACK
 
 
-def _is_due_soon(
-    pending: PendingDue, now: datetime, fraction: float, clock: Clock, calendar: BusinessCalendar
-) -> bool:
+def _is_due_soon(pending: PendingDue, now: datetime, fraction: float, calendar: BusinessCalendar) -> bool:
     if pending.start is None:
         return False
-    target = calendar.hours_between(pending.start, pending.due, clock)
-    left = calendar.hours_between(now, pending.due, clock)
+    target = calendar.hours_between(pending.start, pending.due, pending.clock)
+    left = calendar.hours_between(now, pending.due, pending.clock)
     return target > 0 and left <= fraction * target
 
 
@@ -238,15 +245,15 @@ def escalation_level(
     """Given a ticket, its deadlines, the time and its SLA state, return its escalation level.
 
     0 unless ``state`` is overdue; then 1, or 2 once overdue by more than ``escalate_after_hours`` (the manager),
-    or 3 once overdue by more than twice that (the admin). Overdue time counts on the deadlines' clock from the
-    pending due (see ``pending_due``).
+    or 3 once overdue by more than twice that (the admin). Overdue time counts from the pending due on its clock
+    (see ``pending_due``).
     """
     if state is not SlaState.OVERDUE:
         return 0
     pending = pending_due(ticket, deadlines)
     if pending is None:
         return 1
-    overdue_by = calendar.hours_between(pending.due, now, deadlines.clock)
+    overdue_by = calendar.hours_between(pending.due, now, pending.clock)
     if overdue_by > 2 * escalate_after_hours:
         return 3
     if overdue_by > escalate_after_hours:

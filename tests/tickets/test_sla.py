@@ -132,11 +132,13 @@ def test_naive_pauses_and_moments_are_in_the_calendar_zone() -> None:
     assert deadlines.resolution_due == at(11, 27, 18)
 
 
-def test_follow_up_counts_from_resolved_on_the_rules_clock_48_hours_by_default() -> None:
+def test_follow_up_counts_real_hours_from_resolved_48_by_default_whatever_the_rules_clock() -> None:
     resolved = at(11, 25, 15)
     assert deadlines_for(clock=ALWAYS, resolved=resolved).follow_up_due == at(11, 27, 15)
-    assert deadlines_for(clock=BUSINESS, resolved=resolved).follow_up_due == at(12, 2, 18)
-    assert deadlines_for(clock=BUSINESS, follow_up=18, resolved=resolved).follow_up_due == at(11, 27, 15)
+    assert deadlines_for(clock=BUSINESS, resolved=resolved).follow_up_due == at(11, 27, 15)
+    assert deadlines_for(clock=BUSINESS, follow_up=72, resolved=at(11, 27, 17)).follow_up_due == at(
+        11, 30, 17
+    )
 
 
 def test_follow_up_is_not_pushed_back_by_pauses() -> None:
@@ -241,9 +243,24 @@ def test_a_resolved_ticket_without_its_follow_up_is_overdue_once_follow_up_due_p
     deadlines = Deadlines(BUSINESS, at(11, 23, 13), at(11, 25, 18), follow_up_due=at(11, 27, 15))
     resolved = {"status": Status.RESOLVED, "first_response": at(11, 23, 10), "resolved": at(11, 25, 15)}
     assert state(at(11, 26, 9), deadlines, **resolved) is SlaState.MET
-    assert state(at(11, 27, 12), deadlines, **resolved) is SlaState.DUE_SOON  # 3 of 18 h left
+    assert state(at(11, 27, 12), deadlines, **resolved) is SlaState.DUE_SOON  # 3 of 48 real h left
     assert state(at(11, 27, 16), deadlines, **resolved) is SlaState.OVERDUE
     assert state(at(11, 27, 16), deadlines, follow_up=at(11, 27, 11), **resolved) is SlaState.MET
+
+
+def test_a_follow_up_due_soon_and_overdue_count_real_hours_over_a_weekend() -> None:
+    # Fixed Friday 17:00, follow-up due Sunday 17:00: the weekend counts, whatever the rule's clock.
+    fixed_on_friday = ticket(
+        received=at(11, 20, 9), status=Status.RESOLVED, first_response=at(11, 20, 10), resolved=at(11, 20, 17)
+    )
+    deadlines = Deadlines(BUSINESS, at(11, 20, 13), at(11, 20, 18), follow_up_due=at(11, 22, 17))
+    sunday_morning, sunday_evening = at(11, 22, 9), at(11, 22, 21)
+    assert sla_state(fixed_on_friday, deadlines, sunday_morning, FRACTION, CALENDAR) is SlaState.DUE_SOON
+    assert sla_state(fixed_on_friday, deadlines, sunday_evening, FRACTION, CALENDAR) is SlaState.OVERDUE
+    four_hours_late = escalation_level(
+        fixed_on_friday, deadlines, sunday_evening, SlaState.OVERDUE, 1.5, CALENDAR
+    )
+    assert four_hours_late == 3
 
 
 def test_a_resolved_ticket_without_a_resolved_time_is_judged_as_resolved_now() -> None:
@@ -274,10 +291,9 @@ def test_pending_due_names_which_due_is_being_worked_toward() -> None:
     follow_up = Deadlines(BUSINESS, at(11, 23, 13), at(11, 25, 18), at(11, 27, 15))
     assert pending_due(ticket(), follow_up).kind is DueKind.RESPONSE
     assert pending_due(ticket(first_response=at(11, 23, 10)), follow_up).kind is DueKind.RESOLUTION
-    assert (
-        pending_due(ticket(status=Status.RESOLVED, resolved=at(11, 25, 15)), follow_up).kind
-        is DueKind.FOLLOW_UP
-    )
+    awaiting_follow_up = pending_due(ticket(status=Status.RESOLVED, resolved=at(11, 25, 15)), follow_up)
+    assert awaiting_follow_up is not None
+    assert (awaiting_follow_up.kind, awaiting_follow_up.clock) == (DueKind.FOLLOW_UP, ALWAYS)
     assert pending_due(ticket(status=Status.FOLLOWED_UP), follow_up) is None
     odd_rule = Deadlines(BUSINESS, response_due=at(11, 25, 18), resolution_due=at(11, 24, 18))
     assert pending_due(ticket(), odd_rule).kind is DueKind.RESOLUTION  # the earliest pending due counts
