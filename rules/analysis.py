@@ -8,7 +8,8 @@ exactly, for the column's kind of value:
 * text columns: blank, each literal, just above each literal, and a value below and above all of them;
 * whole-number columns (Affected customers, Similar 7d, …): blank and the integers around each bound,
   so `<2` and `>1` do not overlap there;
-* number columns (Hours open): blank, each bound, a step either side, and midpoints between bounds;
+* number columns: blank, each bound, a step either side, and midpoints between bounds;
+* derived counts (Similar 7d, Customer 30d) and Hours open are never blank nor negative, so only values ≥ 0;
 * date columns: blank and each date a day either side; yes/no columns: yes, no, blank.
 
 Text ordering (`<"b"`) is approximated with just-above strings; equality, lists, ranges and negations of
@@ -33,6 +34,8 @@ _DOMAINS = {
     "boolean": "boolean",
     "integer": "integer",
     "number": "number",
+    "count": "count",
+    "hours": "hours",
     "date": "date",
 }
 
@@ -52,11 +55,18 @@ def witnesses(tests: Iterable[UnaryTest], domain: str) -> list[object]:
         "date": _date_witnesses,
         "boolean": lambda _bounds: [YES, NO],
     }
+    if domain in _NEVER_BLANK:
+        build = builders[_NEVER_BLANK[domain]]
+        return [value for value in build(bounds) if value >= 0]  # type: ignore[operator]
     chosen = builders if domain == "all" else {domain: builders[domain]}
     found: list[object] = [None]
     for build in chosen.values():
         found.extend(build(bounds))
     return list(dict.fromkeys(found))
+
+
+# Derived facts the daemon always computes: counts and hours are never blank and never below zero.
+_NEVER_BLANK = {"count": "integer", "hours": "number"}
 
 
 def _text_witnesses(bounds: list[object]) -> list[object]:

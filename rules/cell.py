@@ -516,10 +516,7 @@ def parse_cell(text: object) -> UnaryTest:
         return ANY
     start = len(written) - len(written.lstrip())
     negated, body, body_offset = _split_not(written, start, source)
-    items = tuple(
-        _parse_item(part, offset, source) for part, offset in _split_items(body, body_offset, source)
-    )
-    return _build(source, items, negated)
+    return _build(source, _parse_list(body, body_offset, source), negated)
 
 
 def _cell_text(value: object) -> str:
@@ -535,44 +532,47 @@ def _cell_text(value: object) -> str:
 
 
 def _split_not(written: str, start: int, source: str) -> tuple[bool, str, int]:
-    """Return whether the cell starts with `not`, and the list after it with its offset."""
+    """Return whether the cell starts with `not`, and the list after it with its offset.
+
+    `not(a, b)` is a call: the list is inside the parentheses. After `not ` and a space the rest is the list,
+    so `not (1..5)` is an open range and `not (empty), gold` a list; only if that does not read is
+    `not (a, b)` taken as a call.
+    """
     if not written.casefold().startswith("not", start):
         return False, written, 0
     after = start + 3
     rest = written[after:]
     if rest.strip().casefold() in _EMPTY_WORDS:
         return True, rest, after
-    if rest.startswith("(") or (rest.lstrip().startswith("(") and _closing_paren(written, after) is not None):
-        return _split_not_call(written, after + len(rest) - len(rest.lstrip()), source)
+    if rest.startswith("("):
+        return _split_not_call(written, after, source)
     if rest and not rest[0].isspace():
         return False, written, 0  # a word such as "nothing" or "notebook"
     if not rest.strip():
         raise CellSyntaxError(source, start, "not_without_values")
+    if rest.lstrip().startswith("(") and written.rstrip().endswith(")"):
+        try:
+            _parse_list(rest, after, source)
+        except CellSyntaxError:
+            return _split_not_call(written, after + len(rest) - len(rest.lstrip()), source)
     return True, rest, after
 
 
 def _split_not_call(written: str, opening: int, source: str) -> tuple[bool, str, int]:
-    closing = _closing_paren(written, opening)
-    if closing is None:
-        raise CellSyntaxError(
-            source, opening, "not_unclosed", example=written[opening + 1 :].strip() or "gold"
-        )
+    closing = len(written.rstrip()) - 1
+    if written[closing] != ")" or closing == opening:
+        example = written[opening + 1 :].strip() or "gold"
+        raise CellSyntaxError(source, opening, "not_unclosed", example=example)
     body = written[opening + 1 : closing]
     if not body.strip():
         raise CellSyntaxError(source, opening, "not_without_values")
     return True, body, opening + 1
 
 
-def _closing_paren(written: str, opening: int) -> int | None:
-    """Return where the parenthesis opened at or after ``opening`` closes, if that is the cell's last
-    character (so `not(a, b)` is one call but `not (empty), gold` is a list); else None."""
-    opening = written.index("(", opening)
-    depth = 0
-    for index, character in enumerate(_outside_quotes(written)[opening:], start=opening):
-        depth += {"(": 1, ")": -1}.get(character, 0)
-        if depth == 0:
-            return index if not written[index + 1 :].strip() else None
-    return None
+def _parse_list(body: str, offset: int, source: str) -> tuple[Item, ...]:
+    return tuple(
+        _parse_item(part, part_offset, source) for part, part_offset in _split_items(body, offset, source)
+    )
 
 
 def _split_items(body: str, offset: int, source: str) -> Iterator[tuple[str, int]]:

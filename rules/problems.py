@@ -106,8 +106,8 @@ RULE_MESSAGES: dict[str, tuple[str, str]] = {
         "规则 {first} 和 {second} 可能同时匹配同一工单（{example}），请修改使其互斥，此页只允许匹配一条",
     ),
     "gap": (
-        "no rule covers grade {grade} with tier {tier} for every ticket — add a row for them here",
-        "没有规则完整覆盖等级 {grade} 与客户等级 {tier} 的组合，请在此处添加一行",
+        "no rule covers grade {grade} with tier {tier}{example} — add a row for them here",
+        "没有规则覆盖等级 {grade} 与客户等级 {tier} 的组合{example}，请在此处添加一行",
     ),
     "hidden_rule": (
         "rule {rule} can never fire: rule {earlier} above it takes all its tickets — move it up or narrow {earlier}",

@@ -8,12 +8,14 @@ Parsing takes rows of plain cell values only, so the engine can store a tab's la
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rules.analysis import covers, domain_of, example_of_overlap
+from rules.analysis import covers, domain_of, example_of_overlap, witnesses
 from rules.cell import ANY, CellSyntaxError, Flag, Literal, UnaryTest, parse_cell
 from rules.lists import Lists
 from rules.problems import ERROR, WARNING, RuleProblem, cell_name, column_letter
@@ -404,7 +406,9 @@ class _Reader:
         )
 
 
-_LITERAL_KIND = {"boolean": "boolean", "integer": "number", "number": "number", "date": "date"}
+_LITERAL_KIND = {
+    "boolean": "boolean", "integer": "number", "number": "number", "count": "number", "hours": "number", "date": "date"
+}  # fmt: skip
 
 
 def did_you_mean(close: str) -> dict[str, str]:
@@ -557,23 +561,68 @@ def _show(value: object) -> str:
 
 
 def _check_gaps(reader: _Reader, tab: RuleTab) -> None:
-    """Each grade × tier pair needs a rule that matches it and tests nothing else (so it covers every ticket
-    of the pair). Rules with further conditions cover only part of a pair, so they do not count."""
+    """Each grade × tier pair must be covered: for every combination of the other columns' values (one witness
+    per region, see rules.analysis) some rule matches. Report the first uncovered combination as an example.
+    Beyond GAP_SEARCH_LIMIT combinations, only rules that test nothing but grade and tier count."""
     grades, tiers = reader.lists.grades, reader.lists.allowed("tier")
     if not grades or not tiers:
         return
-    keys = [condition.key for condition in tab.conditions]
-    whole = [
-        rule
-        for rule in tab.rules
-        if all(test.is_any or key in ("grade", "tier") for test, key in zip(rule.tests, keys, strict=True))
+    others = [
+        index for index, condition in enumerate(tab.conditions) if condition.key not in ("grade", "tier")
     ]
+    choices = [witnesses([rule.tests[index] for rule in tab.rules], _domains(tab)[index]) for index in others]
+    if math.prod(len(values) for values in choices) > GAP_SEARCH_LIMIT:
+        choices = [[_ANY_VALUE] for _ in others]
     cell = cell_name(0, _next_free_row(tab))
     for grade in grades:
         for tier in tiers:
-            facts = {"grade": grade, "tier": tier}
-            if not any(_matches(rule, keys, facts) for rule in whole):
-                reader.problem(cell, "gap", WARNING, grade=grade, tier=tier)
+            missing = _uncovered(tab, {"grade": grade, "tier": tier}, others, choices)
+            if missing is not None:
+                example = _describe_others(tab, others, missing, reader.language)
+                reader.problem(cell, "gap", WARNING, grade=grade, tier=tier, example=example)
+
+
+GAP_SEARCH_LIMIT = 20_000
+_ANY_VALUE = object()  # stands for "some value": matched only by a cell that accepts any value
+
+
+def _uncovered(
+    tab: RuleTab, pair: dict[str, object], others: list[int], choices: list[list[object]]
+) -> tuple[object, ...] | None:
+    """Return values of the other columns that no rule matching ``pair`` covers, or None if all are covered."""
+    candidates = [rule for rule in tab.rules if _matches_pair(tab, rule, pair)]
+    for combination in itertools.product(*choices):
+        if not any(_matches_others(rule, others, combination) for rule in candidates):
+            return combination
+    return None
+
+
+def _matches_pair(tab: RuleTab, rule: RuleRow, pair: dict[str, object]) -> bool:
+    return all(
+        test.matches(pair[condition.key])
+        for test, condition in zip(rule.tests, tab.conditions, strict=True)
+        if condition.key in pair
+    )
+
+
+def _matches_others(rule: RuleRow, others: list[int], combination: tuple[object, ...]) -> bool:
+    for index, value in zip(others, combination, strict=True):
+        test = rule.tests[index]
+        if not (test.is_any if value is _ANY_VALUE else test.matches_normalized(value)):
+            return False
+    return True
+
+
+def _describe_others(tab: RuleTab, others: list[int], combination: tuple[object, ...], language: str) -> str:
+    spellings = _spellings([rule.tests[index] for rule in tab.rules for index in others])
+    parts = [
+        f"{tab.conditions[index].fact.label(language)} {spellings.get(value) or _show(value)}"
+        for index, value in zip(others, combination, strict=True)
+        if value is not _ANY_VALUE and any(not rule.tests[index].is_any for rule in tab.rules)
+    ]
+    if not parts:
+        return ""
+    return f" ({', '.join(parts)})" if language == "en" else f"（{', '.join(parts)}）"
 
 
 def _matches(rule: RuleRow, keys: list[str], facts: dict[str, object]) -> bool:

@@ -33,7 +33,7 @@ class Fact:
     key: str
     en: str
     zh: str
-    kind: str  # text, choice, status, boolean, integer, number, date
+    kind: str  # text, choice, status, boolean, integer, date; count and hours (derived: never blank, ≥ 0)
     choices: str | None = None  # the Lists list its values come from
     aliases: tuple[str, ...] = ()
     computed: bool = False  # filled by the daemon: rules cannot test it
@@ -55,14 +55,15 @@ _KIND_OF_COLUMN = {
 KIND_NAMES: dict[str, tuple[str, str, str]] = {
     "boolean": ("yes/no", "是/否", "yes or no"),
     "integer": ("whole numbers", "整数", "a number such as 10"),
-    "number": ("numbers", "数字", "a number such as 24"),
+    "count": ("whole numbers", "整数", "a number such as 5"),
+    "hours": ("hours", "小时数", "a number such as 24"),
     "date": ("dates", "日期", "a date such as 2026-11-01"),
 }
 
 _DERIVED = (
-    Fact("similar_7d", "Similar 7d", "7日同类", "integer", aliases=("Similar 7 days", "7天同类")),
-    Fact("customer_30d", "Customer 30d", "30日同客户", "integer", aliases=("Customer 30 days", "30天同客户")),
-    Fact("hours_open", "Hours open", "已开时长", "number", aliases=("Open hours", "已开小时")),
+    Fact("similar_7d", "Similar 7d", "7日同类", "count", aliases=("Similar 7 days", "7天同类")),
+    Fact("customer_30d", "Customer 30d", "30日同客户", "count", aliases=("Customer 30 days", "30天同客户")),
+    Fact("hours_open", "Hours open", "已开时长", "hours", aliases=("Open hours", "已开小时")),
     Fact("grade", "Grade", "等级", "choice", choices="grade"),
 )
 DERIVED_KEYS = frozenset(fact.key for fact in _DERIVED)
