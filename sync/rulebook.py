@@ -5,8 +5,9 @@ last good version from the state store serving instead (DESIGN §3). Also the Ru
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 
 from rules import (
     RULE_ROLES,
@@ -24,7 +25,7 @@ from rules.lists import LIST_HEADERS
 from sync.backend import GeneratedTab
 from sync.state import StateStore
 from sync.workbook import WorkbookView
-from tickets import CalendarProblem, normalize_label
+from tickets import CalendarProblem, Problem, normalize_label
 from tickets.calendar import cell_ref
 
 __all__ = ["LoadedRules", "load_rules", "rule_check_tab"]
@@ -65,6 +66,7 @@ class LoadedRules:
     problems: list[RuleProblem] = field(default_factory=list)
     not_applied: dict[str, bool] = field(default_factory=dict)  # tab name -> an earlier good version serves
     missing: list[str] = field(default_factory=list)  # tab names the workbook lacks
+    names: dict[str, str] = field(default_factory=dict)  # role -> tab name
 
     @property
     def allowed(self) -> dict[str, tuple[str, ...]]:
@@ -76,7 +78,22 @@ class LoadedRules:
         return self.lists.grades
 
     def evaluate(self, facts: Mapping[str, object]) -> Verdict:
-        return self.book.evaluate(facts)
+        """Decide one ticket; a rule tab that serves no version at all says so on the ticket, never guesses."""
+        verdict = self.book.evaluate(facts)
+        if not self.unavailable:
+            return verdict
+        return replace(verdict, problems=verdict.problems + self.unavailable)
+
+    @cached_property
+    def unavailable(self) -> tuple[Problem, ...]:
+        tabs = {"grade_rules": (self.book.grade, "grade"), "owner_rules": (self.book.owner, "department"),
+                "deadline_rules": (self.book.deadline, "response_due")}
+        problems = []
+        for role, (table, column) in tabs.items():
+            name = self.names.get(role)
+            if table is None and name in self.not_applied:
+                problems.append(Problem(column, "rules_unavailable", {"tab": name}))
+        return tuple(problems)
 
     def check_tab(self, calendar_problems: Sequence[CalendarProblem], view: WorkbookView) -> GeneratedTab:
         return rule_check_tab(self, calendar_problems, view.language)
@@ -106,6 +123,7 @@ def load_rules(view: WorkbookView, state: StateStore, now: datetime, persist: bo
     liaisons, liaison_problems = parse_liaisons(view.tab_name("liaisons"), view.rows("liaisons"))
     problems += liaison_problems
     loaded = LoadedRules(RuleBook(None, None, None, liaisons, lists), lists, problems)
+    loaded.names = {role: view.tab_name(role) for role in RULE_ROLES}
     for role in ("lists", "liaisons", *RULE_ROLES):
         if role not in view.tabs:
             loaded.missing.append(view.tab_name(role))

@@ -73,6 +73,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "⚠ {tab} has errors (see Rule check); the last good version is used",
         "⚠ {tab}有错误（见规则检查页），当前沿用上一版有效规则",
     ),
+    "rules_unavailable": (
+        "⚠ {tab} cannot be applied (see Rule check) and has no earlier good version — this column stays blank",
+        "⚠ {tab}有错误且没有可沿用的旧版本（见规则检查页），此列暂时留空",
+    ),
     "missing_input": (
         "{column} is empty — the rules need it to {purpose}",
         "{column}为空 —— 规则需要它来{purpose}",
