@@ -48,7 +48,11 @@ SLA_LABELS: dict[SlaState, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Deadlines:
-    """The due times of a ticket (aware datetimes), after pauses have pushed them back."""
+    """The due times of a ticket (aware datetimes), after pauses have pushed them back.
+
+    ``clock`` is the rule's clock and applies to the response and resolution dues; the follow-up due always
+    counts real hours (``tickets.sla.FOLLOW_UP_CLOCK``), as the seeds' "48 hours after the fix" means.
+    """
 
     clock: Clock
     response_due: datetime | None = None
