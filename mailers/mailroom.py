@@ -95,7 +95,7 @@ class MailReport:
     composed: list[EmailMessage] = field(default_factory=list)  # new messages (in a dry run: would be sent)
     breaker_tripped: bool = False  # the breaker is holding reminders this cycle
     summary: bool = False  # this cycle sent the first-run summary
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # sentences for the log: unaddressed tickets, dead mail
 
     def describe(self) -> str:
         """One line for the log."""
@@ -150,6 +150,11 @@ class Mailroom:
         report = MailReport(dry_run=dry_run)
         plan = plan_reminders(outcomes, self.settings, now)
         report.unaddressed = list(plan.unaddressed)
+        report.problems += [
+            f"{ticket_id}: a reminder is due but its department has no valid email (liaison, deputy) and no "
+            "[reminders] admin_email is set"
+            for ticket_id in plan.unaddressed
+        ]
         first_run = self.ledger.is_first_run()
         breaker = self._guard_breaker(plan, now, dry_run)
         report.breaker_tripped = breaker is not None
@@ -345,6 +350,7 @@ class Mailroom:
             result.message_id, error.message, error.permanent, now, self.settings.max_failures
         ):
             report.dead.append(result.message_id)
+            report.problems.append(f"gave up on message {result.message_id}: {error.message}")
 
 
 def _clusters(outcomes: Sequence[Outcome], threshold: int) -> dict[str, Cluster]:
