@@ -152,9 +152,13 @@ class GSheetsBackend:
             return
         with self.http.operation(), _translated(self.key, self._service_account(), deferred=True):
             self._open()
-            requests = self._plan(changes, snapshot)
-            if requests:
-                self._write(requests)
+            try:
+                requests = self._plan(changes, snapshot)
+                if requests:
+                    self._write(requests)
+            except APIError:
+                self._reads_since_metadata = None  # the structure may have changed: the next read looks again
+                raise
             if changes.formatting is not None:
                 self._applied_dropdowns = set(changes.formatting.dropdowns)
                 self._first_row_validations = None

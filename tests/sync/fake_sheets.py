@@ -130,6 +130,20 @@ class FakeSpreadsheet:
     sheets: list[FakeSheet] = field(default_factory=list)
     next_id: int = 1000
 
+    def clone(self) -> FakeSpreadsheet:
+        """A copy to apply a batch to (so a failing batch changes nothing); cells are copied, their dicts are
+        shared because writes replace them rather than edit them."""
+        sheets = []
+        for sheet in self.sheets:
+            twin = copy.copy(sheet)
+            twin.rows = [[FakeCell(cell.value, cell.formula, cell.number_format, cell.validation, dict(cell.format))
+                          for cell in row] for row in sheet.rows]
+            twin.conditional_formats = copy.deepcopy(sheet.conditional_formats)
+            twin.charts = copy.deepcopy(sheet.charts)
+            twin.column_widths = dict(sheet.column_widths)
+            sheets.append(twin)
+        return FakeSpreadsheet(self.key, self.title, sheets, self.next_id)
+
     def sheet(self, title: str) -> FakeSheet:
         for sheet in self.sheets:
             if sheet.title == title:
@@ -573,7 +587,7 @@ class SheetsApi:
     def values_batch_update(self, key: str, body: dict) -> dict:
         spreadsheet = self.spreadsheet(key)
         option = body.get("valueInputOption")
-        trial = copy.deepcopy(spreadsheet)
+        trial = spreadsheet.clone()
         responses = [self._write_values(trial, item["range"], item.get("values", []), option) for item in body.get("data", [])]
         spreadsheet.sheets = trial.sheets
         return {"spreadsheetId": key, "totalUpdatedCells": sum(r["updatedCells"] for r in responses), "responses": responses}
@@ -610,7 +624,7 @@ class SheetsApi:
 
     def batch_update(self, key: str, body: dict, query: dict[str, list[str]]) -> dict:
         spreadsheet = self.spreadsheet(key)
-        trial = copy.deepcopy(spreadsheet)
+        trial = spreadsheet.clone()
         replies = []
         for number, request in enumerate(body.get("requests", [])):
             if len(request) != 1:
