@@ -597,15 +597,16 @@ def _row_data(row: Iterable[Cell]) -> dict:
 
 
 def _cell_runs(sheet_id: int, writes: list[tuple[int, int, Cell]]) -> list[dict]:
-    """Group single-cell writes into updateCells requests: one per run of adjacent cells of a row sharing a mask."""
+    """Group single-cell writes into updateCells requests: one per run of consecutive rows of a column that share
+    an update mask. A first cycle over N tickets becomes a handful of requests, not N per column."""
     requests: list[dict] = []
     run: list[dict] = []
     run_start = (-1, -1)
     run_fields = ""
     previous = (-1, -1)
-    for row, column, value in sorted(writes, key=lambda write: (write[0], write[1])):
+    for row, column, value in sorted(writes, key=lambda write: (write[1], write[0])):
         data, fields = cell_data(value)
-        if run and (row, column - 1) == previous and fields == run_fields:
+        if run and (row - 1, column) == previous and fields == run_fields:
             run.append(data)
         else:
             if run:
@@ -619,7 +620,7 @@ def _cell_runs(sheet_id: int, writes: list[tuple[int, int, Cell]]) -> list[dict]
 
 def _update_run(sheet_id: int, start: tuple[int, int], run: list[dict], fields: str) -> dict:
     return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": start[0], "columnIndex": start[1]},
-                            "rows": [{"values": run}], "fields": fields}}
+                            "rows": [{"values": [data]} for data in run], "fields": fields}}
 
 
 # -- formats, charts, ranges ------------------------------------------------------------------------------------

@@ -87,17 +87,20 @@ class RequestCounts:
     reads: int = 0
     writes: int = 0
     retries: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
 
     @property
     def total(self) -> int:
         return self.reads + self.writes
 
     def snapshot(self) -> RequestCounts:
-        return RequestCounts(self.reads, self.writes, self.retries)
+        return RequestCounts(self.reads, self.writes, self.retries, self.bytes_sent, self.bytes_received)
 
     def since(self, earlier: RequestCounts) -> RequestCounts:
         """Return the requests made after ``earlier`` was taken."""
-        return RequestCounts(self.reads - earlier.reads, self.writes - earlier.writes, self.retries - earlier.retries)
+        return RequestCounts(self.reads - earlier.reads, self.writes - earlier.writes, self.retries - earlier.retries,
+                             self.bytes_sent - earlier.bytes_sent, self.bytes_received - earlier.bytes_received)
 
 
 class _Retry(Exception):
@@ -203,6 +206,8 @@ class SheetsHTTPClient(HTTPClient):
             raise _Retry(f"timed out ({error.__class__.__name__})") from error
         except requests.ConnectionError as error:
             raise _Retry(f"connection failed ({error.__class__.__name__})") from error
+        self.counts.bytes_sent += len(response.request.body or b"") if response.request is not None else 0
+        self.counts.bytes_received += len(response.content)
         if response.ok:
             return response
         if _is_retried(response):
