@@ -102,10 +102,31 @@ class Settings(_Section):
     teams: list[TeamSettings] = Field(default_factory=list, description="More workbooks ([[teams]] tables).")
     base_dir: Path = Path(".")
 
+    @model_validator(mode="after")
+    def _teams_are_distinct(self) -> Settings:
+        """Each desk needs its own name, workbook and state dir: two desks sharing one would corrupt it."""
+        names = ["main", *(team.name for team in self.teams)]
+        states = [self.resolve(self.state.dir), *(self.resolve(team.state.dir) for team in self.teams)]
+        books = [_workbook_identity(self, self.workbook), *(_workbook_identity(self, team.workbook)
+                                                             for team in self.teams)]
+        shared = []
+        for what, values in (("name", names), ("state dir", states), ("workbook", books)):
+            for value in sorted({str(value) for value in values if values.count(value) > 1}):
+                shared.append(f"two desks share the {what} '{value}'")
+        if shared:
+            raise ValueError("; ".join(shared) + " — give each desk its own (the main desk is named 'main')")
+        return self
+
     def resolve(self, path: Path | str) -> Path:
         """Return ``path`` relative to the config file's folder (absolute paths stay)."""
         path = Path(path).expanduser()
         return path if path.is_absolute() else self.base_dir / path
+
+
+def _workbook_identity(settings: Settings, workbook: WorkbookSettings) -> str:
+    if workbook.backend == "gsheets":
+        return f"gsheets:{workbook.spreadsheet}"
+    return str(settings.resolve(workbook.path))
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -120,22 +141,48 @@ def load_settings(path: Path | None = None) -> Settings:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot be read ({error})") from error
     if "base_dir" in data:
-        raise ConfigError(f"{path}: unknown key 'base_dir'")
+        raise ConfigError(f"{path}: 1 problem(s)\n  base_dir: unknown key — remove it or check its spelling")
     try:
         return Settings.model_validate({**data, "base_dir": path.resolve().parent})
     except ValidationError as error:
-        raise ConfigError(_describe(path, error)) from None
+        raise ConfigError(_describe(path, error, data)) from None
 
 
-def _describe(path: Path, error: ValidationError) -> str:
+def _describe(path: Path, error: ValidationError, data: dict) -> str:
+    """One line per problem, each naming its section and key, e.g. ``[mail] port: ...``."""
     lines = [f"{path}: {error.error_count()} problem(s)"]
     for detail in error.errors(include_url=False):
-        location = [str(part) for part in detail["loc"]]
-        section = f"[{location[0]}]" if location else ""
-        key = ".".join(location[1:])
-        if detail["type"] == "extra_forbidden":
-            what = "unknown key — remove it or check its spelling"
-        else:
-            what = detail["msg"].removeprefix("Value error, ")
-        lines.append(f"  {section} {key}: {what}".rstrip())
+        where = _where(list(detail["loc"]), data)
+        lines.append(f"  {where}: {_what(detail, where)}")
     return "\n".join(lines)
+
+
+def _where(location: list, data: dict) -> str:
+    """``[section] key``, ``[teams.workbook] key (team "north")``, or ``[section]`` for a whole section."""
+    if not location:
+        return "[[teams]]"  # the only whole-file check: desks must not share a name, workbook or state dir
+    section, rest = str(location[0]), location[1:]
+    if section == "teams" and rest and isinstance(rest[0], int):
+        return _team_where(rest[0], rest[1:], data)
+    if not rest:
+        return f"[{section}]" if isinstance(data.get(section), dict) or section not in data else section
+    return f"[{section}] {'.'.join(str(part) for part in rest)}"
+
+
+def _team_where(index: int, rest: list, data: dict) -> str:
+    teams = data.get("teams") or []
+    team = teams[index] if index < len(teams) and isinstance(teams[index], dict) else {}
+    label = f'team "{team["name"]}"' if isinstance(team.get("name"), str) else f"team {index + 1}"
+    if len(rest) >= 2 and isinstance(team.get(str(rest[0])), dict):
+        return f"[teams.{rest[0]}] {'.'.join(str(part) for part in rest[1:])} ({label})"
+    return f"[[teams]] {'.'.join(str(part) for part in rest) or ''} ({label})".replace("  ", " ")
+
+
+def _what(detail: dict, where: str) -> str:
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        section = where.startswith("[") and where.endswith("]")
+        return f"unknown {'section' if section else 'key'} — remove it or check its spelling"
+    if kind == "missing":
+        return "missing — add it"
+    return str(detail["msg"]).removeprefix("Value error, ")

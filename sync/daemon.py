@@ -7,6 +7,7 @@ workbook: a second one exits 3. After each good cycle a heartbeat file is writte
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -15,19 +16,29 @@ import os
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import schedule
 
-from sync.app import DeskConfig, desk_configs, open_desk
+from sync.app import DeskConfig, desk_configs
 from sync.config import Settings
 from sync.engine import CycleReport, Desk
-from sync.errors import AlreadyRunning
+from sync.errors import AlreadyRunning, SheetdeskError
 
-__all__ = ["run_daemon", "Daemon", "InstanceLock", "write_heartbeat", "HEARTBEAT_FILE"]
+__all__ = [
+    "run_daemon",
+    "Daemon",
+    "DeskRunner",
+    "InstanceLock",
+    "hold_locks",
+    "spinner",
+    "write_heartbeat",
+    "HEARTBEAT_FILE",
+]
 
 log = logging.getLogger(__name__)
 HEARTBEAT_FILE = "heartbeat.json"
@@ -53,7 +64,7 @@ class InstanceLock:
             holder = handle.read().strip() or "another process"
             handle.close()
             raise AlreadyRunning(
-                f"sheetdesk is already running for {self.identity} (pid {holder}); stop it first"
+                f"already running for {self.identity} (pid {holder}) — stop that one first, or let it serve"
             ) from None
         handle.seek(0)
         handle.truncate()
@@ -66,6 +77,31 @@ class InstanceLock:
             fcntl.flock(self.handle, fcntl.LOCK_UN)
             self.handle.close()
             self.handle = None
+
+
+@contextlib.contextmanager
+def hold_locks(configs: list[DeskConfig]) -> Iterator[None]:
+    """Hold every desk's instance lock for the block. Raise AlreadyRunning (taking none) if one is held."""
+    locks = [InstanceLock(config.identity) for config in configs]
+    try:
+        for lock in locks:
+            lock.acquire()
+        yield
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def spinner(name: str, enabled: bool) -> AbstractContextManager[object]:
+    """A rich status spinner naming the desk while its cycle runs — only on a terminal (never in logs or CI)."""
+    if not enabled or os.environ.get("CI"):
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal or console.is_dumb_terminal:
+        return contextlib.nullcontext()
+    return console.status(f"{name}: cycle running…", spinner="dots")
 
 
 def write_heartbeat(path: Path, data: dict) -> None:
@@ -90,54 +126,72 @@ class DeskRunner:
     consecutive_failures: int = 0
     last_report: CycleReport | None = None
     last_good: datetime | None = None
+    progress: bool = False
 
     def run_cycle(self, now: datetime, dry_run: bool) -> bool:
         """Run one guarded cycle; return whether it succeeded. Never raises (but for KeyboardInterrupt)."""
         self.cycles += 1
         try:
-            report = self.desk.cycle(now, dry_run=dry_run)
+            with spinner(self.config.name, self.progress):
+                report = self.desk.cycle(now, dry_run=dry_run)
         except Exception as error:  # the guard: one bad cycle must not stop the daemon
-            self.failures += 1
-            self.consecutive_failures += 1
-            log.error("%s: cycle failed (%s failures so far): %s", self.config.name, self.failures, error,
-                      exc_info=not _is_expected(error))
-            self._heartbeat(now, error=str(error))
+            self._failed(now, error)
             return False
         self.consecutive_failures = 0
         self.last_report, self.last_good = report, now
-        log.info("%s", report.summary(), extra={"fields": _fields(self.config.name, report)})
+        log.info("%s: %s", self.config.name, report.summary(), extra={"fields": _fields(self, report)})
         self._heartbeat(now)
         return True
 
+    def _failed(self, now: datetime, error: Exception) -> None:
+        self.failures += 1
+        self.consecutive_failures += 1
+        message = str(error) if _is_expected(error) else f"unexpected {type(error).__name__}: {error}"
+        log.error(
+            "%s: cycle failed (%s failures so far); the next cycle tries again: %s",
+            self.config.name, self.failures, message,
+            extra={"fields": {"desk": self.config.name, "ok": False, "cycles": self.cycles,
+                              "failures": self.failures, "error": message}},
+        )
+        log.debug("%s: the failed cycle's traceback", self.config.name, exc_info=error)
+        self._heartbeat(now, error=message)
+
     def _heartbeat(self, now: datetime, error: str | None = None) -> None:
         report = self.last_report
-        write_heartbeat(
-            self.config.state_dir / HEARTBEAT_FILE,
-            {
-                "desk": self.config.name,
-                "pid": os.getpid(),
-                "last_cycle": now.isoformat(),
-                "last_good_cycle": self.last_good.isoformat() if self.last_good else None,
-                "cycles": self.cycles,
-                "failures": self.failures,
-                "last_error": error,
-                "tickets": report.rows if report else None,
-                "problem_rows": report.problem_rows if report else None,
-                "cells_written": report.cells_written if report else None,
-                "mails_sent": report.mails_sent if report else None,
-            },
-        )
+        try:
+            write_heartbeat(
+                self.config.state_dir / HEARTBEAT_FILE,
+                {
+                    "desk": self.config.name,
+                    "pid": os.getpid(),
+                    "ok": error is None,
+                    "last_cycle": now.isoformat(),
+                    "last_good_cycle": self.last_good.isoformat() if self.last_good else None,
+                    "cycles": self.cycles,
+                    "failures": self.failures,
+                    "consecutive_failures": self.consecutive_failures,
+                    "last_error": error,
+                    "tickets": report.rows if report else None,
+                    "problem_rows": report.problem_rows if report else None,
+                    "cells_written": report.cells_written if report else None,
+                    "mails_sent": report.mails_sent if report else None,
+                    "duration_seconds": round(report.duration_seconds, 3) if report else None,
+                },
+            )
+        except OSError as problem:  # a full disk must not stop the daemon either
+            log.error("%s: cannot write the heartbeat: %s", self.config.name, problem)
 
 
 def _is_expected(error: Exception) -> bool:
-    from sync.errors import SheetdeskError
-
     return isinstance(error, SheetdeskError)
 
 
-def _fields(name: str, report: CycleReport) -> dict:
+def _fields(runner: DeskRunner, report: CycleReport) -> dict:
     return {
-        "desk": name,
+        "desk": runner.config.name,
+        "ok": True,
+        "cycles": runner.cycles,
+        "failures": runner.failures,
         "tickets": report.rows,
         "problem_rows": report.problem_rows,
         "rule_problems": report.rule_problems,
@@ -188,26 +242,31 @@ class Daemon:
         return 0
 
 
-def run_daemon(settings: Settings, dry_run: bool = False, now: datetime | None = None) -> int:
-    """Serve every desk of ``settings`` until SIGTERM/SIGINT. Raise AlreadyRunning if a workbook is served."""
+def run_daemon(
+    settings: Settings, dry_run: bool = False, now: datetime | None = None, progress: bool = False
+) -> int:
+    """Serve every desk of ``settings`` until SIGTERM/SIGINT; return the exit code (0).
+
+    Raise AlreadyRunning if another process serves one of the workbooks, ConfigError if a state dir is unusable.
+    """
+    from sync.commands import ensure_state_dir, open_desk_cleanly
+
     configs = desk_configs(settings)
-    locks = [InstanceLock(config.identity) for config in configs]
-    for lock in locks:
-        lock.acquire()
-    runners = [DeskRunner(config, open_desk(config)) for config in configs]
-    daemon = Daemon(
-        runners,
-        settings.schedule.every_minutes,
-        jitter_seconds=settings.schedule.jitter_seconds,
-        dry_run=dry_run,
-    )
-    if now is not None:
-        daemon.clock = lambda: now
-    signal.signal(signal.SIGTERM, daemon.stop)
-    signal.signal(signal.SIGINT, daemon.stop)
-    log.info("serving %s every %s minutes", ", ".join(config.name for config in configs), settings.schedule.every_minutes)
-    try:
-        return daemon.run()
-    finally:
-        for lock in locks:
-            lock.release()
+    for config in configs:
+        ensure_state_dir(config)
+    with hold_locks(configs):
+        runners = [DeskRunner(config, open_desk_cleanly(config), progress=progress) for config in configs]
+        daemon = Daemon(
+            runners, settings.schedule.every_minutes, jitter_seconds=settings.schedule.jitter_seconds, dry_run=dry_run
+        )
+        if now is not None:
+            daemon.clock = lambda: now
+        signal.signal(signal.SIGTERM, daemon.stop)
+        signal.signal(signal.SIGINT, daemon.stop)
+        log.info("serving %s every %s minutes", ", ".join(config.name for config in configs),
+                 settings.schedule.every_minutes)
+        try:
+            return daemon.run()
+        finally:
+            for runner in runners:
+                runner.desk.state.close()

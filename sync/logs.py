@@ -22,13 +22,29 @@ class JsonLines(logging.Formatter):
         }
         entry.update(getattr(record, "fields", {}) or {})
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+            entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time, so a progress spinner (which wraps stderr) and test
+    runners (which swap it) both get the lines."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
 
 
 def configure_logging(verbose: bool = False, json_lines: bool = False) -> None:
     """Send sheetdesk's log to stderr, as text or JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     if json_lines:
         handler.setFormatter(JsonLines())
     else:
@@ -36,5 +52,5 @@ def configure_logging(verbose: bool = False, json_lines: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("urllib3", "gspread", "google", "mail.log"):
+    for noisy in ("urllib3", "gspread", "google", "mail.log", "openpyxl"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
