@@ -211,11 +211,19 @@ def _stages(
         return
     repeat = int(late_by.total_seconds() // (settings.repeat_hours * 3600))
     yield (Stage.REPEAT if repeat else Stage.OVERDUE), repeat, _liaison(outcome, settings)
-    level = escalation_level(late_by, settings)
+    level = _escalation(outcome, late_by, settings)
     if level >= 1:
         yield Stage.ESCALATION, 0, _manager(outcome, settings)
     if level >= 2:
         yield Stage.ADMIN_ESCALATION, 0, _admin(settings)
+
+
+def _escalation(outcome: Outcome, late_by: timedelta, settings: ReminderSettings) -> int:
+    """The sheet's Escalation column (1 overdue, 2 manager, 3 admin, on the rule's clock) when the engine set it,
+    so mail and sheet agree; wall-clock hours otherwise."""
+    if outcome.escalation:
+        return max(outcome.escalation - 1, 0)
+    return escalation_level(late_by, settings)
 
 
 def _is_due_soon(
