@@ -55,6 +55,7 @@ class RuleBook:
         self.deadline = deadline
         self.liaisons = liaisons or Liaisons()
         self.lists = lists or Lists()
+        self._assignments: dict[tuple[str, str | None], Assignment] = {}  # the tabs are fixed: look up once
 
     def evaluate(self, facts: Mapping[str, object]) -> Verdict:
         """Given a ticket's facts by column key (str, int, bool, aware datetime, Status or None) plus
@@ -97,8 +98,11 @@ class RuleBook:
             problems.append(Problem("department", "no_rule", {"tab": self.owner.tab_name}))
             return None
         fired.append(rule.id)
-        department, liaison = rule.outputs
-        return self.liaisons.assignment(department, liaison)  # type: ignore[arg-type]
+        key: tuple[str, str | None] = rule.outputs  # type: ignore[assignment]
+        assignment = self._assignments.get(key)
+        if assignment is None:
+            assignment = self._assignments[key] = self.liaisons.assignment(*key)
+        return assignment
 
     def _deadline(
         self, facts: Mapping[str, object], fired: list[str], problems: list[Problem]

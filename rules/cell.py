@@ -37,6 +37,7 @@ __all__ = [
     "YES",
     "NO",
     "normalize_value",
+    "normalize_text",
     "parse_cell",
     "parse_literal",
     "parse_value",
@@ -90,7 +91,7 @@ def normalize_value(value: object) -> object:
     if value is None or kind is int or kind is float:
         return value
     if kind is str:
-        return " ".join(value.split()).casefold() or None  # type: ignore[attr-defined]
+        return normalize_text(value)  # type: ignore[arg-type]
     if kind is bool:
         return YES if value else NO
     if isinstance(value, datetime):
@@ -103,6 +104,25 @@ def normalize_value(value: object) -> object:
         return " ".join(value.split()).casefold() or None
     return " ".join(str(value).split()).casefold() or None
 
+
+_TEXT_CACHE: dict[str, str | None] = {}
+_TEXT_CACHE_SIZE = 4096
+
+
+def normalize_text(text: str) -> str | None:
+    """Return ``text`` trimmed, inner spaces collapsed and case-folded; None when blank. Ticket values repeat
+    (products, tiers, categories), so the answers are cached, within a bounded size."""
+    cached = _TEXT_CACHE.get(text, _MISSING)
+    if cached is not _MISSING:
+        return cached  # type: ignore[return-value]
+    normalized = " ".join(text.split()).casefold() or None
+    if len(_TEXT_CACHE) >= _TEXT_CACHE_SIZE:
+        _TEXT_CACHE.clear()
+    _TEXT_CACHE[text] = normalized
+    return normalized
+
+
+_MISSING = object()
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "unclosed_quote": (

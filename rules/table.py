@@ -10,12 +10,13 @@ winner for PRIORITY and FIRST alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+from typing import NamedTuple
 
-from rules.cell import ANY, UnaryTest, normalize_value
+from rules.cell import ANY, UnaryTest, normalize_text, normalize_value
 
 __all__ = ["HitPolicy", "Aggregation", "Output", "Rule", "Decision", "DecisionTable", "TableError"]
 
@@ -67,22 +68,26 @@ class Rule:
     outputs: tuple[object, ...]
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """What a table decided for one set of facts.
 
-    ``matched``: every rule whose tests all matched, in table order. ``hits``: the rules that make the result,
-    in result order. ``rows``: their outputs by name (for single-hit with no match, the defaults if any output
-    has one). ``conflict``: UNIQUE matched several rules, or ANY matched rules with different outputs; then
-    ``rows`` is empty. ``value``: the result shaped as DMN shapes it (a scalar for one output, a dict for
-    several, a list for multi-hit, a number for an aggregation, None for nothing).
+    ``hits``: the rules that make the result, in result order. ``rows``: their outputs by name (for single-hit
+    with no match, the defaults if any output has one). ``conflict``: UNIQUE matched several rules, or ANY
+    matched rules with different outputs; then ``rows`` is empty. ``value``: the result shaped as DMN shapes
+    it (a scalar for one output, a dict for several, a list for multi-hit, a number for an aggregation, None
+    for nothing). ``matched``: every rule whose tests all matched, in table order (worked out on demand).
     """
 
-    matched: tuple[Rule, ...]
     hits: tuple[Rule, ...]
     rows: tuple[Mapping[str, object], ...]
     conflict: bool
     value: object
+    table: DecisionTable
+    mask: int
+
+    @property
+    def matched(self) -> tuple[Rule, ...]:
+        return self.table.matching_from_mask(self.mask)
 
     @property
     def row(self) -> Mapping[str, object] | None:
@@ -90,12 +95,13 @@ class Decision:
         return self.rows[0] if self.rows else None
 
 
-@dataclass(frozen=True)
-class _Column:
+class _Column(NamedTuple):
     name: str
     always: int  # rules that accept any value here
     lookup: Mapping[object, int]  # normalized value -> rules whose one-of list contains it
-    others: tuple[tuple[object, int], ...]  # (matches_normalized, rules that wrote this same test)
+    others: tuple[
+        tuple[Callable[[object], bool], int], ...
+    ]  # (matches_normalized, rules that wrote this test)
 
 
 class DecisionTable:
@@ -119,6 +125,7 @@ class DecisionTable:
         self._check_shape()
         self._by_bit = self._bit_order()
         self._rows = {id(rule): self._row_of(rule) for rule in self.rules}
+        self._single_values = len(self.outputs) == 1
         self._table_position = {id(rule): position for position, rule in enumerate(self.rules)}
         self._columns = tuple(self._index_column(position, name) for position, name in enumerate(self.inputs))
         self._everything = (1 << len(self.rules)) - 1
@@ -169,7 +176,7 @@ class DecisionTable:
             else:
                 matcher, shared = others.get(test.text, (test.matches_normalized, 0))
                 others[test.text] = (matcher, shared | mask)
-        return _Column(name, always, MappingProxyType(lookup), tuple(others.values()))
+        return _Column(name, always, lookup, tuple(others.values()))
 
     # --- evaluation ------------------------------------------------------------------------------------
 
@@ -177,11 +184,16 @@ class DecisionTable:
         """Return the bit mask (in this table's bit order) of the rules whose every test matches ``facts``."""
         mask = self._everything
         get = facts.get
-        for column in self._columns:
-            value = normalize_value(get(column.name))
-            column_mask = column.always | column.lookup.get(value, 0)
-            for matches, rules in column.others:
-                if rules & mask and matches(value):  # type: ignore[operator]
+        for name, always, lookup, others in self._columns:
+            value = get(name)
+            kind = type(value)
+            if kind is str:
+                value = normalize_text(value)  # type: ignore[arg-type]
+            elif kind is not int and value is not None:
+                value = normalize_value(value)
+            column_mask = always | lookup.get(value, 0)
+            for matches, rules in others:
+                if rules & mask and matches(value):
                     column_mask |= rules
             mask &= column_mask
             if not mask:
@@ -213,12 +225,10 @@ class DecisionTable:
         winner = self._by_bit[(mask & -mask).bit_length() - 1]
         several = bool(mask & (mask - 1))
         if several and self.hit_policy in (HitPolicy.UNIQUE, HitPolicy.ANY):
-            matched = self.matching_from_mask(mask)
+            matched = self._rules_of(mask)
             if self.hit_policy is HitPolicy.UNIQUE or len({rule.outputs for rule in matched}) > 1:
-                return Decision(matched, matched, (), True, None)
-            return self._single(winner, matched)
-        matched = self.matching_from_mask(mask) if several else (winner,)
-        return self._single(winner, matched)
+                return Decision(matched, (), True, None, self, mask)
+        return self._single(winner, mask)
 
     def matching_from_mask(self, mask: int) -> tuple[Rule, ...]:
         """Return the rules of a mask from ``matching_mask``, in table order."""
@@ -227,23 +237,25 @@ class DecisionTable:
             return found
         return tuple(sorted(found, key=lambda rule: self._table_position[id(rule)]))
 
-    def _single(self, winner: Rule, matched: tuple[Rule, ...]) -> Decision:
+    def _single(self, winner: Rule, mask: int) -> Decision:
         row = self._rows[id(winner)]
-        return Decision(matched, (winner,), (row,), False, self._shape(row))
+        value = winner.outputs[0] if self._single_values else dict(row)
+        return Decision((winner,), (row,), False, value, self, mask)
 
     def _no_match(self) -> Decision:
         if all(output.default is None for output in self.outputs) or not self.hit_policy.single_hit:
-            return Decision((), (), (), False, None)
+            return Decision((), (), False, None, self, 0)
         row = MappingProxyType({output.name: output.default for output in self.outputs})
-        return Decision((), (), (row,), False, self._shape(row))
+        return Decision((), (row,), False, self._shape(row), self, 0)
 
     def _decide_multiple(self, mask: int) -> Decision:
         hits = self._rules_of(mask)  # bit order: table order, or priority order for OUTPUT ORDER
         rows = tuple(self._rows[id(rule)] for rule in hits)
-        matched = self.matching_from_mask(mask)
         if self.aggregation:
-            return Decision(matched, hits, rows, False, self._aggregate([rule.outputs[0] for rule in hits]))
-        return Decision(matched, hits, rows, False, [self._shape(row) for row in rows])
+            return Decision(
+                hits, rows, False, self._aggregate([rule.outputs[0] for rule in hits]), self, mask
+            )
+        return Decision(hits, rows, False, [self._shape(row) for row in rows], self, mask)
 
     def _aggregate(self, values: list[object]) -> object:
         if self.aggregation is Aggregation.COUNT:
