@@ -973,6 +973,8 @@ def _route(method: str, path: str) -> tuple[str, list[str]]:
 def _handler_for(fake: FakeSheets) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # small header and body writes would otherwise wait ~40 ms for an ACK
+        wbufsize = 1 << 16
 
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
