@@ -574,7 +574,8 @@ def cell_data(value: Cell | date) -> tuple[dict, str]:
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     if isinstance(value, datetime):
-        data = {"userEnteredValue": {"numberValue": to_excel_serial(value)},
+        wall_time = value.replace(tzinfo=None)  # the sheet shows wall time in the Calendar's zone
+        data = {"userEnteredValue": {"numberValue": to_excel_serial(wall_time)},
                 "userEnteredFormat": {"numberFormat": dict(DATE_TIME_NUMBER_FORMAT)}}
         return data, DATETIME_FIELDS
     if is_blank(value) and not isinstance(value, str | bool | int | float):
