@@ -182,26 +182,27 @@ def check_desks(settings: Settings, now: datetime | None, console: Console | Non
         with read_only_desk(config) as desk:
             report = desk.cycle(now_or_clock(now), dry_run=True)
             found = _print_problems(console, desk, report)
-        console.print(f"{config.name}: {report.rows} tickets checked, {found} problems", markup=False)
+        console.print(f"{config.name}: {report.rows} tickets checked, {found} problems", markup=False, soft_wrap=True)
         return found
 
     def failed(config: DeskConfig, message: str) -> None:
-        console.print(f"{config.name}: cannot be checked: {message}", markup=False)
+        console.print(f"{config.name}: cannot be checked: {message}", markup=False, soft_wrap=True)
 
     counts, failures = each_desk(desk_configs(settings), check, failed)
     return sum(counts) + failures
 
 
 def _print_problems(console: Console, desk: Desk, report: CycleReport) -> int:
+    language = report.language
     lines = []
-    if desk.last_rules is not None:
-        lines += [(problem.where, problem.render(report.language)) for problem in desk.last_rules.problems]
-    lines += [(problem.where, problem.message(report.language)) for problem in desk.last_calendar_problems]
+    if desk.last_rules is not None:  # a RuleProblem renders as "Tab!Cell: message" itself
+        lines += [problem.render(language) for problem in desk.last_rules.problems]
+    lines += [problem.message(language) for problem in desk.last_calendar_problems]  # starts with its cell
     for outcome in report.outcomes:
         where = f"{desk.tickets_tab}!{outcome.ticket.row}"
-        lines += [(where, text) for text in _row_problems(outcome, report.language)]
-    for where, text in lines:
-        console.print(f"{where}: {text}", markup=False)
+        lines += [f"{where}: {text}" for text in _row_problems(outcome, language)]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)  # one line each, for grep
     return len(lines)
 
 
