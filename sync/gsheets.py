@@ -179,7 +179,7 @@ class GSheetsBackend:
 
     def lay_out(self, spec: Any) -> None:
         """Lay the template ``spec`` (``.tabs``: objects with name, rows, widths, frozen_rows, autofilter,
-        dropdowns, fills, bold_header) into this spreadsheet in one write.
+        dropdowns, fills, bold_header and optionally bold_rows) into this spreadsheet in one write.
 
         Raise WorkbookError if a tab of the template already exists: a person's tabs are never overwritten.
         A spreadsheet's untouched default tab (an empty "Sheet1") is removed.
@@ -434,8 +434,8 @@ class GSheetsBackend:
         if rows:
             requests.append({"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
                                              "rows": [_row_data(row) for row in rows], "fields": DATETIME_FIELDS}})
-        if tab.bold_header and rows:
-            requests.append(_bold_row(sheet_id, 0, width))
+        bold_rows = ([0] if tab.bold_header and rows else []) + list(getattr(tab, "bold_rows", []))
+        requests += [_bold_row(sheet_id, row, width) for row in bold_rows]
         requests += _width_requests(sheet_id, tab.widths)
         if tab.autofilter and rows:
             requests.append({"setBasicFilter": {"filter": {"range": {

@@ -335,7 +335,7 @@ def test_lay_out_puts_template_tabs_into_a_new_spreadsheet(fake):
     spreadsheet = fake.create(KEY)  # Google's new spreadsheet: one empty Sheet1
     tab = SimpleNamespace(name="Tickets", rows=[["Ticket ID", "Tier"], ["CS-1", "Gold"]], widths=[18, 10],
                           frozen_rows=1, autofilter=True, dropdowns={1: "Lists!$A$2:$A$3"}, fills={(0, 1): "D9EAD3"},
-                          bold_header=True)
+                          bold_header=True, bold_rows=[1])
     lists = SimpleNamespace(name="Lists", rows=[["Tier"], ["Gold"], ["Silver"]], widths=[], frozen_rows=0,
                             autofilter=False, dropdowns={}, fills={}, bold_header=False)
     GSheetsBackend(KEY).lay_out(SimpleNamespace(tabs=[tab, lists]))
@@ -345,7 +345,7 @@ def test_lay_out_puts_template_tabs_into_a_new_spreadsheet(fake):
     assert sheet.frozen_rows == 1 and sheet.basic_filter is not None
     assert sheet.cell(1, 1).validation["condition"]["type"] == "ONE_OF_RANGE"
     assert sheet.cell(0, 1).format["backgroundColor"]["green"] == pytest.approx(0xEA / 255)
-    assert sheet.cell(0, 0).format["textFormat"] == {"bold": True}
+    assert sheet.cell(0, 0).format["textFormat"] == sheet.cell(1, 1).format["textFormat"] == {"bold": True}
 
 
 def test_lay_out_never_overwrites_an_existing_tab(desk):
