@@ -19,6 +19,7 @@ from rules.vocabulary import DEFAULT_FOLLOW_UP_HOURS, suggest
 from tickets.columns import normalize_label
 from tickets.messages import Problem
 from tickets.outcome import Assignment, Clock
+from tickets.status import parse_status
 
 __all__ = ["RuleBook", "Verdict", "check_book"]
 
@@ -62,6 +63,9 @@ class RuleBook:
         similar_7d, customer_30d and hours_open, return the Verdict of the three rule tabs."""
         fired: list[str] = []
         problems: list[Problem] = []
+        status = facts.get("status")
+        if type(status) is str:  # a status given as text: read it, in either language, as the Status it names
+            facts = {**facts, "status": parse_status(status) or status}
         grade = self._grade(facts, fired, problems)
         if self.grade is not None:
             facts = {**facts, "grade": grade}

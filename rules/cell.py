@@ -137,6 +137,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         'a quote at character {at} is inside the text — put the whole value in quotes, like "{example}"',
         '第 {at} 个字符处的引号在文字中间，请把整个值放进引号，如 "{example}"',
     ),
+    "empty_quotes": (
+        "the quotes at character {at} hold nothing — write (empty) to match a blank cell",
+        "第 {at} 个字符处的引号中没有内容，要匹配空白单元格请写 (empty)",
+    ),
     "empty_item": (
         "there is no value before the comma at character {at} — remove the extra comma",
         "第 {at} 个字符处的逗号前没有值，请删除多余的逗号",
@@ -279,6 +283,8 @@ def parse_literal(text: str, offset: int = 0, source: str | None = None) -> Lite
     offset += len(text) - len(text.lstrip())
     if stripped.startswith('"'):
         content = _unquote(stripped, offset, source)
+        if not content.strip():
+            raise CellSyntaxError(source, offset, "empty_quotes")
         return Literal("text", normalize_value(content), content, True)
     call = _DATE_CALL.fullmatch(stripped)
     if call:

@@ -115,6 +115,16 @@ def test_a_status_written_in_chinese_matches_the_status_value(book_zh):
     assert verdict.fired[1] == "O2"
 
 
+def test_a_status_given_as_chinese_text_matches_an_english_status_cell():
+    owner = [row[:] for row in OWNER_EN]
+    owner[0][3] = "IF Status"
+    owner[3][3] = "Resolved"
+    book = build_book(GRADE_EN, owner, DEADLINE_EN, LIAISONS_EN, LISTS_EN)
+    assert book.evaluate(ticket(status="已解决")).fired[1] == "O3"
+    assert book.evaluate(ticket(status=Status.RESOLVED)).fired[1] == "O3"
+    assert book.evaluate(ticket(status="新建")).fired[1] == "O4"
+
+
 def test_a_ticket_no_rule_matches_gets_a_problem_not_a_guess():
     owner = [row[:] for row in OWNER_EN[:-1]]  # no catch-all
     book = build_book(GRADE_EN, owner, DEADLINE_EN, LIAISONS_EN, LISTS_EN)

@@ -265,6 +265,10 @@ def test_brackets_around_a_single_value_are_refused():
     assert "only for ranges" in str(error_of("[gold]"))
 
 
+def test_empty_quotes_suggest_empty():
+    assert "write (empty)" in str(error_of('""'))
+
+
 def test_the_pointer_puts_a_caret_under_the_fault():
     assert error_of("1..").pointer == "1..\n   ^"
 
