@@ -49,6 +49,8 @@ def desired_cells(outcome: Outcome, language: str, zone: tzinfo) -> dict[str, Ce
 
 def same_cell(current: Cell, desired: Cell, zone: tzinfo) -> bool:
     """Whether a cell already shows the desired value (blank equals None; numbers and times by value)."""
+    if current == desired and type(current) is type(desired):
+        return True
     if desired is None:
         return current is None or (isinstance(current, str) and not current.strip())
     if isinstance(desired, datetime):

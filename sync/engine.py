@@ -7,6 +7,7 @@ a bad rule tab goes to the Rule check tab and its last good version keeps servin
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -16,6 +17,7 @@ from datetime import datetime
 from datetime import time as time_of_day
 
 from mailers import Mailroom
+from rules import Verdict
 from sync.backend import Backend, Cell, CellWrite, ChangeSet, FormattingSpec, GeneratedTab, RowRef, Snapshot
 from sync.cells import desired_cells, same_cell
 from sync.dashboard import build_dashboard, dashboard_changed, key_figures
@@ -25,10 +27,12 @@ from sync.rulebook import LoadedRules, load_rules
 from sync.state import StateStore, StatusSpan
 from sync.workbook import WorkbookView
 from tickets import (
-    COLUMNS_BY_KEY,
     COMPUTED_KEYS,
     DONE_STATUSES,
+    INPUT_KEYS,
     BusinessCalendar,
+    Clock,
+    Deadlines,
     Kpis,
     Outcome,
     Pause,
@@ -45,10 +49,10 @@ from tickets import (
     is_blank_row,
     label,
     parse_calendar,
-    read_row,
     read_text,
     sla_state,
 )
+from tickets.model import check_choices, check_loop, read_cells
 
 __all__ = ["Desk", "CycleReport", "TicketRow"]
 
@@ -127,6 +131,11 @@ class Desk:
         self.mailroom = mailroom
         self.dashboard = dashboard
         self.daily_digest_at = daily_digest_at
+        # Between cycles of a long-running daemon most rows and rules are unchanged: remember what reading a
+        # row's cells and deciding its rules gave, keyed by exactly what they depend on.
+        self._row_cache: dict[tuple, tuple[Ticket, list[Problem]]] = {}
+        self._verdict_cache: dict[tuple, Verdict] = {}
+        self._verdict_cache_version: object = None
         # What the last cycle saw, for `check` and `report`.
         self.tickets_tab = ""
         self.last_rules: LoadedRules | None = None
@@ -211,15 +220,30 @@ class Desk:
         positions = view.header.positions
         sheet_rows = view.rows("tickets")
         rows: list[TicketRow] = []
+        cache: dict[tuple, tuple[Ticket, list[Problem]]] = {}
         for index in range(1, len(sheet_rows)):
             values = sheet_rows[index]
             cells = {key: values[position] if position < len(values) else None for key, position in positions.items()}
             if is_blank_row(cells):
                 continue
-            result = read_row(index + 1, cells, context)
-            rows.append(TicketRow(index, cells, result.ticket.ticket_id, result.ticket, result.problems))
+            ticket, problems = self._read_ticket(index + 1, cells, context, cache)
+            rows.append(TicketRow(index, cells, ticket.ticket_id, ticket, problems))
+        self._row_cache = cache
         _flag_duplicate_ids(rows)
         return rows
+
+    def _read_ticket(
+        self, row: int, cells: dict[str, Cell], context: RowContext, cache: dict
+    ) -> tuple[Ticket, list[Problem]]:
+        """Read one row into a ticket and its problems, reusing last cycle's reading of identical cells."""
+        key = (row, context.zone, *(cells.get(column) for column in INPUT_KEYS))
+        known = self._row_cache.get(key)
+        if known is None:
+            data, cell_problems = read_cells(cells, context.zone)
+            known = (Ticket.model_validate({"row": row, **data}), cell_problems)
+        cache[key] = known
+        ticket, cell_problems = known
+        return ticket, [*cell_problems, *check_choices(ticket, context), *check_loop(ticket, context)]
 
     # -- stamping ------------------------------------------------------------------------------------------
 
@@ -293,16 +317,15 @@ class Desk:
         if ticket.status is Status.DUPLICATE:
             return Outcome(ticket, sla=SlaState.CLOSED, similar_7d=similar_7d, customer_30d=customer_30d,
                            problems=tuple(problems))
-        facts = _facts(ticket, similar_7d, customer_30d, now)
-        verdict = rules.evaluate(facts)
+        verdict = self._verdict(rules, _facts(ticket, similar_7d, customer_30d, now, rules.facts_used))
         problems += verdict.problems
         deadlines = sla = None
         escalation = 0
         if verdict.clock is not None and ticket.received is not None:
             pauses = _pauses(spans.get(ticket.ticket_id or "", []), ticket.effective_status, now)
-            deadlines = compute_deadlines(
+            deadlines = _deadlines(
                 ticket.received, verdict.response_hours, verdict.resolution_hours, verdict.follow_up_hours,
-                verdict.clock, calendar, pauses, ticket.resolved, now=now,
+                verdict.clock, calendar, tuple(pauses), ticket.resolved, now,
             )
             sla = sla_state(ticket, deadlines, now, self.due_soon_fraction, calendar)
             escalation = escalation_level(ticket, deadlines, now, sla, self.escalate_after_hours, calendar)
@@ -320,6 +343,16 @@ class Desk:
             rules=verdict.fired,
             problems=tuple(problems),
         )
+
+    def _verdict(self, rules: LoadedRules, facts: dict[str, object]) -> Verdict:
+        """Decide a ticket's rules, reusing the verdict for the same facts under the same rules."""
+        if self._verdict_cache_version != rules.version:
+            self._verdict_cache, self._verdict_cache_version = {}, rules.version
+        key = tuple(facts.get(name) for name in rules.facts_used)
+        verdict = self._verdict_cache.get(key)
+        if verdict is None:
+            verdict = self._verdict_cache[key] = rules.evaluate(facts)
+        return verdict
 
     # -- writing -------------------------------------------------------------------------------------------
 
@@ -372,6 +405,29 @@ def _dashboard(view: WorkbookView, kpis: Kpis, now: datetime) -> GeneratedTab | 
     return tab if dashboard_changed(view.rows("dashboard"), tab) else None
 
 
+def _deadlines(
+    received: datetime, response_hours: float | None, resolution_hours: float | None,
+    follow_up_hours: float | None, clock: Clock, calendar: BusinessCalendar, pauses: tuple[Pause, ...],
+    resolved: datetime | None, now: datetime,
+) -> Deadlines:
+    """Due times; without an ongoing pause they do not depend on ``now``, so the daemon remembers them."""
+    if any(pause.end is None for pause in pauses):
+        return compute_deadlines(received, response_hours, resolution_hours, follow_up_hours, clock, calendar,
+                                 pauses, resolved, now=now)
+    return _settled_deadlines(received, response_hours, resolution_hours, follow_up_hours, clock, calendar,
+                              pauses, resolved)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _settled_deadlines(
+    received: datetime, response_hours: float | None, resolution_hours: float | None,
+    follow_up_hours: float | None, clock: Clock, calendar: BusinessCalendar, pauses: tuple[Pause, ...],
+    resolved: datetime | None,
+) -> Deadlines:
+    return compute_deadlines(received, response_hours, resolution_hours, follow_up_hours, clock, calendar,
+                             pauses, resolved, now=received)
+
+
 def _wall_clock(value: Cell, zone) -> Cell:
     """Datetimes cross the backend port as naive wall-clock time in the calendar's zone."""
     if isinstance(value, datetime) and value.tzinfo is not None:
@@ -395,11 +451,14 @@ def _fixed_by_stamps(problem: Problem, stamps: dict[str, Cell]) -> bool:
     return problem.code == "required_for_status" and problem.column in stamps
 
 
-def _facts(ticket: Ticket, similar_7d: int, customer_30d: int, now: datetime) -> dict[str, object]:
-    facts: dict[str, object] = {key: getattr(ticket, key) for key in COLUMNS_BY_KEY if hasattr(ticket, key)}
+def _facts(
+    ticket: Ticket, similar_7d: int, customer_30d: int, now: datetime, used: Sequence[str]
+) -> dict[str, object]:
+    facts: dict[str, object] = dict(ticket.__dict__)
     facts["similar_7d"] = similar_7d
     facts["customer_30d"] = customer_30d
-    facts["hours_open"] = hours_open(ticket.received, now, ticket.resolved) if ticket.received else None
+    if "hours_open" in used:  # the one fact that changes with the clock; worked out only when a rule tests it
+        facts["hours_open"] = hours_open(ticket.received, now, ticket.resolved) if ticket.received else None
     return facts
 
 

@@ -67,6 +67,7 @@ class LoadedRules:
     not_applied: dict[str, bool] = field(default_factory=dict)  # tab name -> an earlier good version serves
     missing: list[str] = field(default_factory=list)  # tab names the workbook lacks
     names: dict[str, str] = field(default_factory=dict)  # role -> tab name
+    version: object = None  # equal for equal rule tabs, Lists and Liaisons: the same decisions
 
     @property
     def allowed(self) -> dict[str, tuple[str, ...]]:
@@ -83,6 +84,15 @@ class LoadedRules:
         if not self.unavailable:
             return verdict
         return replace(verdict, problems=verdict.problems + self.unavailable)
+
+    @cached_property
+    def facts_used(self) -> tuple[str, ...]:
+        """The facts any serving rule tab tests: a ticket's verdict depends on these alone."""
+        tables = (self.book.grade, self.book.owner, self.book.deadline)
+        used = {condition.key for table in tables if table is not None for condition in table.conditions}
+        if self.book.grade is not None:
+            used.discard("grade")  # decided by the Grade rules themselves
+        return tuple(sorted(used))
 
     @cached_property
     def unavailable(self) -> tuple[Problem, ...]:
@@ -139,6 +149,9 @@ def load_rules(view: WorkbookView, state: StateStore, now: datetime, persist: bo
         loaded.not_applied[view.tab_name("owner_rules")] = owner is not None
         book = RuleBook(book.grade, owner, book.deadline, liaisons, lists)
     loaded.book = book
+    loaded.version = repr([(role, view.rows(role)) for role in ("lists", "liaisons", *RULE_ROLES)]) + repr(
+        sorted(loaded.not_applied)
+    )
     return loaded
 
 

@@ -133,6 +133,8 @@ class BusinessCalendar:
         """Given a moment, return it aware in the calendar's zone (a naive moment is wall-clock time there)."""
         if moment.tzinfo is None:
             return moment.replace(tzinfo=self.zone)
+        if moment.tzinfo is self.zone:
+            return moment  # already there; converting costs microseconds thousands of times a cycle
         return moment.astimezone(self.zone)
 
     def is_working_time(self, moment: datetime) -> bool:
@@ -201,7 +203,9 @@ class BusinessCalendar:
             return span
 
     def _utc(self, moment: datetime) -> datetime:
-        return self.in_zone(moment).astimezone(UTC)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.zone)
+        return moment.astimezone(UTC)
 
     def _local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.zone).date()

@@ -231,7 +231,9 @@ def _met(ticket: Ticket, deadlines: Deadlines, now: datetime, calendar: Business
 
 def _utc(moment: datetime, calendar: BusinessCalendar) -> datetime:
     # Compare in UTC: aware datetimes sharing a tzinfo compare by wall clock, which is wrong in the DST fold.
-    return calendar.in_zone(moment).astimezone(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=calendar.zone)
+    return moment.astimezone(UTC)
 
 
 def escalation_level(
