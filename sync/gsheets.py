@@ -22,6 +22,7 @@ the Sheets API offers no conditional write to close that window.
 
 from __future__ import annotations
 
+import json
 import os
 import zlib
 from collections.abc import Iterable, Sequence
@@ -69,6 +70,7 @@ SLA_COLOURS = {"overdue": FormattingSpec.OVERDUE, "due_soon": FormattingSpec.DUE
 ERROR_TEXTS = {"NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
                "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "ERROR": "#ERROR!", "LOADING": "#LOADING"}
 PIXELS_PER_CHARACTER = 7
+MAX_WRITE_BYTES = 6_000_000  # Google rejects request bodies around 10 MB; a bigger write goes in several parts
 DEFAULT_GRID_ROWS = 1000
 DEFAULT_GRID_COLUMNS = 26
 
@@ -459,13 +461,32 @@ class GSheetsBackend:
     # -- writing ----------------------------------------------------------------------------------------------
 
     def _write(self, requests: list[dict]) -> None:
-        """One spreadsheets:batchUpdate; its response refreshes the metadata at no extra request."""
-        body = {"requests": requests, "includeSpreadsheetInResponse": True, "responseIncludeGridData": False}
-        response = self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % self.key,
-                                     params={"fields": WRITE_RESPONSE_FIELDS}, json=body)
-        updated = response.json().get("updatedSpreadsheet")
-        if updated:
-            self._load_metadata(updated)
+        """One spreadsheets:batchUpdate; its response refreshes the metadata at no extra request.
+
+        Only a write bigger than MAX_WRITE_BYTES (a first cycle over many thousand tickets) is sent in several
+        consecutive parts, in order, so it is not rejected for its size.
+        """
+        for part in _parts(requests, MAX_WRITE_BYTES):
+            body = {"requests": part, "includeSpreadsheetInResponse": True, "responseIncludeGridData": False}
+            response = self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % self.key,
+                                         params={"fields": WRITE_RESPONSE_FIELDS}, json=body)
+            updated = response.json().get("updatedSpreadsheet")
+            if updated:
+                self._load_metadata(updated)
+
+
+def _parts(requests: list[dict], limit: int) -> list[list[dict]]:
+    """Split ``requests`` into consecutive parts whose JSON stays under ``limit`` bytes (one part if it fits)."""
+    parts: list[list[dict]] = [[]]
+    size = 0
+    for request in requests:
+        request_size = len(json.dumps(request, separators=(",", ":")))
+        if parts[-1] and size + request_size > limit:
+            parts.append([])
+            size = 0
+        parts[-1].append(request)
+        size += request_size
+    return parts
 
 
 # -- credentials and errors -------------------------------------------------------------------------------------

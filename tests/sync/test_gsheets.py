@@ -150,6 +150,21 @@ def test_the_backend_counts_requests_as_the_server_sees_them(desk, fake):
 # -- writing ------------------------------------------------------------------------------------------------------
 
 
+def test_a_write_too_big_for_one_request_goes_in_consecutive_parts(desk, fake, monkeypatch):
+    import sync.gsheets
+
+    spreadsheet, backend = desk
+    monkeypatch.setattr(sync.gsheets, "MAX_WRITE_BYTES", 400)
+    snapshot = backend.read()
+    changes = grades_for(snapshot)
+    changes.tabs["Dashboard"] = GeneratedTab([["KPI", "Value"], ["open", 5]])
+    writes = fake.writes
+    backend.apply(changes, snapshot)
+    assert fake.writes - writes > 1
+    assert column_of(spreadsheet, "Tickets", "Grade") == {f"CS-{n:05d}": f"P2 CS-{n:05d}" for n in range(1, 6)}
+    assert spreadsheet.values("Dashboard") == [["KPI", "Value"], ["open", 5]]
+
+
 def test_datetimes_are_written_as_serial_numbers_with_a_date_time_format(desk):
     spreadsheet, backend = desk
     snapshot = backend.read()
