@@ -77,7 +77,9 @@ _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(\d{1,2})/(\d{1,2})/(\d{4})", "dmy"),
     )
 )
-_TIME_PATTERN = re.compile(r"^(?:T|\s)*(\d{1,2})(?:[:：时点](\d{1,2}))?(?:[:：分](\d{1,2}))?秒?分?\s*(am|pm|上午|下午)?$", re.I)
+_TIME_PATTERN = re.compile(
+    r"^(?:T|\s)*(\d{1,2})\s*(?:[:：时点]\s*(\d{1,2})?)?\s*(?:[:：分]\s*(\d{1,2}))?\s*[分秒]?\s*(am|pm|上午|下午)?$", re.I
+)
 
 
 def _parse_text_datetime(text: str) -> datetime | None:
