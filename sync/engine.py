@@ -151,7 +151,9 @@ class Desk:
         view = WorkbookView.of(snapshot, self.language, self.aliases)
         report = CycleReport(self.backend.describe(), dry_run=dry_run, language=view.language)
         calendar, calendar_problems = parse_calendar(view.rows("calendar"))
-        now = now if now.tzinfo is not None else now.replace(tzinfo=calendar.zone)
+        # The desk lives in its Calendar's zone: a naive --now is wall-clock time there, and the daily digest
+        # and due times in mail are read in that zone.
+        now = now.astimezone(calendar.zone) if now.tzinfo is not None else now.replace(tzinfo=calendar.zone)
         rules = load_rules(view, self.state, now, persist=not dry_run)
         rows = self._read_rows(view, calendar, rules, now)
         self._stamp(rows, view, calendar, now, reserve=not dry_run)

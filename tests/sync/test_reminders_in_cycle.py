@@ -1,0 +1,85 @@
+"""The whole loop: a workbook, the cycle engine and a real SMTP server on 127.0.0.1 (aiosmtpd)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from sync.app import desk_configs, open_desk
+from sync.config import load_settings
+from tests.mailers.conftest import SmtpServer, free_port
+from tests.sync.conftest import SHANGHAI, make_workbook
+from tests.sync.test_engine import NEW_COMPLAINT
+
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+QUALITY = {**NEW_COMPLAINT, "Customer": "Harbour Foods"}  # Core + Product quality: Urgent, 2 working hours
+DELIVERY = {**NEW_COMPLAINT, "Customer": "Lotus Tea", "Tier": "Standard", "Category": "Delivery"}
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def desk(tmp_path, smtp_server):
+    make_workbook(tmp_path / "desk.xlsx", rows=[QUALITY, DELIVERY])
+    (tmp_path / "config.toml").write_text(
+        f"""
+[workbook]
+path = "desk.xlsx"
+[reminders]
+admin_email = "admin@example.com"
+escalate_after_hours = 4
+[mail]
+transport = "smtp"
+host = "127.0.0.1"
+port = {smtp_server.port}
+security = "none"
+sender = "desk@example.com"
+timeout_seconds = 5
+[state]
+dir = "state"
+""",
+        encoding="utf-8",
+    )
+    desk = open_desk(desk_configs(load_settings(tmp_path / "config.toml"))[0])
+    yield desk
+    desk.state.close()
+
+
+def mail_by_recipient(server) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for item in server.received:
+        for recipient in item.rcpt_tos:
+            found.setdefault(recipient, []).append(str(item.message["Subject"]))
+    return found
+
+
+def test_liaisons_get_due_soon_then_overdue_then_their_manager_is_told(desk, smtp_server):
+    desk.cycle(MONDAY)
+    assert [item for item in smtp_server.received if "daily" not in str(item.message["Subject"]).lower()] == []
+
+    desk.cycle(MONDAY + timedelta(hours=1, minutes=40))  # 11:40, 20 minutes before the 12:00 response due
+    desk.cycle(MONDAY + timedelta(hours=1, minutes=40))  # the same --now again sends nothing more
+    desk.cycle(MONDAY + timedelta(hours=2, minutes=30))  # 12:30: overdue
+    desk.cycle(MONDAY + timedelta(hours=7))  # 17:00: 5 working hours late, past escalate_after_hours = 4
+    mail = mail_by_recipient(smtp_server)
+    quality = [subject for subject in mail["grace.li@example.com"] if "daily" not in subject.lower()]
+    assert quality == ["1 due soon — Quality", "1 overdue — Quality"]
+    manager = [subject for subject in mail["peter.zhang@example.com"] if "daily" not in subject.lower()]
+    assert len(manager) == 1 and "escalat" in manager[0].lower()
+    # The delivery ticket's first response is due Tuesday 10:00 (9 working hours): at 17:00 two are left.
+    assert mail["tom.chen@example.com"] == ["1 due soon — Logistics"]
+    assert all("daily" in subject.lower() for subject in mail["admin@example.com"])
+
+
+def test_a_cycle_run_again_with_the_same_time_sends_nothing_new(desk, smtp_server):
+    desk.cycle(MONDAY + timedelta(hours=2, minutes=30))
+    count = len(smtp_server.received)
+    report = desk.cycle(MONDAY + timedelta(hours=2, minutes=30))
+    assert len(smtp_server.received) == count and report.mails_sent == 0
