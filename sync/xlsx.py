@@ -9,11 +9,13 @@ next cycle tries again. Before each write the previous file is kept in a rotatin
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ __all__ = ["XlsxBackend", "lock_files"]
 log = logging.getLogger(__name__)
 
 DEFAULT_BACKUPS = 5
+TEMPORARY_SUFFIX = ".tmp.xlsx"
 
 
 @dataclass(frozen=True)
@@ -129,11 +132,14 @@ class XlsxBackend:
             raise WriteDeferred(f"{self.path.name} was saved by someone during this cycle; the write waits for the next cycle")
 
     def _save(self, workbook: Any, snapshot: Snapshot) -> None:
-        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".tmp.xlsx", dir=self.path.parent)
+        self._remove_stale_temporaries()
+        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=TEMPORARY_SUFFIX, dir=self.path.parent)
         os.close(handle)
         temporary_path = Path(temporary)
         try:
             workbook.save(temporary_path)
+            # mkstemp makes the file private (0600); the workbook keeps the permissions people gave it.
+            os.chmod(temporary_path, stat.S_IMODE(self.path.stat().st_mode))
             with open(temporary_path, "rb") as saved:
                 os.fsync(saved.fileno())
             self._ensure_writable(snapshot)  # somebody may have saved while we wrote
@@ -143,13 +149,21 @@ class XlsxBackend:
         finally:
             temporary_path.unlink(missing_ok=True)
 
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temporary files left by a writer that was killed mid-save (one writer per workbook runs)."""
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.stem)}.*{TEMPORARY_SUFFIX}"):
+            stale.unlink(missing_ok=True)
+
     def _back_up(self) -> None:
         if self.backup_dir is None or self.backups <= 0:
             return
         self.backup_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        shutil.copy2(self.path, self.backup_dir / f"{self.path.stem}.{stamp}{self.path.suffix}")
-        kept = sorted(self.backup_dir.glob(f"{self.path.stem}.*{self.path.suffix}"))
+        backup = self.backup_dir / f"{self.path.stem}.{stamp}{self.path.suffix}"
+        partial = backup.with_name(f".{backup.name}.partial")  # a killed copy never counts as a backup
+        shutil.copy2(self.path, partial)
+        os.replace(partial, backup)
+        kept = sorted(self.backup_dir.glob(f"{glob.escape(self.path.stem)}.*{self.path.suffix}"))
         for old in kept[: -self.backups]:
             old.unlink(missing_ok=True)
 
