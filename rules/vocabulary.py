@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rules.table import HitPolicy
-from tickets.columns import TICKET_COLUMNS, Kind, normalize_label
+from tickets.columns import TICKET_COLUMNS, Column, Kind, normalize_label
 from tickets.outcome import Clock
 
 __all__ = [
@@ -69,7 +69,7 @@ _DERIVED = (
 DERIVED_KEYS = frozenset(fact.key for fact in _DERIVED)
 
 
-def _column_fact(column) -> Fact:  # type: ignore[no-untyped-def]
+def _column_fact(column: Column) -> Fact:
     return Fact(
         column.key,
         column.en,
