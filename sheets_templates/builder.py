@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sheets_templates.samples import sample_tickets
 from sheets_templates.template import LIST_KEYS, list_header, list_values, load_template, rule_header
-from tickets import TABS, TICKET_COLUMNS
+from tickets import TABS, TICKET_COLUMNS, column_letter
 
 __all__ = [
     "Value",
@@ -245,16 +245,6 @@ def quote_tab(name: str) -> str:
     if name.isascii() and name.isalnum():
         return name
     return "'" + name.replace("'", "''") + "'"
-
-
-def column_letter(index: int) -> str:
-    """Return the letters of 0-based column ``index``: 0 is A, 25 is Z, 26 is AA."""
-    letters = ""
-    number = index + 1
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
 
 
 def fitted_widths(rows: Sequence[Sequence[Value]]) -> list[int]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from tickets import column_letter
+
 __all__ = [
     "Cell",
     "Sheet",
@@ -25,6 +27,7 @@ __all__ = [
     "ChangeSet",
     "Backend",
     "DATETIME_FORMAT",
+    "formatting_marker",
 ]
 
 Cell = str | int | float | bool | datetime | None
@@ -144,6 +147,16 @@ class FormattingSpec:
     PAUSED = "CFE2F3"
     CLOSED = "E6E6E6"
     CHECK = "F9CB9C"
+
+
+def formatting_marker(columns: dict[str, int]) -> str:
+    """Return the marker the daemon's colour rules carry, naming the SLA and Check columns (0-based positions
+    in ``columns``) they were written for: a person removing the rules or moving those columns makes it
+    disappear or go stale, and every backend then reports ``formatting_ok = False``.
+    """
+    sla = column_letter(columns["sla"]) if "sla" in columns else "-"
+    check = column_letter(columns["check"]) if "check" in columns else "-"
+    return f"sheetdesk SLA={sla} Check={check}"
 
 
 class Backend(Protocol):

@@ -45,13 +45,14 @@ from sync.backend import (
     GeneratedTab,
     Sheet,
     Snapshot,
+    formatting_marker,
 )
 from sync.errors import BackendError, ConfigError, SheetdeskError, WorkbookError, WriteDeferred
 from sync.gsheets_http import RequestCounts, RetryPolicy, SheetsHTTPClient, emulator_base_url
 from sync.relocate import locate_columns, locate_rows, may_write
-from tickets import find_tab, is_blank, match_headers, read_text, to_excel_serial
+from tickets import column_letter, find_tab, is_blank, match_headers, read_text, to_excel_serial
 
-__all__ = ["GSheetsBackend", "SCOPES", "CREDENTIALS_VARIABLE", "DEFAULT_METADATA_EVERY", "formatting_marker"]
+__all__ = ["GSheetsBackend", "SCOPES", "CREDENTIALS_VARIABLE", "DEFAULT_METADATA_EVERY"]
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 CREDENTIALS_VARIABLE = "GOOGLE_APPLICATION_CREDENTIALS"
@@ -375,9 +376,9 @@ class GSheetsBackend:
         marker = f'N("{formatting_marker(positions)}")=0'
         rules = []
         if "check" in positions:
-            rules.append((f"=AND(LEN(${column_letters(positions['check'])}2)>0,{marker})", FormattingSpec.CHECK))
+            rules.append((f"=AND(LEN(${column_letter(positions['check'])}2)>0,{marker})", FormattingSpec.CHECK))
         if "sla" in positions:
-            sla = column_letters(positions["sla"])
+            sla = column_letter(positions["sla"])
             for state, colour in SLA_COLOURS.items():
                 text = spec.sla_labels.get(state)
                 if text:
@@ -648,17 +649,6 @@ def _update_run(sheet_id: int, start: tuple[int, int], run: list[dict], fields: 
 # -- formats, charts, ranges ------------------------------------------------------------------------------------
 
 
-def formatting_marker(columns: dict[str, int]) -> str:
-    """Return the marker our rules carry, naming the SLA and Check columns they were written for.
-
-    Same text as the xlsx backend's marker: a person moving those columns makes it stale, and the rules are
-    written again.
-    """
-    sla = column_letters(columns["sla"]) if "sla" in columns else "-"
-    check = column_letters(columns["check"]) if "check" in columns else "-"
-    return f"sheetdesk SLA={sla} Check={check}"
-
-
 def _rule_formula(rule: dict) -> str:
     values = rule.get("booleanRule", {}).get("condition", {}).get("values") or [{}]
     return str(values[0].get("userEnteredValue", ""))
@@ -737,16 +727,6 @@ def chart_request(sheet_id: int, chart: Chart) -> dict:
     position = {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": anchor_row,
                                                    "columnIndex": anchor_column}}}
     return {"spec": spec, "position": position}
-
-
-def column_letters(index: int) -> str:
-    """Return the letters of 0-based column ``index`` (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def a1_cell(text: str) -> tuple[int, int]:

@@ -23,10 +23,10 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sync.backend import DATETIME_FORMAT, Cell, ChangeSet, GeneratedTab, Sheet, Snapshot
+from sync.backend import DATETIME_FORMAT, Cell, ChangeSet, GeneratedTab, Sheet, Snapshot, formatting_marker
 from sync.errors import WorkbookError, WriteDeferred
 from sync.relocate import may_write
-from sync.xlsx_format import apply_ticket_formatting, formatting_marker
+from sync.xlsx_format import apply_ticket_formatting
 
 __all__ = ["XlsxBackend", "lock_files"]
 

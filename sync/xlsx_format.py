@@ -15,18 +15,11 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sync.backend import FormattingSpec
+from sync.backend import FormattingSpec, formatting_marker
 
-__all__ = ["apply_ticket_formatting", "formatting_marker"]
+__all__ = ["apply_ticket_formatting"]
 
 LAST_ROW = 1048576
-
-
-def formatting_marker(columns: dict[str, int]) -> str:
-    """Return the marker text for rules keyed on the SLA and Check columns at ``columns`` (0-based)."""
-    sla = get_column_letter(columns["sla"] + 1) if "sla" in columns else "-"
-    check = get_column_letter(columns["check"] + 1) if "check" in columns else "-"
-    return f"sheetdesk SLA={sla} Check={check}"
 
 
 def _fill(colour: str) -> PatternFill:

@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from tickets.columns import normalize_label
+from tickets.columns import cell_name, normalize_label
 from tickets.outcome import Clock
 from tickets.values import CellValueError, is_blank, read_datetime, read_text
 
@@ -303,12 +303,7 @@ def _speak(value: Any, language_index: int) -> Any:
 
 def cell_ref(row: int, column: int) -> str:
     """Given a 0-based row and column, return the A1 reference (``cell_ref(0, 1)`` is ``B1``)."""
-    letters = ""
-    number = column + 1
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return f"{letters}{row + 1}"
+    return cell_name(row, column)
 
 
 def _labels(*words: str) -> frozenset[str]:

@@ -28,6 +28,8 @@ __all__ = [
     "match_headers",
     "find_tab",
     "label",
+    "column_letter",
+    "cell_name",
 ]
 
 
@@ -221,3 +223,18 @@ def find_tab(tab_names: Iterable[str], key: str) -> str | None:
         if normalize_label(name) in wanted:
             return name
     return None
+
+
+def column_letter(index: int) -> str:
+    """Return the letters of 0-based column ``index``: 0 is A, 25 is Z, 26 is AA."""
+    letters = ""
+    number = index + 1
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def cell_name(row: int, column: int) -> str:
+    """Return the A1 name of the cell at 0-based ``row`` and ``column`` (``cell_name(0, 1)`` is ``B1``)."""
+    return f"{column_letter(column)}{row + 1}"
