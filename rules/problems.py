@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tickets.columns import cell_name, column_letter
+
 __all__ = ["RuleProblem", "ERROR", "WARNING", "RULE_MESSAGES", "cell_name", "column_letter"]
 
 ERROR = "error"
@@ -202,16 +204,3 @@ class RuleProblem:
         return self.render("en")
 
 
-def column_letter(column: int) -> str:
-    """Return the spreadsheet letters of a 0-based column index: 0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    column += 1
-    while column:
-        column, remainder = divmod(column - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
-
-
-def cell_name(column: int, row: int) -> str:
-    """Return the A1 name of a cell from its 0-based column and row indexes: (2, 0) -> C1."""
-    return f"{column_letter(column)}{row + 1}"

@@ -303,7 +303,7 @@ def _speak(value: Any, language_index: int) -> Any:
 
 def cell_ref(row: int, column: int) -> str:
     """Given a 0-based row and column, return the A1 reference (``cell_ref(0, 1)`` is ``B1``)."""
-    return cell_name(row, column)
+    return cell_name(column, row)
 
 
 def _labels(*words: str) -> frozenset[str]:

@@ -235,6 +235,6 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def cell_name(row: int, column: int) -> str:
-    """Return the A1 name of the cell at 0-based ``row`` and ``column`` (``cell_name(0, 1)`` is ``B1``)."""
+def cell_name(column: int, row: int) -> str:
+    """Return the A1 name of the cell at 0-based ``column`` and ``row``, letters first: (2, 0) is C1."""
     return f"{column_letter(column)}{row + 1}"
