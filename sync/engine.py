@@ -156,7 +156,7 @@ class Desk:
         now = now.astimezone(calendar.zone) if now.tzinfo is not None else now.replace(tzinfo=calendar.zone)
         rules = load_rules(view, self.state, now, persist=not dry_run)
         rows = self._read_rows(view, calendar, rules, now)
-        self._stamp(rows, view, calendar, now, reserve=not dry_run)
+        self._stamp(rows, view, calendar, now)
         outcomes = self._decide(rows, rules, calendar, now)
         kpis = compute_kpis(
             outcomes, now, calendar.zone, grade_order=rules.grades,
@@ -189,6 +189,9 @@ class Desk:
             return
         report.wrote = True
         report.cells_written = len(changes.cells)
+        for write in changes.cells:
+            if write.column == "ticket_id" and (match := TICKET_ID.match(str(write.value))):
+                self.state.record_ticket_number(match.group(1), int(match.group(2)))
 
     def _remind(
         self, outcomes: list[Outcome], calendar: BusinessCalendar, kpis: Kpis, now: datetime, dry_run: bool,
@@ -249,13 +252,11 @@ class Desk:
 
     # -- stamping ------------------------------------------------------------------------------------------
 
-    def _stamp(
-        self, rows: list[TicketRow], view: WorkbookView, calendar: BusinessCalendar, now: datetime, reserve: bool
-    ) -> None:
+    def _stamp(self, rows: list[TicketRow], view: WorkbookView, calendar: BusinessCalendar, now: datetime) -> None:
         """Fill blank input cells whose meaning is certain: a new Ticket ID, Received, First response, Resolved."""
         first_seen = self.state.first_seen()
         local_now = now.astimezone(calendar.zone).replace(second=0, microsecond=0)
-        self._assign_ids(rows, local_now, reserve)
+        self._assign_ids(rows, local_now)
         for row in rows:
             status = row.ticket.status
             if "received" in view.header.positions and is_blank(row.cells.get("received")):
@@ -275,19 +276,20 @@ class Desk:
                 row.ticket = row.ticket.model_copy(update=row.stamps)
                 row.problems = [problem for problem in row.problems if not _fixed_by_stamps(problem, row.stamps)]
 
-    def _assign_ids(self, rows: list[TicketRow], local_now: datetime, reserve: bool) -> None:
+    def _assign_ids(self, rows: list[TicketRow], local_now: datetime) -> None:
+        """Number new rows after the day's highest number in the sheet or ever written (never reused).
+
+        A number counts as used once it reached the sheet (``_write``), so a deferred write gives the same
+        numbers again next cycle.
+        """
         unnamed = [row for row in rows if is_blank(row.cells.get("ticket_id"))]
         if not unnamed:
             return
         day = local_now.strftime("%Y%m%d")
         taken = [int(match.group(2)) for row in rows if (match := TICKET_ID.match(row.ticket.ticket_id or ""))
                  and match.group(1) == day]
-        highest = max(taken, default=0)
-        if reserve:
-            numbers = self.state.next_ticket_numbers(day, len(unnamed), at_least=highest)
-        else:
-            numbers = range(highest + 1, highest + 1 + len(unnamed))
-        for row, number in zip(unnamed, numbers, strict=True):
+        first = max(max(taken, default=0), self.state.last_ticket_number(day)) + 1
+        for number, row in enumerate(unnamed, start=first):
             row.stamps["ticket_id"] = f"CS-{day}-{number:04d}"
 
     # -- deciding ------------------------------------------------------------------------------------------

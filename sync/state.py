@@ -129,15 +129,18 @@ class StateStore:
 
     # -- ticket numbers ------------------------------------------------------------------------------------
 
-    def next_ticket_numbers(self, day: str, count: int, at_least: int = 0) -> range:
-        """Reserve ``count`` ticket numbers for ``day`` (e.g. "20261123"), each above ``at_least``."""
-        with self.transaction() as connection:
-            row = connection.execute("SELECT last FROM id_counter WHERE day = ?", (day,)).fetchone()
-            start = max(row[0] if row else 0, at_least) + 1
-            connection.execute(
-                "INSERT OR REPLACE INTO id_counter (day, last) VALUES (?, ?)", (day, start + count - 1)
-            )
-        return range(start, start + count)
+    def last_ticket_number(self, day: str) -> int:
+        """Return the highest ticket number ever written for ``day`` (e.g. "20261123"), 0 if none."""
+        row = self.connection.execute("SELECT last FROM id_counter WHERE day = ?", (day,)).fetchone()
+        return row[0] if row else 0
+
+    def record_ticket_number(self, day: str, number: int) -> None:
+        """Remember that ticket number ``number`` of ``day`` reached the sheet, so it is never given again."""
+        self.connection.execute(
+            "INSERT INTO id_counter (day, last) VALUES (?, ?) "
+            "ON CONFLICT(day) DO UPDATE SET last = max(last, excluded.last)",
+            (day, number),
+        )
 
     # -- rule tabs -----------------------------------------------------------------------------------------
 

@@ -118,7 +118,6 @@ def test_a_save_between_read_and_write_defers_the_write_to_the_next_cycle(tmp_pa
     assert ticket["Customer"] == "Saved meanwhile Ltd" and ticket["Grade"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine reserves ticket numbers even when the write is deferred")
 def test_a_deferred_write_does_not_use_up_the_new_rows_ticket_number(tmp_path, desk_factory):
     path = make_workbook(tmp_path / "desk.xlsx", rows=[NEW_COMPLAINT])
     lock = tmp_path / LOCKS["excel"]
