@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BACKUPS = 5
 TEMPORARY_SUFFIX = ".tmp.xlsx"
+PLAIN_TYPES = (str, int, float, bool, datetime)  # cell values that need no cleaning
+RICH_TEXT_RUN = re.compile(rb"<(?:\w+:)?r>")  # a run of rich text; <row> and <rPr> do not match
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ class XlsxBackend:
         self._ensure_writable(snapshot)
         import openpyxl
 
-        workbook = openpyxl.load_workbook(self.path, rich_text=True)
+        # Rich text (one bold word in a cell) is kept, but reading every string as rich text costs about a
+        # third of the load, so it is asked for only when the file has some.
+        workbook = openpyxl.load_workbook(self.path, rich_text=_has_rich_text(self.path))
         tickets = workbook[changes.tickets_tab]
         columns = _add_columns(tickets, changes)
         _write_cells(tickets, changes, columns)
@@ -168,6 +172,27 @@ class XlsxBackend:
             old.unlink(missing_ok=True)
 
 
+def _has_rich_text(path: Path) -> bool:
+    """Whether any string in the .xlsx at ``path`` has runs of its own formatting (``<r>`` elements)."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                if _contains(archive, name, RICH_TEXT_RUN):
+                    return True
+    return False
+
+
+def _contains(archive: zipfile.ZipFile, name: str, pattern: re.Pattern[bytes]) -> bool:
+    """Search a member in chunks, so a 100 MB sheet is never held in memory whole."""
+    tail = b""
+    with archive.open(name) as member:
+        while chunk := member.read(1 << 20):
+            if pattern.search(tail + chunk):
+                return True
+            tail = chunk[-16:]
+    return False
+
+
 def _clean_value(value: Any) -> Cell:
     if value == "":
         return None
@@ -179,7 +204,8 @@ def _clean_value(value: Any) -> Cell:
 
 
 def _clean_row(row: list[Any]) -> list[Cell]:
-    cleaned = [_clean_value(value) for value in row]
+    # Most cells are already plain: skip the call for them (a 100 000-row tab has millions of cells).
+    cleaned = [value if value != "" and type(value) in PLAIN_TYPES else _clean_value(value) for value in row]
     while cleaned and cleaned[-1] is None:
         cleaned.pop()
     return cleaned

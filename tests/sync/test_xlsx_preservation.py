@@ -14,6 +14,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.styles import Border, Font, PatternFill, Side
@@ -50,6 +52,7 @@ RED_BOLD = Font(name="Arial", size=12, bold=True, color="FFC00000")
 YELLOW = PatternFill(fill_type="solid", fgColor="FFFFFF00")
 THIN = Side(style="thin", color="FF0000FF")
 BOXED = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+RICH_DESCRIPTION = CellRichText("Lid ", TextBlock(InlineFont(b=True, color="FFC00000"), "cracks"), " on delivery")
 
 
 def header_columns(worksheet) -> dict[str, int]:
@@ -68,6 +71,7 @@ def person_decorates(path: Path) -> None:
         tickets.cell(row, columns["Product"]).border = BOXED
         tickets.cell(row, columns["Affected customers"]).number_format = "0.00"
     tickets.cell(last, columns["Received"]).fill = YELLOW  # a blank cell the daemon will stamp
+    tickets.cell(2, columns["Description"]).value = RICH_DESCRIPTION
     tickets.column_dimensions["I"].width = 61.5
     tickets.cell(2, columns["Customer"]).comment = Comment("Key account — call before noon", "Mei")
     handlers = DataValidation(type="list", formula1=HANDLERS, allow_blank=True)
@@ -115,7 +119,7 @@ def run_cycles(path: Path, desk_factory) -> dict[tuple[int, str], object]:
     desk = desk_factory(path)
     typed = input_cells(path)
     assert desk.cycle(NOW).wrote
-    workbook = openpyxl.load_workbook(path)
+    workbook = openpyxl.load_workbook(path, rich_text=True)  # a spreadsheet program keeps rich text
     tickets = workbook.worksheets[0]
     columns = header_columns(tickets)
     new_row = tickets.max_row
@@ -176,6 +180,10 @@ def test_formatting_widths_and_the_comment_survive(decorated, desk_factory):
     assert tickets.column_dimensions["I"].width == 61.5
     comment = tickets.cell(2, columns["Customer"]).comment
     assert comment is not None and comment.text == "Key account — call before noon" and comment.author == "Mei"
+    rich = openpyxl.load_workbook(decorated, rich_text=True).worksheets[0].cell(2, columns["Description"]).value
+    assert isinstance(rich, CellRichText) and str(rich) == "Lid cracks on delivery"
+    bold = [block for block in rich if isinstance(block, TextBlock)]
+    assert [(block.text, block.font.b, block.font.color.rgb) for block in bold] == [("cracks", True, "FFC00000")]
 
 
 def test_charts_drop_downs_filter_and_frozen_panes_survive(decorated, desk_factory):
