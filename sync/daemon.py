@@ -26,7 +26,7 @@ import schedule
 
 from sync.app import DeskConfig, desk_configs
 from sync.config import Settings
-from sync.engine import CycleReport, Desk
+from sync.engine import CYCLE_STAGES, CycleReport, Desk
 from sync.errors import AlreadyRunning, SheetdeskError
 
 __all__ = [
@@ -93,7 +93,8 @@ def hold_locks(configs: list[DeskConfig]) -> Iterator[None]:
 
 
 def spinner(name: str, enabled: bool) -> AbstractContextManager[object]:
-    """A rich status spinner naming the desk while its cycle runs — only on a terminal (never in logs or CI)."""
+    """A progress bar naming the desk and the cycle's stage while it runs — only on a terminal (never in logs
+    or CI). Entered, it is the ``progress`` callback of ``Desk.cycle`` (or None where nothing is shown)."""
     if not enabled or os.environ.get("CI"):
         return contextlib.nullcontext()
     from rich.console import Console
@@ -101,7 +102,32 @@ def spinner(name: str, enabled: bool) -> AbstractContextManager[object]:
     console = Console(stderr=True)
     if not console.is_terminal or console.is_dumb_terminal:
         return contextlib.nullcontext()
-    return console.status(f"{name}: cycle running…", spinner="dots")
+    return CycleProgress(name, console)
+
+
+class CycleProgress:
+    """A transient rich progress bar over ``CYCLE_STAGES``; calling it moves to a stage."""
+
+    def __init__(self, name: str, console: object) -> None:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.name = name
+        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                            console=console, transient=True)
+        self.task = self.bar.add_task(f"{name}: starting", total=len(CYCLE_STAGES))
+
+    def __enter__(self) -> CycleProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.bar.stop()
+
+    def __call__(self, stage: str) -> None:
+        self.update(stage)
+
+    def update(self, stage: str) -> None:
+        self.bar.update(self.task, description=f"{self.name}: {stage}…", completed=CYCLE_STAGES.index(stage))
 
 
 def write_heartbeat(path: Path, data: dict) -> None:
@@ -132,8 +158,8 @@ class DeskRunner:
         """Run one guarded cycle; return whether it succeeded. Never raises (but for KeyboardInterrupt)."""
         self.cycles += 1
         try:
-            with spinner(self.config.name, self.progress):
-                report = self.desk.cycle(now, dry_run=dry_run)
+            with spinner(self.config.name, self.progress) as progress:
+                report = self.desk.cycle(now, dry_run=dry_run, progress=progress)
         except Exception as error:  # the guard: one bad cycle must not stop the daemon
             self._failed(now, error)
             return False

@@ -54,10 +54,11 @@ from tickets import (
 )
 from tickets.model import check_choices, check_loop, read_cells
 
-__all__ = ["Desk", "CycleReport", "TicketRow"]
+__all__ = ["Desk", "CycleReport", "TicketRow", "CYCLE_STAGES"]
 
 log = logging.getLogger(__name__)
 
+CYCLE_STAGES = ("reading the workbook", "reading the rules", "checking rows", "deciding", "writing", "mailing")
 TICKET_ID = re.compile(r"^CS-(\d{8})-(\d{4,})$")
 
 
@@ -144,9 +145,16 @@ class Desk:
 
     # -- the cycle -----------------------------------------------------------------------------------------
 
-    def cycle(self, now: datetime, dry_run: bool = False) -> CycleReport:
-        """Run one cycle as of the aware time ``now``. With ``dry_run`` nothing is written or sent."""
+    def cycle(
+        self, now: datetime, dry_run: bool = False, progress: Callable[[str], None] | None = None
+    ) -> CycleReport:
+        """Run one cycle as of ``now`` (naive: wall-clock time in the Calendar's zone).
+
+        With ``dry_run`` nothing is written or sent. ``progress`` is told each of ``CYCLE_STAGES`` as it starts.
+        """
+        step = progress or _quiet
         started = time.perf_counter()
+        step(CYCLE_STAGES[0])
         snapshot = self.backend.read()
         view = WorkbookView.of(snapshot, self.language, self.aliases)
         report = CycleReport(self.backend.describe(), dry_run=dry_run, language=view.language)
@@ -154,9 +162,12 @@ class Desk:
         # The desk lives in its Calendar's zone: a naive --now is wall-clock time there, and the daily digest
         # and due times in mail are read in that zone.
         now = now.astimezone(calendar.zone) if now.tzinfo is not None else now.replace(tzinfo=calendar.zone)
+        step(CYCLE_STAGES[1])
         rules = load_rules(view, self.state, now, persist=not dry_run)
+        step(CYCLE_STAGES[2])
         rows = self._read_rows(view, calendar, rules, now)
         self._stamp(rows, view, calendar, now)
+        step(CYCLE_STAGES[3])
         outcomes = self._decide(rows, rules, calendar, now)
         kpis = compute_kpis(
             outcomes, now, calendar.zone, grade_order=rules.grades,
@@ -170,10 +181,12 @@ class Desk:
         report.problem_rows = sum(1 for outcome in outcomes if outcome.problems)
         report.rule_problems = len(rules.problems) + len(calendar_problems)
         if not dry_run:
+            step(CYCLE_STAGES[4])
             self._write(changes, snapshot, report)
             self.state.record_cycle(((row.ticket.ticket_id, row.ticket.effective_status.value) for row in rows
                                      if row.ticket.ticket_id), now)
         if self.mailroom is not None:
+            step(CYCLE_STAGES[5])
             self._remind(outcomes, calendar, kpis, now, dry_run, report)
         report.duration_seconds = time.perf_counter() - started
         return report
@@ -407,6 +420,10 @@ def _dashboard(view: WorkbookView, kpis: Kpis, now: datetime) -> GeneratedTab | 
     if "dashboard" not in view.tabs:
         return tab
     return tab if dashboard_changed(view.rows("dashboard"), tab) else None
+
+
+def _quiet(stage: str) -> None:
+    """No progress display."""
 
 
 def _deadlines(
