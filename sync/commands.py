@@ -20,7 +20,7 @@ from typing import TypeVar
 from rich.console import Console
 
 from sync.app import DeskConfig, desk_configs, open_backend, open_desk, resolved_mail_settings
-from sync.config import Settings, StateSettings
+from sync.config import Settings, StateSettings, load_settings
 from sync.engine import CycleReport, Desk
 from sync.errors import ConfigError, SheetdeskError, WorkbookError
 from sync.state import STATE_FILE
@@ -146,18 +146,20 @@ def find_desk(settings: Settings, name: str | None) -> DeskConfig:
 
 
 def init_workbook(
-    path: Path, language: str, sample: int, backend: str, spreadsheet: str | None, force: bool, config_path: Path
+    path: Path, language: str, sample: int, backend: str, spreadsheet: str | None, force: bool, config_path: Path,
+    now: datetime | None = None,
 ) -> str:
-    """Create a workbook from the template; return what was done. Raise WorkbookError if it cannot be made."""
+    """Create a workbook from the template, sample tickets received up to ``now``; return what was done.
+
+    Raise WorkbookError if it cannot be made.
+    """
     from sheets_templates import build_spec, write_xlsx
 
-    spec = build_spec(language, sample=sample, now=datetime.now().astimezone())
+    spec = build_spec(language, sample=sample, now=now_or_clock(now))
     if backend == "gsheets":
         if not spreadsheet:
             raise ConfigError("init --backend gsheets needs --spreadsheet KEY (the key from the sheet's URL)")
-        from sync.gsheets import GSheetsBackend
-
-        GSheetsBackend(spreadsheet).lay_out(spec)
+        _gsheets_for_init(spreadsheet, config_path).lay_out(spec)
         return f"laid the {language} template into spreadsheet {spreadsheet}"
     if path.is_dir():
         raise WorkbookError(f"{path} is a folder — give the workbook's file name, e.g. {path / 'desk.xlsx'}")
@@ -169,6 +171,18 @@ def init_workbook(
     except OSError as error:
         raise WorkbookError(f"{path}: cannot write the workbook there ({error.strerror or error})") from None
     return f"created {path} ({language}, {sample} sample tickets)"
+
+
+def _gsheets_for_init(spreadsheet: str, config_path: Path):  # type: ignore[no-untyped-def]
+    """The gsheets backend for ``init``: the config's credentials and retry budget when there is a config."""
+    from sync.gsheets import GSheetsBackend
+
+    if not config_path.exists():
+        return GSheetsBackend(spreadsheet)
+    settings = load_settings(config_path)
+    workbook = settings.workbook
+    credentials = settings.resolve(workbook.credentials) if workbook.credentials else None
+    return GSheetsBackend(spreadsheet, credentials, retry_budget_seconds=workbook.retry_budget_seconds)
 
 
 def check_desks(settings: Settings, now: datetime | None, console: Console | None = None) -> int:
@@ -298,7 +312,7 @@ def run_demo(settings: Settings, language: str, sample: int, now: datetime | Non
     ensure_state_dir(config)
     lines = []
     if not config.workbook_path.exists():
-        lines.append(init_workbook(config.workbook_path, language, sample, "xlsx", None, False, Path()))
+        lines.append(init_workbook(config.workbook_path, language, sample, "xlsx", None, False, Path(), now))
     desk = open_desk_cleanly(config, backend=open_backend(config))
     try:
         report = desk.cycle(now_or_clock(now))
