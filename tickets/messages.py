@@ -62,11 +62,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "{column}：“{value}”与第 {other_row} 行重复，请修改其中一个或清空让系统重新编号",
     ),
     "no_rule": (
-        "⚠ no {tab} rule matches this ticket — add a rule or a catch-all row",
+        "⚠ no rule on the {tab} tab matches this ticket — add a rule or a catch-all row",
         "⚠ {tab}中没有规则匹配此工单，请添加规则或兜底行",
     ),
     "rule_conflict": (
-        "⚠ {tab}: rules {rules} all match this ticket — make them exclusive",
+        "⚠ rules {rules} on the {tab} tab all match this ticket — make them exclusive",
         "⚠ {tab}：规则 {rules} 同时匹配此工单，请修改使其互斥",
     ),
     "rules_not_applied": (
