@@ -13,9 +13,22 @@ from sheets_templates import build_spec, write_xlsx
 from sync.engine import Desk
 from sync.state import StateStore
 from sync.xlsx import XlsxBackend
+from tests.mailers.conftest import smtp_server  # noqa: F401 (the real SMTP server on 127.0.0.1, shared)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)  # a Monday, inside working hours
+# A core customer's quality complaint, as a person types it (Tickets headers in English).
+NEW_COMPLAINT = {
+    "Channel": "Phone",
+    "Customer": "Harbour Foods",
+    "Tier": "Core",
+    "Product": "Cold-chain box",
+    "Category": "Product quality",
+    "Description": "Lid cracks on delivery",
+    "Safety risk": "no",
+    "Request": "Replacement",
+    "Status": "New",
+}
 
 
 def make_workbook(path: Path, language: str = "en", sample: int = 0, rows: list[dict] | None = None) -> Path:

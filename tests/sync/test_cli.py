@@ -19,22 +19,11 @@ from sync.app import desk_configs
 from sync.cli import cli
 from sync.config import load_settings
 from sync.daemon import InstanceLock
-from tests.sync.conftest import append_rows, make_workbook, tickets_by_id
+from tests.sync.conftest import NEW_COMPLAINT, append_rows, make_workbook, tickets_by_id
 from tests.sync.test_config import write_config
 
 NOW = "2026-11-23T10:00"  # a Monday inside working hours, read in the Calendar's zone
 REPO = Path(__file__).resolve().parents[2]
-NEW_COMPLAINT = {
-    "Channel": "Phone",
-    "Customer": "Harbour Foods",
-    "Tier": "Core",
-    "Product": "Cold-chain box",
-    "Category": "Product quality",
-    "Description": "Lid cracks on delivery",
-    "Safety risk": "no",
-    "Request": "Replacement",
-    "Status": "New",
-}
 
 
 @pytest.fixture

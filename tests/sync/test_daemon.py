@@ -21,8 +21,8 @@ from sync.app import desk_configs, open_backend, open_desk
 from sync.config import load_settings
 from sync.daemon import HEARTBEAT_FILE, Daemon, DeskRunner, spinner, write_heartbeat
 from sync.errors import WorkbookError
-from tests.sync.conftest import NOW, make_workbook, tickets_by_id
-from tests.sync.test_cli import NEW_COMPLAINT, child_environment
+from tests.sync.conftest import NEW_COMPLAINT, NOW, make_workbook, tickets_by_id
+from tests.sync.test_cli import child_environment
 from tests.sync.test_config import write_config
 
 ONE_SECOND = 1 / 60  # every_minutes for a one-second schedule

@@ -7,19 +7,7 @@ from datetime import datetime, timedelta
 
 import openpyxl
 
-from tests.sync.conftest import NOW, append_rows, make_workbook, tickets_by_id
-
-NEW_COMPLAINT = {
-    "Channel": "Phone",
-    "Customer": "Harbour Foods",
-    "Tier": "Core",
-    "Product": "Cold-chain box",
-    "Category": "Product quality",
-    "Description": "Lid cracks on delivery",
-    "Safety risk": "no",
-    "Request": "Replacement",
-    "Status": "New",
-}
+from tests.sync.conftest import NEW_COMPLAINT, NOW, append_rows, make_workbook, tickets_by_id
 
 
 def test_a_cycle_gives_new_rows_an_id_and_a_received_time(tmp_path, desk_factory):

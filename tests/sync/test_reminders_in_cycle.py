@@ -8,21 +8,11 @@ import pytest
 
 from sync.app import desk_configs, open_desk
 from sync.config import load_settings
-from tests.mailers.conftest import SmtpServer, free_port
-from tests.sync.conftest import SHANGHAI, make_workbook
-from tests.sync.test_engine import NEW_COMPLAINT
+from tests.sync.conftest import NEW_COMPLAINT, SHANGHAI, make_workbook
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
 QUALITY = {**NEW_COMPLAINT, "Customer": "Harbour Foods"}  # Core + Product quality: Urgent, 2 working hours
 DELIVERY = {**NEW_COMPLAINT, "Customer": "Lotus Tea", "Tier": "Standard", "Category": "Delivery"}
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

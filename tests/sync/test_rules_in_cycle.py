@@ -13,8 +13,7 @@ from sync.backend import Snapshot
 from sync.rulebook import load_rules
 from sync.state import StateStore
 from sync.workbook import WorkbookView
-from tests.sync.conftest import NOW, make_workbook, tickets_by_id
-from tests.sync.test_engine import NEW_COMPLAINT
+from tests.sync.conftest import NEW_COMPLAINT, NOW, make_workbook, tickets_by_id
 from tickets import parse_calendar
 
 SAFETY_COMPLAINT = {**NEW_COMPLAINT, "Customer": "Marina Hotel", "Safety risk": "yes"}

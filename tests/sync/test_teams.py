@@ -13,8 +13,7 @@ from sync.app import desk_configs, open_desk
 from sync.cli import cli
 from sync.config import load_settings
 from sync.daemon import HEARTBEAT_FILE, Daemon, DeskRunner
-from tests.sync.conftest import NOW, make_workbook, tickets_by_id
-from tests.sync.test_cli import NEW_COMPLAINT
+from tests.sync.conftest import NEW_COMPLAINT, NOW, make_workbook, tickets_by_id
 from tests.sync.test_config import team_table, write_config
 
 CLOCK = "2026-11-23T10:00"
