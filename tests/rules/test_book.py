@@ -134,7 +134,7 @@ def test_a_ticket_no_rule_matches_gets_a_problem_not_a_guess():
         ("department", "no_rule", {"tab": "Owner rules"})
     ]
     assert render("no_rule", "en", **verdict.problems[0].params) == (
-        "⚠ no Owner rules rule matches this ticket — add a rule or a catch-all row"
+        "⚠ no rule on the Owner rules tab matches this ticket — add a rule or a catch-all row"
     )
 
 
