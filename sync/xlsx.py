@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 DEFAULT_BACKUPS = 5
 TEMPORARY_SUFFIX = ".tmp.xlsx"
 PLAIN_TYPES = (str, int, float, bool, datetime)  # cell values that need no cleaning
-RICH_TEXT_RUN = re.compile(rb"<(?:\w+:)?r>")  # a run of rich text; <row> and <rPr> do not match
 
 
 @dataclass(frozen=True)
@@ -114,9 +113,7 @@ class XlsxBackend:
         self._ensure_writable(snapshot)
         import openpyxl
 
-        # Rich text (one bold word in a cell) is kept, but reading every string as rich text costs about a
-        # third of the load, so it is asked for only when the file has some.
-        workbook = openpyxl.load_workbook(self.path, rich_text=_has_rich_text(self.path))
+        workbook = openpyxl.load_workbook(self.path, rich_text=True)  # keeps a person's bold word in a cell
         tickets = workbook[changes.tickets_tab]
         columns = _add_columns(tickets, changes)
         _write_cells(tickets, changes, columns)
@@ -170,27 +167,6 @@ class XlsxBackend:
         kept = sorted(self.backup_dir.glob(f"{glob.escape(self.path.stem)}.*{self.path.suffix}"))
         for old in kept[: -self.backups]:
             old.unlink(missing_ok=True)
-
-
-def _has_rich_text(path: Path) -> bool:
-    """Whether any string in the .xlsx at ``path`` has runs of its own formatting (``<r>`` elements)."""
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                if _contains(archive, name, RICH_TEXT_RUN):
-                    return True
-    return False
-
-
-def _contains(archive: zipfile.ZipFile, name: str, pattern: re.Pattern[bytes]) -> bool:
-    """Search a member in chunks, so a 100 MB sheet is never held in memory whole."""
-    tail = b""
-    with archive.open(name) as member:
-        while chunk := member.read(1 << 20):
-            if pattern.search(tail + chunk):
-                return True
-            tail = chunk[-16:]
-    return False
 
 
 def _clean_value(value: Any) -> Cell:
