@@ -1,0 +1,305 @@
+"""Benchmark: the xlsx backend's cycles against a plain openpyxl load + save of the same file (DESIGN §8).
+
+Budgets, at 10 000 tickets: a cycle that writes ≤ 1.3× a plain ``openpyxl.load_workbook`` + ``save``; a cycle
+with nothing to write ≤ 0.1× of it (and no save at all). At 100 000 tickets: a cycle's peak memory < 1 GB.
+
+The workbook is the English template with sample tickets whose computed columns a first cycle has filled.
+The writing cycle follows a person's edit — 1 % of the tickets change status and new rows are typed — and runs
+on a fresh Desk each time, as ``sheetdesk run --once`` does. The unchanged cycle runs right after it, at the
+same moment, again cold. Each case is the median of ``--repeats`` runs. Peak memory is measured in a child
+process (its own ``ru_maxrss``) running one writing cycle over a workbook whose computed columns are empty.
+
+Run: .venv/bin/python bench/bench_xlsx.py [--rows 10000] [--big 100000] [--repeats 3] [--profile]
+Writes bench/results/xlsx.json and prints a Markdown table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+import openpyxl  # noqa: E402
+
+from bench.common import markdown_table, median_seconds, write_results  # noqa: E402
+from sheets_templates import build_spec, write_xlsx  # noqa: E402
+from sync.engine import Desk  # noqa: E402
+from sync.state import StateStore  # noqa: E402
+from sync.xlsx import XlsxBackend  # noqa: E402
+from tickets import label  # noqa: E402
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+EDITED_AT = NOW + timedelta(minutes=10)
+WRITE_BUDGET = 1.3
+UNCHANGED_BUDGET = 0.1
+MEMORY_BUDGET_MB = 1024
+SAMPLE_LIMIT = 10_000  # larger workbooks repeat these tickets under new IDs
+NEW_ROWS = 20
+NEW_COMPLAINT = {
+    "channel": "Phone", "customer": "Harbour Foods", "tier": "Core", "product": "Cold-chain box",
+    "category": "Product quality", "description": "Lid cracks on delivery", "safety_risk": "no",
+    "request": "Replacement", "status": "New",
+}
+
+
+# -- workbooks -----------------------------------------------------------------------------------------------
+
+def template_spec(rows: int):
+    """The English template with ``rows`` sample tickets (beyond SAMPLE_LIMIT, repeats under new IDs)."""
+    spec = build_spec("en", sample=min(rows, SAMPLE_LIMIT), now=NOW.replace(tzinfo=None), seed=7)
+    tickets = spec.tab("tickets").rows
+    samples = tickets[1:]
+    for number in range(len(samples), rows):
+        row = list(samples[number % len(samples)])
+        row[0] = f"{row[0]}{number:06d}" if row[0] else None
+        tickets.append(row)
+    return spec
+
+
+def write_fast(spec, path: Path) -> None:
+    """Write ``spec`` with openpyxl's write-only mode (values, widths and frozen header only): quick at 100k."""
+    workbook = openpyxl.Workbook(write_only=True)
+    for tab in spec.tabs:
+        worksheet = workbook.create_sheet(tab.name)
+        for index, width in enumerate(tab.widths):
+            worksheet.column_dimensions[openpyxl.utils.get_column_letter(index + 1)].width = width
+        worksheet.freeze_panes = "A2"
+        for row in tab.rows:
+            worksheet.append(row)
+    workbook.save(path)
+
+
+def person_edits(path: Path, share: float, new_rows: int) -> int:
+    """A person moves ``share`` of the open tickets to the next status and types ``new_rows`` new rows."""
+    workbook = openpyxl.load_workbook(path)
+    worksheet = workbook.worksheets[0]
+    columns = {cell.value: cell.column for cell in worksheet[1] if cell.value}
+    status = columns[label("status", "en")]
+    moves = {"New": "Acknowledged", "Acknowledged": "Investigating", "Investigating": "Action"}
+    open_rows = [row for row in range(2, worksheet.max_row + 1) if worksheet.cell(row, status).value in moves]
+    wanted = max(1, round((worksheet.max_row - 1) * share))
+    changed = open_rows[:: max(1, len(open_rows) // wanted)][:wanted]  # spread over the sheet
+    for row in changed:
+        cell = worksheet.cell(row, status)
+        cell.value = moves[cell.value]
+    first = worksheet.max_row + 1
+    for offset in range(new_rows):
+        for key, value in NEW_COMPLAINT.items():
+            worksheet.cell(first + offset, columns[label(key, "en")], value=value)
+    workbook.save(path)
+    return len(changed)
+
+
+# -- cycles --------------------------------------------------------------------------------------------------
+
+class Case:
+    """A workbook file and its state store, copied afresh from a saved pair before every run."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.directory = directory / name
+        self.path = self.directory / "desk.xlsx"
+        self.state = self.directory / "state"
+
+    def save_from(self, path: Path, state: Path) -> Case:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, self.directory / "saved.xlsx")
+        shutil.copytree(state, self.directory / "saved-state", dirs_exist_ok=True)
+        return self
+
+    def reset(self, work: Path) -> None:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        shutil.copy(self.directory / "saved.xlsx", work / "desk.xlsx")
+        shutil.copytree(self.directory / "saved-state", work / "state")
+
+
+def cold_cycle(work: Path, now: datetime, timings: dict[str, float] | None = None):
+    """One cycle on a fresh Desk over ``work``/desk.xlsx, like ``sheetdesk run --once``."""
+    state = StateStore(work / "state")
+    try:
+        backend = XlsxBackend(work / "desk.xlsx", backup_dir=work / "state" / "backups")
+        if timings is not None:
+            _time_backend(backend, timings)
+        return Desk(backend, state).cycle(now)
+    finally:
+        state.close()
+
+
+def _time_backend(backend: XlsxBackend, timings: dict[str, float]) -> None:
+    for name in ("read", "apply"):
+        method = getattr(backend, name)
+
+        def timed(*args, _method=method, _name=name):
+            started = time.perf_counter()
+            try:
+                return _method(*args)
+            finally:
+                timings[_name] = timings.get(_name, 0.0) + time.perf_counter() - started
+
+        setattr(backend, name, timed)
+
+
+def baseline(path: Path, work: Path) -> None:
+    workbook = openpyxl.load_workbook(path)
+    workbook.save(work / "plain.xlsx")
+
+
+def prepare_cases(rows: int, directory: Path) -> tuple[Case, Case, dict]:
+    """Build the filled workbook, the person's edit on it, and the state after the writing cycle."""
+    facts = {}
+    started = time.perf_counter()
+    first = directory / "first"
+    first.mkdir()
+    write_xlsx(template_spec(rows), first / "desk.xlsx")
+    facts["build_seconds"] = time.perf_counter() - started
+    report = cold_cycle(first, NOW)
+    facts["first_cycle"] = {"seconds": report.duration_seconds, "cells": report.cells_written,
+                            "problem_rows": report.problem_rows}
+    facts["changed_status"] = person_edits(first / "desk.xlsx", 0.01, NEW_ROWS)
+    facts["new_rows"] = NEW_ROWS
+    writing = Case(directory, "writing").save_from(first / "desk.xlsx", first / "state")
+    after = directory / "after"
+    writing.reset(after)
+    cold_cycle(after, EDITED_AT)
+    unchanged = Case(directory, "unchanged").save_from(after / "desk.xlsx", after / "state")
+    facts["file_mb"] = round((writing.directory / "saved.xlsx").stat().st_size / 1e6, 2)
+    return writing, unchanged, facts
+
+
+def measure_speed(rows: int, repeats: int, directory: Path, profile: bool) -> dict:
+    writing, unchanged, facts = prepare_cases(rows, directory)
+    work = directory / "work"
+    plain = median_seconds(lambda: baseline(writing.directory / "saved.xlsx", directory), repeats)
+
+    reports, splits = [], []
+
+    def write_once():
+        timings: dict[str, float] = {}
+        reports.append(cold_cycle(work, EDITED_AT, timings))
+        splits.append(timings)
+
+    written = median_seconds(write_once, repeats, prepare=lambda: writing.reset(work))
+    assert all(report.wrote for report in reports), "the writing cycle did not write"
+
+    quiet_reports = []
+
+    def unchanged_once():
+        before = (work / "desk.xlsx").stat().st_mtime_ns
+        quiet_reports.append(cold_cycle(work, EDITED_AT))
+        assert (work / "desk.xlsx").stat().st_mtime_ns == before, "the unchanged cycle saved the workbook"
+
+    quiet = median_seconds(unchanged_once, repeats, prepare=lambda: unchanged.reset(work))
+    assert not any(report.wrote or report.cells_written for report in quiet_reports), "nothing should be written"
+
+    result = {
+        "rows": rows, **facts, "repeats": repeats,
+        "baseline_seconds": plain, "write_cycle_seconds": written, "unchanged_cycle_seconds": quiet,
+        "write_ratio": written / plain, "unchanged_ratio": quiet / plain,
+        "write_cells": reports[0].cells_written,
+        "write_split_seconds": {key: sorted(split[key] for split in splits)[len(splits) // 2] for key in splits[0]},
+    }
+    result["write_split_seconds"]["engine"] = written - sum(result["write_split_seconds"].values())
+    if profile:
+        result["profiles"] = {
+            "write": _profile(lambda: cold_cycle(work, EDITED_AT), lambda: writing.reset(work)),
+            "unchanged": _profile(lambda: cold_cycle(work, EDITED_AT), lambda: unchanged.reset(work)),
+        }
+    return result
+
+
+def _profile(run, prepare, lines: int = 30) -> str:
+    prepare()
+    profiler = cProfile.Profile()
+    profiler.runcall(run)
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(lines)
+    return text.getvalue()
+
+
+# -- memory --------------------------------------------------------------------------------------------------
+
+def measure_memory(rows: int, directory: Path) -> dict:
+    """Peak RSS of one writing cycle over ``rows`` tickets (computed columns empty), in a child process."""
+    work = directory / "big"
+    work.mkdir()
+    started = time.perf_counter()
+    write_fast(template_spec(rows), work / "desk.xlsx")
+    built = time.perf_counter() - started
+    size = (work / "desk.xlsx").stat().st_size
+    child = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(work)], capture_output=True, text=True, check=True,
+    )
+    peak_kb, seconds, cells = child.stdout.split()
+    return {"rows": rows, "file_mb": round(size / 1e6, 2), "build_seconds": built,
+            "cycle_seconds": float(seconds), "cells_written": int(cells), "peak_rss_mb": int(peak_kb) / 1024}
+
+
+def memory_child(work: Path) -> None:
+    report = cold_cycle(work, NOW)
+    assert report.wrote
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(peak, report.duration_seconds, report.cells_written)
+
+
+# -- report --------------------------------------------------------------------------------------------------
+
+def table(speed: dict, memory: dict | None) -> str:
+    rows = [
+        ["baseline: openpyxl load + save", f"{speed['rows']:,}", f"{speed['baseline_seconds']:.2f} s", "1.00×", "—", ""],
+        ["(a) cycle that writes", f"{speed['rows']:,}", f"{speed['write_cycle_seconds']:.2f} s",
+         f"{speed['write_ratio']:.2f}×", f"≤ {WRITE_BUDGET}×", _verdict(speed["write_ratio"] <= WRITE_BUDGET)],
+        ["(b) cycle with nothing to write", f"{speed['rows']:,}", f"{speed['unchanged_cycle_seconds']:.2f} s",
+         f"{speed['unchanged_ratio']:.2f}×", f"≤ {UNCHANGED_BUDGET}×",
+         _verdict(speed["unchanged_ratio"] <= UNCHANGED_BUDGET)],
+    ]
+    if memory:
+        rows.append(["peak memory, one writing cycle", f"{memory['rows']:,}", f"{memory['peak_rss_mb']:.0f} MB RSS",
+                     "", f"< {MEMORY_BUDGET_MB} MB", _verdict(memory["peak_rss_mb"] < MEMORY_BUDGET_MB)])
+    return markdown_table(["case", "tickets", "median", "vs baseline", "budget", ""], rows)
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "**over budget**"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--big", type=int, default=100_000, help="tickets for the memory case; 0 skips it")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="add cProfile listings of both cycles")
+    parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.memory_child:
+        memory_child(arguments.memory_child)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-xlsx-") as directory:
+        speed = measure_speed(arguments.rows, arguments.repeats, Path(directory), arguments.profile)
+        memory = measure_memory(arguments.big, Path(directory)) if arguments.big else None
+    profiles = speed.pop("profiles", None)
+    path = write_results("xlsx", {"speed": speed, "memory": memory, "profiles": profiles})
+    print(table(speed, memory))
+    split = speed["write_split_seconds"]
+    print(f"\n(a) split: read {split['read']:.2f} s · engine {split['engine']:.2f} s · apply {split['apply']:.2f} s; "
+          f"{speed['write_cells']:,} cells written, {speed['changed_status']} status changes, "
+          f"{speed['new_rows']} new rows; file {speed['file_mb']} MB")
+    if profiles:
+        for name, listing in profiles.items():
+            print(f"\n## profile: {name} cycle\n```\n{listing}```")
+    print(f"\nresults: {path}")
+
+
+if __name__ == "__main__":
+    main()
