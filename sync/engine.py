@@ -339,10 +339,10 @@ class Desk:
         deadlines = sla = None
         escalation = 0
         if verdict.clock is not None and ticket.received is not None:
-            pauses = _pauses(spans.get(ticket.ticket_id or "", []), ticket.effective_status, now)
+            pauses = _finished_pauses(spans.get(ticket.ticket_id or "", []), ticket.effective_status, now)
             deadlines = _deadlines(
                 ticket.received, verdict.response_hours, verdict.resolution_hours, verdict.follow_up_hours,
-                verdict.clock, calendar, tuple(pauses), ticket.resolved, now,
+                verdict.clock, calendar, pauses, ticket.resolved,
             )
             sla = sla_state(ticket, deadlines, now, self.due_soon_fraction, calendar)
             escalation = escalation_level(ticket, deadlines, now, sla, self.escalate_after_hours, calendar)
@@ -426,25 +426,13 @@ def _quiet(stage: str) -> None:
     """No progress display."""
 
 
-def _deadlines(
-    received: datetime, response_hours: float | None, resolution_hours: float | None,
-    follow_up_hours: float | None, clock: Clock, calendar: BusinessCalendar, pauses: tuple[Pause, ...],
-    resolved: datetime | None, now: datetime,
-) -> Deadlines:
-    """Due times; without an ongoing pause they do not depend on ``now``, so the daemon remembers them."""
-    if any(pause.end is None for pause in pauses):
-        return compute_deadlines(received, response_hours, resolution_hours, follow_up_hours, clock, calendar,
-                                 pauses, resolved, now=now)
-    return _settled_deadlines(received, response_hours, resolution_hours, follow_up_hours, clock, calendar,
-                              pauses, resolved)
-
-
 @functools.lru_cache(maxsize=200_000)
-def _settled_deadlines(
+def _deadlines(
     received: datetime, response_hours: float | None, resolution_hours: float | None,
     follow_up_hours: float | None, clock: Clock, calendar: BusinessCalendar, pauses: tuple[Pause, ...],
     resolved: datetime | None,
 ) -> Deadlines:
+    """Due times after finished pauses. They do not depend on the clock, so the daemon remembers them."""
     return compute_deadlines(received, response_hours, resolution_hours, follow_up_hours, clock, calendar,
                              pauses, resolved, now=received)
 
@@ -483,15 +471,20 @@ def _facts(
     return facts
 
 
-def _pauses(spans: list[StatusSpan], status: Status, now: datetime) -> list[Pause]:
-    """Time spent waiting on the customer, from the status history plus this cycle's status."""
+def _finished_pauses(spans: list[StatusSpan], status: Status, now: datetime) -> tuple[Pause, ...]:
+    """The finished waits on the customer, from the status history plus this cycle's status.
+
+    A wait still going on is left out: while a ticket waits, its due times stay where they were when the wait
+    began (the SLA column says "paused"), so the sheet does not change every cycle; when the wait ends they move
+    back by all of it at once.
+    """
     pauses = [Pause(span.since, span.until) for span in spans if span.status == Status.WAITING.value]
-    last = spans[-1] if spans else None
-    if last is not None and last.until is None and last.status != status.value and pauses and pauses[-1].end is None:
-        pauses[-1] = Pause(pauses[-1].start, now)  # the wait ended this cycle
-    if status is Status.WAITING and (last is None or last.status != Status.WAITING.value):
-        pauses.append(Pause(now, None))  # the wait starts this cycle
-    return pauses
+    if pauses and pauses[-1].end is None:
+        if status is Status.WAITING:
+            pauses.pop()
+        else:
+            pauses[-1] = Pause(pauses[-1].start, now)  # the wait ended this cycle
+    return tuple(pauses)
 
 
 def _tab_differs(view: WorkbookView, role: str, tab: GeneratedTab) -> bool:

@@ -146,3 +146,40 @@ def test_a_dry_run_writes_nothing_and_reserves_no_numbers(tmp_path, desk_factory
     assert report.outcomes[0].grade
     desk.cycle(NOW)
     assert "CS-20261123-0001" in tickets_by_id(path)
+
+
+def test_due_times_stay_put_while_time_passes_even_for_tickets_waiting_on_the_customer(tmp_path, desk_factory):
+    path = make_workbook(tmp_path / "desk.xlsx", sample=40)
+    desk = desk_factory(path)
+    desk.cycle(NOW)
+    before = tickets_by_id(path)
+    assert any(ticket["Status"] == "Waiting on customer" for ticket in before.values())
+    desk.cycle(NOW + timedelta(minutes=5))
+    desk.cycle(NOW + timedelta(minutes=10))
+    after = tickets_by_id(path)
+    for column in ("Response due", "Resolution due", "Follow-up due", "Grade", "Department", "Rules"):
+        assert {key: row[column] for key, row in after.items()} == {key: row[column] for key, row in before.items()}
+
+
+def test_a_wait_on_the_customer_moves_the_due_times_only_once_it_ends(tmp_path, desk_factory):
+    routine = {**NEW_COMPLAINT, "Tier": "Standard", "Category": "Delivery"}
+    path = make_workbook(tmp_path / "desk.xlsx", rows=[routine])
+    desk = desk_factory(path)
+    desk.cycle(NOW)
+    due = tickets_by_id(path)["CS-20261123-0001"]["Resolution due"]
+    set_status(path, "Waiting on customer")
+    desk.cycle(NOW + timedelta(hours=1))
+    desk.cycle(NOW + timedelta(hours=3))
+    waiting = tickets_by_id(path)["CS-20261123-0001"]
+    assert (waiting["Resolution due"], waiting["SLA"]) == (due, "paused")
+    set_status(path, "Action")
+    desk.cycle(NOW + timedelta(hours=4))
+    assert tickets_by_id(path)["CS-20261123-0001"]["Resolution due"] == due + timedelta(hours=3)
+
+
+def set_status(path, status):
+    workbook = openpyxl.load_workbook(path)
+    worksheet = workbook.worksheets[0]
+    header = [cell.value for cell in worksheet[1]]
+    worksheet.cell(row=2, column=header.index("Status") + 1, value=status)
+    workbook.save(path)
