@@ -72,6 +72,13 @@ class XlsxBackend:
     def describe(self) -> str:
         return str(self.path)
 
+    def fingerprint(self) -> object:
+        """Return what the workbook is now, cheaply (no parsing): equal to ``read().version`` while unchanged."""
+        try:
+            return _version(self.path)
+        except OSError:
+            return None
+
     # -- reading -------------------------------------------------------------------------------------------
 
     def read(self) -> Snapshot:
