@@ -23,6 +23,7 @@ from sync.cells import desired_cells, same_cell
 from sync.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.errors import WriteDeferred
 from sync.facts import customer_counts, similar_counts
+from sync.quiet import next_change
 from sync.rulebook import LoadedRules, load_rules
 from sync.state import StateStore, StatusSpan
 from sync.workbook import WorkbookView
@@ -74,6 +75,17 @@ class TicketRow:
     stamps: dict[str, Cell] = field(default_factory=dict)  # blank input cells the daemon fills
 
 
+@dataclass(frozen=True)
+class Settled:
+    """What a full cycle left behind for the quiet ones: the workbook as written, and until when it holds."""
+
+    fingerprint: object
+    until: datetime
+    report: CycleReport
+    calendar: BusinessCalendar
+    kpis: Kpis
+
+
 @dataclass
 class CycleReport:
     """What one cycle did, for the log line, the heartbeat and the tests."""
@@ -91,6 +103,7 @@ class CycleReport:
     duration_seconds: float = 0.0
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
     language: str = "en"
+    quiet: bool = False  # nothing could have changed since the last cycle: nothing was recomputed
 
     def summary(self) -> str:
         written = "dry run, nothing written" if self.dry_run else (
@@ -142,6 +155,7 @@ class Desk:
         self.last_rules: LoadedRules | None = None
         self.last_calendar_problems: list = []
         self.last_kpis: Kpis | None = None
+        self._settled: Settled | None = None
 
     # -- the cycle -----------------------------------------------------------------------------------------
 
@@ -152,9 +166,12 @@ class Desk:
 
         With ``dry_run`` nothing is written or sent. ``progress`` is told each of ``CYCLE_STAGES`` as it starts.
         """
-        step = progress or _quiet
+        step = progress or _no_progress
         started = time.perf_counter()
         step(CYCLE_STAGES[0])
+        settled = self._still_settled(now)
+        if settled is not None and not dry_run:
+            return self._quiet_cycle(settled, now, started)
         snapshot = self.backend.read()
         view = WorkbookView.of(snapshot, self.language, self.aliases)
         report = CycleReport(self.backend.describe(), dry_run=dry_run, language=view.language)
@@ -188,6 +205,48 @@ class Desk:
         if self.mailroom is not None:
             step(CYCLE_STAGES[5])
             self._remind(outcomes, calendar, kpis, now, dry_run, report)
+        self._settle(report, rules, calendar, kpis, now, written=not dry_run and not report.deferred)
+        report.duration_seconds = time.perf_counter() - started
+        return report
+
+    # -- quiet cycles --------------------------------------------------------------------------------------
+
+    def _settle(
+        self, report: CycleReport, rules: LoadedRules, calendar: BusinessCalendar, kpis: Kpis, now: datetime,
+        written: bool,
+    ) -> None:
+        """Remember, after a cycle that left the workbook as it wants it, until when nothing can change."""
+        fingerprint = getattr(self.backend, "fingerprint", None)
+        self._settled = None
+        if not written or fingerprint is None or "hours_open" in rules.facts_used:
+            return
+        until = next_change(
+            report.outcomes, calendar, now, due_soon_fraction=self.due_soon_fraction,
+            escalate_after_hours=self.escalate_after_hours, cluster_threshold=self.cluster_threshold,
+            cluster_days=self.cluster_days,
+        )
+        self._settled = Settled(fingerprint(), until, report, calendar, kpis)
+
+    def _still_settled(self, now: datetime) -> Settled | None:
+        """The last cycle's result, if the workbook is as it left it and no moment that matters has passed."""
+        settled = self._settled
+        if settled is None:
+            return None
+        moment = now if now.tzinfo is not None else now.replace(tzinfo=settled.calendar.zone)
+        if moment >= settled.until or self.backend.fingerprint() != settled.fingerprint:  # type: ignore[attr-defined]
+            return None
+        return settled
+
+    def _quiet_cycle(self, settled: Settled, now: datetime, started: float) -> CycleReport:
+        """A cycle over an unchanged workbook before anything falls due: only the mail runs."""
+        now = now.astimezone(settled.calendar.zone) if now.tzinfo else now.replace(tzinfo=settled.calendar.zone)
+        last = settled.report
+        report = CycleReport(
+            last.workbook, rows=last.rows, problem_rows=last.problem_rows, rule_problems=last.rule_problems,
+            outcomes=last.outcomes, language=last.language, quiet=True,
+        )
+        if self.mailroom is not None:
+            self._remind(last.outcomes, settled.calendar, settled.kpis, now, False, report)
         report.duration_seconds = time.perf_counter() - started
         return report
 
@@ -422,7 +481,7 @@ def _dashboard(view: WorkbookView, kpis: Kpis, now: datetime) -> GeneratedTab | 
     return tab if dashboard_changed(view.rows("dashboard"), tab) else None
 
 
-def _quiet(stage: str) -> None:
+def _no_progress(stage: str) -> None:
     """No progress display."""
 
 
