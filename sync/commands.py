@@ -241,8 +241,8 @@ def run_once(settings: Settings, now: datetime | None, dry_run: bool, progress: 
     def cycle(config: DeskConfig) -> CycleReport:
         desk = open_desk_cleanly(config)
         try:
-            with spinner(config.name, progress):
-                report = desk.cycle(now_or_clock(now), dry_run=dry_run)
+            with spinner(config.name, progress) as stage:
+                report = desk.cycle(now_or_clock(now), dry_run=dry_run, progress=stage)
         finally:
             desk.state.close()
         log.info("%s", report.summary())

@@ -46,11 +46,17 @@ TICK_SECONDS = 0.2
 
 
 class InstanceLock:
-    """An exclusive lock per workbook, held for the life of the process (released by the OS on exit)."""
+    """An exclusive lock per workbook, held for the life of the process (released by the OS on exit).
 
-    def __init__(self, identity: str) -> None:
+    The lock file lives in ``directory`` (the desk's state dir) or, without one, in the system's temporary
+    folder under a name made from the workbook's identity. The daemon takes both: the first holds even where
+    services get private temporary folders (systemd's PrivateTmp), the second across configs that name the
+    same workbook with different state dirs.
+    """
+
+    def __init__(self, identity: str, directory: Path | None = None) -> None:
         digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-        self.path = Path(tempfile.gettempdir()) / f"sheetdesk-{digest}.lock"
+        self.path = (directory or Path(tempfile.gettempdir())) / f"sheetdesk-{digest}.lock"
         self.identity = identity
         self.handle = None
 
@@ -82,7 +88,8 @@ class InstanceLock:
 @contextlib.contextmanager
 def hold_locks(configs: list[DeskConfig]) -> Iterator[None]:
     """Hold every desk's instance lock for the block. Raise AlreadyRunning (taking none) if one is held."""
-    locks = [InstanceLock(config.identity) for config in configs]
+    locks = [lock for config in configs for lock in (InstanceLock(config.identity, config.state_dir),
+                                                      InstanceLock(config.identity))]
     try:
         for lock in locks:
             lock.acquire()
