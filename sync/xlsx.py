@@ -1,8 +1,10 @@
 """The default backend: a local .xlsx file.
 
-Reading uses python-calamine (fast, values only). Writing happens only when a cycle has changes: openpyxl loads
-the file, sets just the cells in the ChangeSet, replaces generated tabs, and saves to a temporary file that is
-fsynced and moved over the original, so a crash at any moment leaves either the old or the new workbook. A write
+Reading uses python-calamine (fast, values only). Writing happens only when a cycle has changes. A change set of
+cells only (the common cycle) is streamed into a temporary file by ``sync.xlsx_patch``, which rewrites just the
+Tickets worksheet's cells and leaves every other part of the file as it was; anything more (generated tabs,
+formatting) goes through openpyxl, which loads the file, sets the cells, replaces generated tabs and saves to a
+temporary file. Either temporary file is fsynced and moved over the original, so a crash at any moment leaves either the old or the new workbook. A write
 is refused (``WriteDeferred``) while the file is open in Excel or LibreOffice or differs from what was read; the
 next cycle tries again. Before each write the previous file is kept in a rotating backup folder.
 """
@@ -18,6 +20,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -27,6 +30,8 @@ from sync.backend import DATETIME_FORMAT, Cell, ChangeSet, GeneratedTab, Sheet, 
 from sync.errors import WorkbookError, WriteDeferred
 from sync.relocate import may_write
 from sync.xlsx_format import apply_ticket_formatting
+from sync.xlsx_patch import PatchRefused, patch_cells
+from tickets import COMPUTED_KEYS
 
 __all__ = ["XlsxBackend", "lock_files"]
 
@@ -118,6 +123,21 @@ class XlsxBackend:
         if not changes:
             return
         self._ensure_writable(snapshot)
+        if not changes.tabs and changes.formatting is None and changes.tickets_tab in snapshot.sheets:
+            try:
+                self._save(lambda temporary: self._patch(changes, snapshot, temporary), snapshot)
+                return
+            except PatchRefused as refusal:
+                log.info("%s: writing with openpyxl instead of patching cells (%s)", self.path.name, refusal)
+        self._save(lambda temporary: self._rewrite(changes, temporary), snapshot)
+
+    def _patch(self, changes: ChangeSet, snapshot: Snapshot, temporary: Path) -> None:
+        """Stream the cell writes into ``temporary``. Raise PatchRefused if they cannot be patched in."""
+        writes, unless_formula = _cell_writes(changes, snapshot.sheets[changes.tickets_tab])
+        patch_cells(self.path, temporary, changes.tickets_tab, writes, unless_formula=unless_formula)
+
+    def _rewrite(self, changes: ChangeSet, temporary: Path) -> None:
+        """Load the whole workbook with openpyxl, apply ``changes`` and save it to ``temporary``."""
         import openpyxl
 
         workbook = openpyxl.load_workbook(self.path, rich_text=True)  # keeps a person's bold word in a cell
@@ -128,7 +148,7 @@ class XlsxBackend:
             _replace_tab(workbook, name, tab)
         if changes.formatting is not None:
             apply_ticket_formatting(tickets, columns, changes.formatting)
-        self._save(workbook, snapshot)
+        workbook.save(temporary)
 
     def _ensure_writable(self, snapshot: Snapshot) -> None:
         locks = lock_files(self.path)
@@ -139,13 +159,14 @@ class XlsxBackend:
         if _version(self.path) != snapshot.version:
             raise WriteDeferred(f"{self.path.name} was saved by someone during this cycle; the write waits for the next cycle")
 
-    def _save(self, workbook: Any, snapshot: Snapshot) -> None:
+    def _save(self, write: Callable[[Path], None], snapshot: Snapshot) -> None:
+        """Have ``write`` produce the new workbook in a temporary file, then put it in place atomically."""
         self._remove_stale_temporaries()
         handle, temporary = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=TEMPORARY_SUFFIX, dir=self.path.parent)
         os.close(handle)
         temporary_path = Path(temporary)
         try:
-            workbook.save(temporary_path)
+            write(temporary_path)
             # mkstemp makes the file private (0600); the workbook keeps the permissions people gave it.
             os.chmod(temporary_path, stat.S_IMODE(self.path.stat().st_mode))
             with open(temporary_path, "rb") as saved:
@@ -251,6 +272,35 @@ def _add_columns(worksheet: Any, changes: ChangeSet) -> dict[str, int]:
         columns[key] = next_column - 1
         next_column += 1
     return columns
+
+
+def _cell_writes(changes: ChangeSet, tickets: Sheet) -> tuple[dict[tuple[int, int], Cell], set[tuple[int, int]]]:
+    """Return the cells to patch ({(row, column): value}, headers of added columns included) and the input cells
+    among them, which a formula keeps as a typed value does (the snapshot is the file as it is: its version was
+    checked). The same choices as the openpyxl path: what a person typed in an input cell wins.
+    """
+    header = tickets.rows[0] if tickets.rows else []
+    columns = dict(changes.columns)
+    next_column = len(header)
+    while next_column and header[next_column - 1] in (None, ""):
+        next_column -= 1
+    writes: dict[tuple[int, int], Cell] = {}
+    for key, text in changes.add_columns.items():
+        writes[(0, next_column)] = text
+        columns[key] = next_column
+        next_column += 1
+    input_cells: set[tuple[int, int]] = set()
+    for write in changes.cells:
+        column = columns.get(write.column)
+        if column is None:
+            continue
+        position = (write.row.index, column)
+        current = writes[position] if position in writes else tickets.cell(*position)
+        if may_write(write.column, current):
+            writes[position] = write.value
+            if write.column not in COMPUTED_KEYS:
+                input_cells.add(position)
+    return writes, input_cells
 
 
 def _write_cells(worksheet: Any, changes: ChangeSet, columns: dict[str, int]) -> None:
