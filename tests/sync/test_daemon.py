@@ -275,3 +275,19 @@ def test_the_workbook_a_failed_cycle_left_behind_still_opens(tmp_path):
         runner.desk.state.close()
     assert (tmp_path / "desk.xlsx").read_bytes() == before
     openpyxl.load_workbook(tmp_path / "desk.xlsx")
+
+
+def test_the_lock_in_the_state_dir_holds_even_when_temporary_folders_are_private(tmp_path, monkeypatch):
+    from sync.daemon import InstanceLock
+    from sync.errors import AlreadyRunning
+
+    first = InstanceLock("desk.xlsx", tmp_path / "state-dir")
+    (tmp_path / "state-dir").mkdir()
+    first.acquire()
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # another service, another /tmp
+    second = InstanceLock("desk.xlsx", tmp_path / "state-dir")
+    with pytest.raises(AlreadyRunning, match="already running for desk.xlsx"):
+        second.acquire()
+    first.release()
+    second.acquire()
+    second.release()
