@@ -65,6 +65,14 @@ def patch_cells(
 
     Raise PatchRefused when the write cannot be done safely this way (``target`` is then incomplete).
     """
+    try:
+        _patch(source, target, sheet_name, writes, set(unless_formula))
+    except (ValueError, KeyError, zipfile.BadZipFile) as error:  # an unexpected part or encoding
+        raise PatchRefused(f"the workbook is not laid out as the patcher expects ({error})") from error
+
+
+def _patch(source: Path, target: Path, sheet_name: str, writes: Mapping[Position, Cell],
+           unless_formula: set[Position]) -> None:
     with zipfile.ZipFile(source) as archive:
         member = worksheet_member(archive, sheet_name)
         if member is None:
@@ -75,7 +83,7 @@ def patch_cells(
         with tempfile.TemporaryFile() as staged:
             with archive.open(member) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
                 writer = io.TextIOWrapper(staged, encoding="utf-8", newline="")
-                SheetPatcher(writes, encoder, set(unless_formula)).run(text, writer)
+                SheetPatcher(writes, encoder, unless_formula).run(text, writer)
                 writer.flush()
                 writer.detach()
             replacements = {member: staged}
@@ -448,7 +456,7 @@ class SheetPatcher:
         for match in cell.finditer(body):
             cell_opening = re.match(r"<[^>]*>", match.group(0)).group(0)
             reference = _attribute(cell_opening, "r")
-            column = column_number(CELL_REFERENCE.fullmatch(reference).group(1)) if reference else column + 1
+            column = _column_of(reference) if reference else column + 1
             pieces.append(body[tail: match.start()])
             pieces.extend(self._new_cell(row, early, writes.pop(early)) for early in sorted(writes) if early < column)
             pieces.append(self._patched_cell(match.group(0), cell_opening, row, column, writes))
@@ -468,6 +476,14 @@ class SheetPatcher:
         if formula and _attribute(formula.group(0), "ref") is not None:
             raise PatchRefused(f"{reference} holds the master of a shared or array formula")
         return self.encoder.encode(self.prefix, reference, _attribute(opening, "s"), value)
+
+
+def _column_of(reference: str) -> int:
+    """Return the 0-based column of a cell reference such as ``AB12``. Raise PatchRefused if it is not one."""
+    match = CELL_REFERENCE.fullmatch(reference)
+    if match is None:
+        raise PatchRefused(f"a cell reference the patcher does not understand: {reference!r}")
+    return column_number(match.group(1))
 
 
 def _chunks(reader: IO[str]) -> Iterator[str]:

@@ -255,3 +255,21 @@ def test_a_workbook_saved_by_libreoffice(workbook, tmp_path):
     patch_cells(source, target, "Tickets", writes)
     assert_reads_back(target, writes)
     assert openpyxl_rows(target, "Notes") == [["kept", 1]]
+
+
+def test_the_backend_writes_with_openpyxl_when_the_patch_is_refused(tmp_path):
+    path = write_workbook(tmp_path / "desk.xlsx", {"Tickets": [["Ticket ID", "Grade"], ["CS-1", 2], ["CS-2", 4]]})
+    parts = members(path)
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace('<c r="B2" t="n"><v>2</v></c>', '<c r="B2"><f t="shared" ref="B2:B3" si="0">1+1</f><v>2</v></c>')
+    sheet = sheet.replace('<c r="B3" t="n"><v>4</v></c>', '<c r="B3"><f t="shared" si="0"/><v>2</v></c>')
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    backend = XlsxBackend(path)
+    snapshot = backend.read()
+    changes = ChangeSet("Tickets", columns={"ticket_id": 0, "grade": 1})
+    changes.cells.append(CellWrite(RowRef(1, "CS-1"), "grade", "P1"))
+    backend.apply(changes, snapshot)
+    assert openpyxl_rows(path) == [["Ticket ID", "Grade"], ["CS-1", "P1"], ["CS-2", "=1+1"]]
