@@ -30,7 +30,7 @@ from sync.backend import DATETIME_FORMAT, Cell, ChangeSet, GeneratedTab, Sheet, 
 from sync.errors import WorkbookError, WriteDeferred
 from sync.relocate import may_write
 from sync.xlsx_format import apply_ticket_formatting
-from sync.xlsx_patch import PatchRefused, patch_cells
+from sync.xlsx_patch import PatchRefused, patch_rows
 from tickets import COMPUTED_KEYS
 
 __all__ = ["XlsxBackend", "lock_files"]
@@ -133,8 +133,8 @@ class XlsxBackend:
 
     def _patch(self, changes: ChangeSet, snapshot: Snapshot, temporary: Path) -> None:
         """Stream the cell writes into ``temporary``. Raise PatchRefused if they cannot be patched in."""
-        writes, unless_formula = _cell_writes(changes, snapshot.sheets[changes.tickets_tab])
-        patch_cells(self.path, temporary, changes.tickets_tab, writes, unless_formula=unless_formula)
+        rows, unless_formula = _cell_writes(changes, snapshot.sheets[changes.tickets_tab])
+        patch_rows(self.path, temporary, changes.tickets_tab, rows, unless_formula=unless_formula)
 
     def _rewrite(self, changes: ChangeSet, temporary: Path) -> None:
         """Load the whole workbook with openpyxl, apply ``changes`` and save it to ``temporary``."""
@@ -274,8 +274,8 @@ def _add_columns(worksheet: Any, changes: ChangeSet) -> dict[str, int]:
     return columns
 
 
-def _cell_writes(changes: ChangeSet, tickets: Sheet) -> tuple[dict[tuple[int, int], Cell], set[tuple[int, int]]]:
-    """Return the cells to patch ({(row, column): value}, headers of added columns included) and the input cells
+def _cell_writes(changes: ChangeSet, tickets: Sheet) -> tuple[dict[int, dict[int, Cell]], set[tuple[int, int]]]:
+    """Return the cells to patch ({row: {column: value}}, headers of added columns included) and the input cells
     among them, which a formula keeps as a typed value does (the snapshot is the file as it is: its version was
     checked). The same choices as the openpyxl path: what a person typed in an input cell wins.
     """
@@ -284,9 +284,9 @@ def _cell_writes(changes: ChangeSet, tickets: Sheet) -> tuple[dict[tuple[int, in
     next_column = len(header)
     while next_column and header[next_column - 1] in (None, ""):
         next_column -= 1
-    writes: dict[tuple[int, int], Cell] = {}
+    rows: dict[int, dict[int, Cell]] = {}
     for key, text in changes.add_columns.items():
-        writes[(0, next_column)] = text
+        rows.setdefault(0, {})[next_column] = text
         columns[key] = next_column
         next_column += 1
     input_cells: set[tuple[int, int]] = set()
@@ -294,13 +294,13 @@ def _cell_writes(changes: ChangeSet, tickets: Sheet) -> tuple[dict[tuple[int, in
         column = columns.get(write.column)
         if column is None:
             continue
-        position = (write.row.index, column)
-        current = writes[position] if position in writes else tickets.cell(*position)
+        row = rows.get(write.row.index, {})
+        current = row[column] if column in row else tickets.cell(write.row.index, column)
         if may_write(write.column, current):
-            writes[position] = write.value
+            rows.setdefault(write.row.index, row)[column] = write.value
             if write.column not in COMPUTED_KEYS:
-                input_cells.add(position)
-    return writes, input_cells
+                input_cells.add((write.row.index, column))
+    return rows, input_cells
 
 
 def _write_cells(worksheet: Any, changes: ChangeSet, columns: dict[str, int]) -> None:

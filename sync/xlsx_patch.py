@@ -17,6 +17,7 @@ the slow way.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import posixpath
@@ -32,7 +33,7 @@ from xml.sax.saxutils import escape, unescape
 
 from sync.backend import DATETIME_FORMAT, Cell
 
-__all__ = ["PatchRefused", "patch_cells", "worksheet_member"]
+__all__ = ["PatchRefused", "patch_cells", "patch_rows", "worksheet_member"]
 
 READ_CHUNK_CHARACTERS = 1 << 20
 COPY_CHUNK_BYTES = 1 << 20
@@ -42,6 +43,7 @@ EPOCH_1904 = datetime(1904, 1, 1)
 SECONDS_PER_DAY = 86_400
 ILLEGAL_XML_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 CELL_REFERENCE = re.compile(r"([A-Z]+)(\d+)")
+CELL_COLUMN = re.compile(r"""(?<![\w:.-])r\s*=\s*["']([A-Z]+)\d+["']""")
 ROW_NUMBER = re.compile(r"""(?<![\w:.-])r\s*=\s*["'](\d+)["']""")
 
 
@@ -65,13 +67,30 @@ def patch_cells(
 
     Raise PatchRefused when the write cannot be done safely this way (``target`` is then incomplete).
     """
+    rows: dict[int, dict[int, Cell]] = {}
+    for (row, column), value in writes.items():
+        rows.setdefault(row, {})[column] = value
+    patch_rows(source, target, sheet_name, rows, unless_formula=unless_formula)
+
+
+def patch_rows(
+    source: Path,
+    target: Path,
+    sheet_name: str,
+    rows: Mapping[int, Mapping[int, Cell]],
+    *,
+    unless_formula: Collection[Position] = (),
+) -> None:
+    """``patch_cells`` with the writes grouped by row ({row: {column: value}}), which a caller holding many
+    writes can build directly instead of a second copy keyed by position.
+    """
     try:
-        _patch(source, target, sheet_name, writes, set(unless_formula))
-    except (ValueError, KeyError, zipfile.BadZipFile) as error:  # an unexpected part or encoding
+        _patch(source, target, sheet_name, rows, set(unless_formula))
+    except (ValueError, LookupError, zipfile.BadZipFile) as error:  # an unexpected part or encoding
         raise PatchRefused(f"the workbook is not laid out as the patcher expects ({error})") from error
 
 
-def _patch(source: Path, target: Path, sheet_name: str, writes: Mapping[Position, Cell],
+def _patch(source: Path, target: Path, sheet_name: str, rows: Mapping[int, Mapping[int, Cell]],
            unless_formula: set[Position]) -> None:
     with zipfile.ZipFile(source) as archive:
         member = worksheet_member(archive, sheet_name)
@@ -83,7 +102,7 @@ def _patch(source: Path, target: Path, sheet_name: str, writes: Mapping[Position
         with tempfile.TemporaryFile() as staged:
             with archive.open(member) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
                 writer = io.TextIOWrapper(staged, encoding="utf-8", newline="")
-                SheetPatcher(writes, encoder, unless_formula).run(text, writer)
+                SheetPatcher(rows, encoder, unless_formula).run(text, writer)
                 writer.flush()
                 writer.detach()
             replacements = {member: staged}
@@ -152,9 +171,14 @@ def _copy_archive(archive: zipfile.ZipFile, target: Path, replacements: Mapping[
 
 # -- XML helpers -------------------------------------------------------------------------------------------------
 
+@functools.cache
+def _attribute_pattern(name: str) -> re.Pattern:
+    return re.compile(rf"""(?<![\w:.-]){re.escape(name)}\s*=\s*(["'])(.*?)\1""", re.DOTALL)
+
+
 def _attribute(tag: str, name: str) -> str | None:
     """Return the raw (still escaped) value of attribute ``name`` in the start tag ``tag``, or None."""
-    match = re.search(rf"""(?<![\w:.-]){re.escape(name)}\s*=\s*(["'])(.*?)\1""", tag, re.DOTALL)
+    match = _attribute_pattern(name).search(tag)
     return match.group(2) if match else None
 
 
@@ -171,6 +195,7 @@ def _remove_attribute(tag: str, name: str) -> str:
     return re.sub(rf"""\s+(?<![\w:.-]){re.escape(name)}\s*=\s*(["']).*?\1""", "", tag, count=1, flags=re.DOTALL)
 
 
+@functools.cache
 def column_number(letters: str) -> int:
     """Return the 0-based column of ``letters`` ("A" is 0, "AA" is 26)."""
     number = 0
@@ -179,6 +204,7 @@ def column_number(letters: str) -> int:
     return number - 1
 
 
+@functools.cache
 def column_letters(column: int) -> str:
     """Return the letters of the 0-based ``column``."""
     letters = ""
@@ -329,15 +355,14 @@ class CellEncoder:
 class SheetPatcher:
     """Streams one worksheet's XML from a text reader to a text writer, patching the addressed cells."""
 
-    def __init__(self, writes: Mapping[Position, Cell], encoder: CellEncoder, unless_formula: set[Position]) -> None:
-        self.rows: dict[int, dict[int, Cell]] = {}
-        for (row, column), value in writes.items():
-            self.rows.setdefault(row, {})[column] = value
-        self.pending_rows = sorted(self.rows, reverse=True)  # smallest last, popped first
+    def __init__(self, rows: Mapping[int, Mapping[int, Cell]], encoder: CellEncoder, unless_formula: set[Position]) -> None:
+        self.rows = rows
+        self.pending_rows = sorted((row for row, cells in rows.items() if cells), reverse=True)  # smallest last
         self.encoder = encoder
         self.unless_formula = unless_formula
         self.prefix = ""
         self.needs_number = False  # the next existing row must carry r: a row inserted before it shifts it
+        self.cell_pattern = self.formula_pattern = re.compile("")
 
     def run(self, reader: IO[str], writer: IO[str]) -> None:
         """Copy the worksheet from ``reader`` to ``writer`` with the writes applied."""
@@ -353,7 +378,7 @@ class SheetPatcher:
             root = re.search(r"<(\w+:)?worksheet\b", buffer)
             opening = root and re.search(rf"<{root.group(1) or ''}sheetData\b[^>]*?(/?)>", buffer)
             if opening:
-                self.prefix = root.group(1) or ""
+                self._use_prefix(root.group(1) or "")
                 head = self._with_dimension(buffer[: opening.start()])
                 if opening.group(1):  # an empty sheet: <sheetData/>
                     writer.write(f"{head}<{self.prefix}sheetData>")
@@ -361,6 +386,14 @@ class SheetPatcher:
                 writer.write(head + opening.group(0))
                 return buffer[opening.end():]
         raise PatchRefused("the worksheet has no sheetData")
+
+    def _use_prefix(self, prefix: str) -> None:
+        """Match the worksheet's own namespace prefix (``x:`` in some programs' files, none in most)."""
+        self.prefix = prefix
+        escaped = re.escape(prefix)
+        # group 1: the cell's start tag up to its end; its content (if any) follows
+        self.cell_pattern = re.compile(rf"(<{escaped}c\b[^>]*?)(?:/>|>.*?</{escaped}c\s*>)", re.DOTALL)
+        self.formula_pattern = re.compile(rf"<{escaped}f\b[^>]*>")
 
     def _with_dimension(self, head: str) -> str:
         dimension = re.search(rf"<{self.prefix}dimension\b[^>]*>", head)
@@ -443,39 +476,76 @@ class SheetPatcher:
         return self.encoder.encode(self.prefix, cell_reference(row, column), None, value)
 
     def _patched_row(self, text: str, opening: str, row: int) -> str:
-        """Return the ``<row>`` element ``text`` with the writes of ``row`` applied, every cell carrying ``r``."""
-        prefix = re.escape(self.prefix)
+        """Return the ``<row>`` element ``text`` with the writes of ``row`` applied.
+
+        Cells keep their order; a new cell goes before the first with a larger column, or after the last. Once a
+        cell was inserted or removed, every later cell carries ``r`` (a cell without it counts from its left).
+        """
         start = _remove_attribute(_set_attribute(opening, "r", str(row + 1)), "spans")
         if opening.endswith("/>"):
             start, body = start[:-2].rstrip() + ">", ""
         else:
             body = text[len(opening): len(text) - len(f"</{self.prefix}row>")]
-        cell = re.compile(rf"<{prefix}c\b[^>]*?/>|<{prefix}c\b[^>]*>.*?</{prefix}c\s*>", re.DOTALL)
-        writes = dict(self.rows[row])
-        pieces, column, tail = [], -1, 0
-        for match in cell.finditer(body):
-            cell_opening = re.match(r"<[^>]*>", match.group(0)).group(0)
-            reference = _attribute(cell_opening, "r")
-            column = _column_of(reference) if reference else column + 1
-            pieces.append(body[tail: match.start()])
-            pieces.extend(self._new_cell(row, early, writes.pop(early)) for early in sorted(writes) if early < column)
-            pieces.append(self._patched_cell(match.group(0), cell_opening, row, column, writes))
-            tail = match.end()
-        pieces.extend(self._new_cell(row, late, value) for late, value in sorted(writes.items()))
+        writes = self.rows[row]
+        columns = sorted(writes)
+        appended = self._appended_cells(body, row, columns)
+        if appended is not None:
+            return f"{start}{appended}</{self.prefix}row>"
+        pieces: list[str] = []
+        next_write, tail, last_end, column, shifted = 0, 0, 0, -1, False
+        for match in self.cell_pattern.finditer(body):
+            if next_write == len(columns) and not shifted:
+                break  # the rest of the row stays as it is
+            reference = CELL_COLUMN.search(match.group(1))
+            column = column_number(reference.group(1)) if reference else column + 1
+            while next_write < len(columns) and columns[next_write] < column:
+                new = self._new_cell(row, columns[next_write], writes[columns[next_write]])
+                pieces += [body[tail: match.start()], new]
+                tail, shifted, next_write = match.start(), shifted or bool(new), next_write + 1
+            if next_write < len(columns) and columns[next_write] == column:
+                patched = self._patched_cell(match.group(0), match.group(1), row, column, writes[column])
+                pieces += [body[tail: match.start()], patched]
+                tail, shifted, next_write = match.end(), shifted or not patched, next_write + 1
+            elif reference is None and shifted:
+                pieces += [body[tail: match.start()], self._numbered(match.group(0), row, column)]
+                tail = match.end()
+            last_end = match.end()
+        late = [self._new_cell(row, column, writes[column]) for column in columns[next_write:]]
+        if late:
+            pieces += [body[tail:last_end], *late]
+            tail = last_end
         pieces.append(body[tail:])
         return f"{start}{''.join(pieces)}</{self.prefix}row>"
 
-    def _patched_cell(self, text: str, opening: str, row: int, column: int, writes: dict[int, Cell]) -> str:
-        reference = cell_reference(row, column)
-        if column not in writes:
-            return text if _attribute(opening, "r") else _set_attribute(opening, "r", reference) + text[len(opening):]
-        value = writes.pop(column)
-        formula = re.search(rf"<{re.escape(self.prefix)}f\b[^>]*>", text)
+    def _appended_cells(self, body: str, row: int, columns: list[int]) -> str | None:
+        """Return ``body`` with the new cells after its last one when every write lies right of it (as when a
+        cycle fills computed columns the person left empty), without walking the row; else None.
+        """
+        last = body.rfind(f"<{self.prefix}c ")
+        match = self.cell_pattern.match(body, last) if last != -1 else None
+        reference = CELL_COLUMN.search(match.group(1)) if match else None
+        if reference is None or columns[0] <= column_number(reference.group(1)):
+            return None
+        if self.cell_pattern.search(body, match.end()):  # a later cell without attributes: walk the row
+            return None
+        cells = "".join(self._new_cell(row, column, self.rows[row][column]) for column in columns)
+        return f"{body[: match.end()]}{cells}{body[match.end():]}"
+
+    def _patched_cell(self, text: str, opening: str, row: int, column: int, value: Cell) -> str:
+        """Return the cell ``text`` holding ``value``, or as it is if it keeps its formula."""
+        formula = self.formula_pattern.search(text)
         if formula and (row, column) in self.unless_formula:
-            return text if _attribute(opening, "r") else _set_attribute(opening, "r", reference) + text[len(opening):]
+            return self._numbered(text, row, column)
         if formula and _attribute(formula.group(0), "ref") is not None:
-            raise PatchRefused(f"{reference} holds the master of a shared or array formula")
-        return self.encoder.encode(self.prefix, reference, _attribute(opening, "s"), value)
+            raise PatchRefused(f"{cell_reference(row, column)} holds the master of a shared or array formula")
+        return self.encoder.encode(self.prefix, cell_reference(row, column), _attribute(opening, "s"), value)
+
+    def _numbered(self, text: str, row: int, column: int) -> str:
+        """Return the cell ``text`` with its ``r`` attribute, added if it had none."""
+        opening = f"<{self.prefix}c"
+        if CELL_COLUMN.search(text[: text.index(">")]):
+            return text
+        return f'{opening} r="{cell_reference(row, column)}"{text[len(opening):]}'
 
 
 def _column_of(reference: str) -> int:

@@ -190,6 +190,9 @@ def test_rows_and_cells_without_numbers_are_counted_and_numbered_where_it_matter
     assert openpyxl_rows(target) == [["first", 2, None], [None, "inserted row", None], [31, None, None],
                                      [41, None, "beside 41"]]
     assert calamine_rows(target)[3] == [41.0, "", "beside 41"]
+    cleared = tmp_path / "cleared.xlsx"
+    patch_cells(path, cleared, "Tickets", {(0, 0): None})  # the first cell goes: the second must keep column B
+    assert openpyxl_rows(cleared)[0] == [None, 2]
 
 
 def test_a_shared_formula_master_is_refused_and_a_formula_in_an_input_cell_kept(tmp_path):
