@@ -244,13 +244,7 @@ def test_the_backend_patches_a_cells_only_change_and_keeps_the_shapes(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 def test_a_workbook_saved_by_libreoffice(workbook, tmp_path):
-    converted = tmp_path / "converted"
-    subprocess.run(
-        [SOFFICE, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "xlsx",
-         "--outdir", str(converted), str(workbook)],
-        check=True, capture_output=True, timeout=180,
-    )
-    source = converted / "desk.xlsx"
+    source = convert_with_libreoffice(workbook, tmp_path / "converted", tmp_path)
     assert 'r="A1"' in members(source)["xl/worksheets/sheet1.xml"].decode()
     writes = {(1, 3): "工单 <b> & =1+1", (2, 3): 7, (2, 4): datetime(2026, 11, 24, 17, 45), (3, 2): "empty row",
               (9, 1): True, (1, 1): datetime(2026, 1, 1, 8, 0)}
@@ -258,6 +252,21 @@ def test_a_workbook_saved_by_libreoffice(workbook, tmp_path):
     patch_cells(source, target, "Tickets", writes)
     assert_reads_back(target, writes)
     assert openpyxl_rows(target, "Notes") == [["kept", 1]]
+    reopened = convert_with_libreoffice(target, tmp_path / "reopened", tmp_path)  # LibreOffice opens the patch
+    assert openpyxl_rows(reopened)[1][3] == "工单 <b> & =1+1"
+    assert openpyxl_rows(reopened)[2][4] == datetime(2026, 11, 24, 17, 45)
+
+
+def convert_with_libreoffice(path: Path, directory: Path, profile: Path) -> Path:
+    """Open ``path`` in LibreOffice headless and save it as .xlsx into ``directory``; return the new file."""
+    result = subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{profile}/profile", "--headless", "--convert-to", "xlsx",
+         "--outdir", str(directory), str(path)],
+        check=True, capture_output=True, text=True, timeout=180,
+    )
+    converted = directory / path.name
+    assert converted.exists() and "Error" not in result.stdout + result.stderr, result.stdout + result.stderr
+    return converted
 
 
 def test_the_backend_writes_with_openpyxl_when_the_patch_is_refused(tmp_path):
