@@ -2,11 +2,12 @@
 
 Reading uses python-calamine (fast, values only). Writing happens only when a cycle has changes. A change set of
 cells only (the common cycle) is streamed into a temporary file by ``sync.xlsx_patch``, which rewrites just the
-Tickets worksheet's cells and leaves every other part of the file as it was; anything more (generated tabs,
-formatting) goes through openpyxl, which loads the file, sets the cells, replaces generated tabs and saves to a
-temporary file. Either temporary file is fsynced and moved over the original, so a crash at any moment leaves either the old or the new workbook. A write
-is refused (``WriteDeferred``) while the file is open in Excel or LibreOffice or differs from what was read; the
-next cycle tries again. Before each write the previous file is kept in a rotating backup folder.
+Tickets worksheet's cells and leaves every other part of the file as it was (shapes and pictures included); anything
+more (generated tabs, formatting), or a workbook the patcher refuses, goes through openpyxl, which loads the file,
+sets the cells, replaces generated tabs and saves to a temporary file. Either temporary file is fsynced and moved
+over the original, so a crash at any moment leaves either the old or the new workbook. A write is refused
+(``WriteDeferred``) while the file is open in Excel or LibreOffice or differs from what was read; the next cycle
+tries again. Before each write the previous file is kept in a rotating backup folder.
 """
 
 from __future__ import annotations
