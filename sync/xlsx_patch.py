@@ -10,8 +10,8 @@ Strings are written as inline strings (``sharedStrings.xml`` stays as it is); te
 text; numbers and booleans as values; datetimes as serial numbers with a ``yyyy-mm-dd hh:mm`` format derived from
 the cell's own style; None clears a value and keeps the cell's style.
 
-Anything the patcher cannot do safely (a shared or array formula's master cell, characters XML cannot carry, a
-worksheet it cannot find or parse) raises ``PatchRefused`` before the target is complete; the caller then writes
+Anything the patcher cannot do safely (a shared or array formula's master cell, a formula Excel's calculation chain
+lists, characters XML cannot carry, a worksheet it cannot find or parse) raises ``PatchRefused`` before the target is complete; the caller then writes
 the slow way.
 """
 
@@ -102,7 +102,9 @@ def _patch(source: Path, target: Path, sheet_name: str, rows: Mapping[int, Mappi
         with tempfile.TemporaryFile() as staged:
             with archive.open(member) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
                 writer = io.TextIOWrapper(staged, encoding="utf-8", newline="")
-                SheetPatcher(rows, encoder, unless_formula).run(text, writer)
+                patcher = SheetPatcher(rows, encoder, unless_formula)
+                patcher.calculation_chain = any(name.endswith("/calcChain.xml") for name in archive.namelist())
+                patcher.run(text, writer)
                 writer.flush()
                 writer.detach()
             replacements = {member: staged}
@@ -360,6 +362,7 @@ class SheetPatcher:
         self.pending_rows = sorted((row for row, cells in rows.items() if cells), reverse=True)  # smallest last
         self.encoder = encoder
         self.unless_formula = unless_formula
+        self.calculation_chain = False  # Excel's list of formula cells, which must not name a cell without one
         self.prefix = ""
         self.needs_number = False  # the next existing row must carry r: a row inserted before it shifts it
         self.cell_pattern = self.formula_pattern = re.compile("")
@@ -538,6 +541,8 @@ class SheetPatcher:
             return self._numbered(text, row, column)
         if formula and _attribute(formula.group(0), "ref") is not None:
             raise PatchRefused(f"{cell_reference(row, column)} holds the master of a shared or array formula")
+        if formula and self.calculation_chain:
+            raise PatchRefused(f"{cell_reference(row, column)} holds a formula listed in the calculation chain")
         return self.encoder.encode(self.prefix, cell_reference(row, column), _attribute(opening, "s"), value)
 
     def _numbered(self, text: str, row: int, column: int) -> str:

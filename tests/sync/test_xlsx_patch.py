@@ -210,6 +210,20 @@ def test_a_shared_formula_master_is_refused_and_a_formula_in_an_input_cell_kept(
     target = tmp_path / "patched.xlsx"
     patch_cells(path, target, "Tickets", {(2, 1): "typed over"}, unless_formula={(2, 1)})
     assert openpyxl.load_workbook(target)["Tickets"]["B3"].value == "=A3*2"
+    patch_cells(path, target, "Tickets", {(2, 1): "over a formula"})
+    assert openpyxl.load_workbook(target)["Tickets"]["B3"].value == "over a formula"
+
+
+def test_a_formula_in_excels_calculation_chain_is_refused(tmp_path):
+    path = write_workbook(tmp_path / "desk.xlsx", {"Tickets": [["a", "b"], [1, "=A2*2"]]})
+    parts = members(path)
+    parts["xl/calcChain.xml"] = b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="B2" i="1"/></calcChain>'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(PatchRefused):
+        patch_cells(path, tmp_path / "refused.xlsx", "Tickets", {(1, 1): 2})
+    patch_cells(path, tmp_path / "patched.xlsx", "Tickets", {(1, 0): 2})
 
 
 def test_column_letters_round_trip():
