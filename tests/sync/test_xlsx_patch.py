@@ -215,7 +215,12 @@ def test_a_shared_formula_master_is_refused_and_a_formula_in_an_input_cell_kept(
 
 
 def test_a_formula_in_excels_calculation_chain_is_refused(tmp_path):
-    path = write_workbook(tmp_path / "desk.xlsx", {"Tickets": [["a", "b"], [1, "=A2*2"]]})
+    path = tmp_path / "desk.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Tickets"
+    workbook.active.append(["a", "b"])
+    workbook.active.append([1, "=A2*2"])  # a real formula
+    workbook.save(path)
     parts = members(path)
     parts["xl/calcChain.xml"] = b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="B2" i="1"/></calcChain>'
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
