@@ -364,7 +364,6 @@ class SheetPatcher:
         self.unless_formula = unless_formula
         self.calculation_chain = False  # Excel's list of formula cells, which must not name a cell without one
         self.prefix = ""
-        self.needs_number = False  # the next existing row must carry r: a row inserted before it shifts it
         self.cell_pattern = self.formula_pattern = re.compile("")
 
     def run(self, reader: IO[str], writer: IO[str]) -> None:
@@ -433,7 +432,7 @@ class SheetPatcher:
                 buffer, position = buffer[position:] + more, 0
                 continue
             writer.write(buffer[position: match.start()])
-            if match.group(0).startswith("</") or not (self.pending_rows or self.needs_number):
+            if match.group(0).startswith("</") or not self.pending_rows:
                 self._write_new_rows(writer, None)
                 writer.write(buffer[match.start():])
                 for chunk in chunks:  # nothing left to patch: the rest goes through as it is
@@ -459,21 +458,21 @@ class SheetPatcher:
         if self.pending_rows and self.pending_rows[-1] == row:
             self.pending_rows.pop()
             writer.write(self._patched_row(text, opening, row))
-        elif self.needs_number and not number:
-            writer.write(_set_attribute(opening, "r", str(row + 1)) + text[len(opening):])
         else:
             writer.write(text)
-        self.needs_number = False
         return row
 
     def _write_new_rows(self, writer: IO[str], before: int | None) -> None:
-        """Write the addressed rows that do not exist, up to (not including) row ``before`` (None: all)."""
+        """Write the addressed rows that do not exist, up to (not including) row ``before`` (None: all).
+
+        The row after a new one always carries ``r``: a row without it follows its predecessor with no gap, so no
+        new row can come before it.
+        """
         while self.pending_rows and (before is None or self.pending_rows[-1] < before):
             row = self.pending_rows.pop()
             cells = "".join(self._new_cell(row, column, value) for column, value in sorted(self.rows[row].items()))
             if cells:
                 writer.write(f'<{self.prefix}row r="{row + 1}">{cells}</{self.prefix}row>')
-                self.needs_number = True
 
     def _new_cell(self, row: int, column: int, value: Cell) -> str:
         return self.encoder.encode(self.prefix, cell_reference(row, column), None, value)
