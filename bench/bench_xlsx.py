@@ -2,14 +2,18 @@
 
 Budgets, at 10 000 tickets: a cycle that writes ≤ 1.3× a plain ``openpyxl.load_workbook`` + ``save``; a cycle
 with nothing to write ≤ 0.1× of it (and no save at all). At 100 000 tickets: a cycle's peak memory < 1 GB.
+Case (a') is the common writing cycle, whose change set holds only cells (the Dashboard unchanged, formatting in
+place): the backend patches those cells into the file instead of loading and saving it with openpyxl.
 
 The workbook is the English template with sample tickets whose computed columns a first cycle has filled.
 The writing cycle follows a person's edit — 1 % of the tickets change status and new rows are typed — and runs
 on a fresh Desk each time, as ``sheetdesk run --once`` does. The unchanged cycle runs right after it, at the
 same moment, again cold. Each case is the median of ``--repeats`` runs. Peak memory is measured in a child
-process (its own ``ru_maxrss``) running one writing cycle over a workbook whose computed columns are empty.
+process (its own ``ru_maxrss``) running one writing cycle over a workbook whose computed columns are empty:
+as it comes (formatting and Dashboard to write, so openpyxl) and cut to its cells (the patch).
 
-Run: .venv/bin/python bench/bench_xlsx.py [--rows 10000] [--big 100000] [--repeats 3] [--profile]
+Run: .venv/bin/python bench/bench_xlsx.py [--rows 10000] [--big 100000] [--repeats 3] [--memory-modes openpyxl,cells]
+     [--profile]
 Writes bench/results/xlsx.json and prints a Markdown table for BENCHMARKS.md.
 """
 
@@ -125,16 +129,42 @@ class Case:
         shutil.copytree(self.directory / "saved-state", work / "state")
 
 
-def cold_cycle(work: Path, now: datetime, timings: dict[str, float] | None = None):
-    """One cycle on a fresh Desk over ``work``/desk.xlsx, like ``sheetdesk run --once``."""
+def cold_cycle(work: Path, now: datetime, timings: dict[str, float] | None = None, cells_only: bool = False):
+    """One cycle on a fresh Desk over ``work``/desk.xlsx, like ``sheetdesk run --once``.
+
+    ``cells_only`` runs it without the Dashboard and asserts that what it writes is cells only (the patch path).
+    """
     state = StateStore(work / "state")
     try:
         backend = XlsxBackend(work / "desk.xlsx", backup_dir=work / "state" / "backups")
+        if cells_only:
+            _require_cells_only(backend)
         if timings is not None:
             _time_backend(backend, timings)
-        return Desk(backend, state).cycle(now)
+        return Desk(backend, state, dashboard=not cells_only).cycle(now)
     finally:
         state.close()
+
+
+def _require_cells_only(backend: XlsxBackend) -> None:
+    apply = backend.apply
+
+    def checked(changes, snapshot):
+        assert not changes.tabs and changes.formatting is None, "the cells-only cycle wrote more than cells"
+        return apply(changes, snapshot)
+
+    backend.apply = checked
+
+
+def _cut_to_cells(backend: XlsxBackend) -> None:
+    """Make ``backend`` write only the cells of each change set (no generated tabs, no formatting)."""
+    apply = backend.apply
+
+    def cells_only(changes, snapshot):
+        changes.tabs, changes.formatting = {}, None
+        return apply(changes, snapshot)
+
+    backend.apply = cells_only
 
 
 def _time_backend(backend: XlsxBackend, timings: dict[str, float]) -> None:
@@ -203,20 +233,39 @@ def measure_speed(rows: int, repeats: int, directory: Path, profile: bool) -> di
     quiet = median_seconds(unchanged_once, repeats, prepare=lambda: unchanged.reset(work))
     assert not any(report.wrote or report.cells_written for report in quiet_reports), "nothing should be written"
 
+    cells_reports, cells_splits = [], []
+
+    def cells_once():
+        timings: dict[str, float] = {}
+        cells_reports.append(cold_cycle(work, EDITED_AT, timings, cells_only=True))
+        cells_splits.append(timings)
+
+    cells = median_seconds(cells_once, repeats, prepare=lambda: writing.reset(work))
+    assert all(report.wrote for report in cells_reports), "the cells-only cycle did not write"
+
     result = {
         "rows": rows, **facts, "repeats": repeats,
         "baseline_seconds": plain, "write_cycle_seconds": written, "unchanged_cycle_seconds": quiet,
         "write_ratio": written / plain, "unchanged_ratio": quiet / plain,
         "write_cells": reports[0].cells_written,
-        "write_split_seconds": {key: sorted(split[key] for split in splits)[len(splits) // 2] for key in splits[0]},
+        "write_split_seconds": _median_split(splits, written),
+        "cells_cycle_seconds": cells, "cells_ratio": cells / plain, "cells_written": cells_reports[0].cells_written,
+        "cells_split_seconds": _median_split(cells_splits, cells),
     }
-    result["write_split_seconds"]["engine"] = written - sum(result["write_split_seconds"].values())
     if profile:
         result["profiles"] = {
             "write": _profile(lambda: cold_cycle(work, EDITED_AT), lambda: writing.reset(work)),
             "unchanged": _profile(lambda: cold_cycle(work, EDITED_AT), lambda: unchanged.reset(work)),
+            "cells only": _profile(lambda: cold_cycle(work, EDITED_AT, cells_only=True), lambda: writing.reset(work)),
         }
     return result
+
+
+def _median_split(splits: list[dict[str, float]], total: float) -> dict[str, float]:
+    """The median of each backend step over the runs, and the rest of ``total`` as ``engine``."""
+    split = {key: sorted(timings[key] for timings in splits)[len(splits) // 2] for key in splits[0]}
+    split["engine"] = total - sum(split.values())
+    return split
 
 
 def _profile(run, prepare, lines: int = 30) -> str:
@@ -230,24 +279,42 @@ def _profile(run, prepare, lines: int = 30) -> str:
 
 # -- memory --------------------------------------------------------------------------------------------------
 
-def measure_memory(rows: int, directory: Path) -> dict:
-    """Peak RSS of one writing cycle over ``rows`` tickets (computed columns empty), in a child process."""
+MEMORY_MODES = ("openpyxl", "cells")
+
+
+def measure_memory(rows: int, directory: Path, modes: tuple[str, ...] = MEMORY_MODES) -> dict:
+    """Peak RSS of one writing cycle over ``rows`` tickets (computed columns empty), each mode in a child process:
+    ``openpyxl``, the cycle as it comes (formatting and the Dashboard to write); ``cells``, the same cycle cut
+    to its cell writes, as the steady state writes (the patch path).
+    """
     work = directory / "big"
     work.mkdir()
     started = time.perf_counter()
-    write_fast(template_spec(rows), work / "desk.xlsx")
+    write_fast(template_spec(rows), work / "saved.xlsx")
     built = time.perf_counter() - started
-    size = (work / "desk.xlsx").stat().st_size
-    child = subprocess.run(
-        [sys.executable, __file__, "--memory-child", str(work)], capture_output=True, text=True, check=True,
-    )
-    peak_kb, seconds, cells = child.stdout.split()
-    return {"rows": rows, "file_mb": round(size / 1e6, 2), "build_seconds": built,
-            "cycle_seconds": float(seconds), "cells_written": int(cells), "peak_rss_mb": int(peak_kb) / 1024}
+    size = (work / "saved.xlsx").stat().st_size
+    result = {"rows": rows, "file_mb": round(size / 1e6, 2), "build_seconds": built}
+    for mode in modes:
+        shutil.rmtree(work / "state", ignore_errors=True)
+        shutil.copy(work / "saved.xlsx", work / "desk.xlsx")
+        child = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(work), "--memory-mode", mode],
+            capture_output=True, text=True, check=True,
+        )
+        peak_kb, seconds, cells = child.stdout.split()
+        result[mode] = {"cycle_seconds": float(seconds), "cells_written": int(cells), "peak_rss_mb": int(peak_kb) / 1024}
+    return result
 
 
-def memory_child(work: Path) -> None:
-    report = cold_cycle(work, NOW)
+def memory_child(work: Path, mode: str) -> None:
+    state = StateStore(work / "state")
+    try:
+        backend = XlsxBackend(work / "desk.xlsx", backup_dir=work / "state" / "backups")
+        if mode == "cells":
+            _cut_to_cells(backend)
+        report = Desk(backend, state, dashboard=mode != "cells").cycle(NOW)
+    finally:
+        state.close()
     assert report.wrote
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(peak, report.duration_seconds, report.cells_written)
@@ -260,13 +327,18 @@ def table(speed: dict, memory: dict | None) -> str:
         ["baseline: openpyxl load + save", f"{speed['rows']:,}", f"{speed['baseline_seconds']:.2f} s", "1.00×", "—", ""],
         ["(a) cycle that writes", f"{speed['rows']:,}", f"{speed['write_cycle_seconds']:.2f} s",
          f"{speed['write_ratio']:.2f}×", f"≤ {WRITE_BUDGET}×", _verdict(speed["write_ratio"] <= WRITE_BUDGET)],
+        ["(a') cycle that writes cells only", f"{speed['rows']:,}", f"{speed['cells_cycle_seconds']:.2f} s",
+         f"{speed['cells_ratio']:.2f}×", f"≤ {WRITE_BUDGET}×", _verdict(speed["cells_ratio"] <= WRITE_BUDGET)],
         ["(b) cycle with nothing to write", f"{speed['rows']:,}", f"{speed['unchanged_cycle_seconds']:.2f} s",
          f"{speed['unchanged_ratio']:.2f}×", f"≤ {UNCHANGED_BUDGET}×",
          _verdict(speed["unchanged_ratio"] <= UNCHANGED_BUDGET)],
     ]
-    if memory:
-        rows.append(["peak memory, one writing cycle", f"{memory['rows']:,}", f"{memory['peak_rss_mb']:.0f} MB RSS",
-                     "", f"< {MEMORY_BUDGET_MB} MB", _verdict(memory["peak_rss_mb"] < MEMORY_BUDGET_MB)])
+    for mode, case in (("openpyxl", "peak memory, one writing cycle (openpyxl)"),
+                       ("cells", "peak memory, one cells-only writing cycle (patch)")):
+        if memory and mode in memory:
+            peak = memory[mode]["peak_rss_mb"]
+            rows.append([case, f"{memory['rows']:,}", f"{peak:.0f} MB RSS, {memory[mode]['cycle_seconds']:.1f} s", "",
+                         f"< {MEMORY_BUDGET_MB} MB", _verdict(peak < MEMORY_BUDGET_MB)])
     return markdown_table(["case", "tickets", "median", "vs baseline", "budget", ""], rows)
 
 
@@ -280,14 +352,18 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=100_000, help="tickets for the memory case; 0 skips it")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="add cProfile listings of both cycles")
+    parser.add_argument("--memory-modes", default=",".join(MEMORY_MODES),
+                        help="which writing cycles to measure memory for: openpyxl, cells (comma-separated)")
     parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-mode", default="openpyxl", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.memory_child:
-        memory_child(arguments.memory_child)
+        memory_child(arguments.memory_child, arguments.memory_mode)
         return
+    modes = tuple(mode for mode in arguments.memory_modes.split(",") if mode)
     with tempfile.TemporaryDirectory(prefix="bench-xlsx-") as directory:
         speed = measure_speed(arguments.rows, arguments.repeats, Path(directory), arguments.profile)
-        memory = measure_memory(arguments.big, Path(directory)) if arguments.big else None
+        memory = measure_memory(arguments.big, Path(directory), modes) if arguments.big else None
     profiles = speed.pop("profiles", None)
     path = write_results("xlsx", {"speed": speed, "memory": memory, "profiles": profiles})
     print(table(speed, memory))
@@ -295,6 +371,9 @@ def main() -> None:
     print(f"\n(a) split: read {split['read']:.2f} s · engine {split['engine']:.2f} s · apply {split['apply']:.2f} s; "
           f"{speed['write_cells']:,} cells written, {speed['changed_status']} status changes, "
           f"{speed['new_rows']} new rows; file {speed['file_mb']} MB")
+    split = speed["cells_split_seconds"]
+    print(f"(a') split: read {split['read']:.2f} s · engine {split['engine']:.2f} s · apply {split['apply']:.2f} s; "
+          f"{speed['cells_written']:,} cells written")
     if profiles:
         for name, listing in profiles.items():
             print(f"\n## profile: {name} cycle\n```\n{listing}```")
