@@ -124,18 +124,31 @@ class XlsxBackend:
         if not changes:
             return
         self._ensure_writable(snapshot)
-        if not changes.tabs and changes.formatting is None and changes.tickets_tab in snapshot.sheets:
+        tabs = _tab_patches(changes, snapshot)
+        if tabs is not None and changes.formatting is None and changes.tickets_tab in snapshot.sheets:
             try:
-                self._save(lambda temporary: self._patch(changes, snapshot, temporary), snapshot)
+                self._save(lambda temporary: self._patch(changes, snapshot, tabs, temporary), snapshot)
                 return
             except PatchRefused as refusal:
                 log.info("%s: writing with openpyxl instead of patching cells (%s)", self.path.name, refusal)
         self._save(lambda temporary: self._rewrite(changes, temporary), snapshot)
 
-    def _patch(self, changes: ChangeSet, snapshot: Snapshot, temporary: Path) -> None:
-        """Stream the cell writes into ``temporary``. Raise PatchRefused if they cannot be patched in."""
+    def _patch(
+        self, changes: ChangeSet, snapshot: Snapshot, tabs: dict[str, dict[int, dict[int, Cell]]], temporary: Path
+    ) -> None:
+        """Stream the cell writes, and the changed cells of generated tabs, into ``temporary``, one sheet after
+        the other. Raise PatchRefused if they cannot be patched in."""
         rows, unless_formula = _cell_writes(changes, snapshot.sheets[changes.tickets_tab])
-        patch_rows(self.path, temporary, changes.tickets_tab, rows, unless_formula=unless_formula)
+        sheets = [(name, cells, set()) for name, cells in tabs.items() if cells]
+        if rows or not sheets:  # with nothing to change at all, the patch is a plain copy
+            sheets.insert(0, (changes.tickets_tab, rows, unless_formula))
+        source = self.path
+        for step, (sheet, cells, keep_formulas) in enumerate(sheets):
+            target = temporary if step == len(sheets) - 1 else temporary.with_suffix(f".{step}.part")
+            patch_rows(source, target, sheet, cells, unless_formula=keep_formulas)
+            if source != self.path:
+                source.unlink()
+            source = target
 
     def _rewrite(self, changes: ChangeSet, temporary: Path) -> None:
         """Load the whole workbook with openpyxl, apply ``changes`` and save it to ``temporary``."""
@@ -273,6 +286,58 @@ def _add_columns(worksheet: Any, changes: ChangeSet) -> dict[str, int]:
         columns[key] = next_column - 1
         next_column += 1
     return columns
+
+
+def _tab_patches(changes: ChangeSet, snapshot: Snapshot) -> dict[str, dict[int, dict[int, Cell]]] | None:
+    """Return the changed cells of each generated tab ({tab: {row: {column: value}}}), or None when a tab cannot
+    be patched: it is new, or its layout moved (another row count, or another label in a row's first cell), so
+    its charts would point at the wrong rows and it must be rebuilt whole."""
+    patches = {}
+    for name, tab in changes.tabs.items():
+        sheet = snapshot.sheets.get(name)
+        if sheet is None or not _same_layout(sheet.rows, tab.rows):
+            return None
+        patches[name] = _differences(sheet.rows, tab.rows)
+    return patches
+
+
+def _same_layout(current: list[list[Cell]], wanted: list[list[Cell]]) -> bool:
+    current, wanted = _trimmed(current), _trimmed(wanted)
+    if len(current) != len(wanted):
+        return False
+    return all(_first(old) == _first(new) for old, new in zip(current[1:], wanted[1:], strict=True))
+
+
+def _trimmed(rows: list[list[Cell]]) -> list[list[Cell]]:
+    rows = list(rows)
+    while rows and all(value in (None, "") for value in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _first(row: list[Cell]) -> Cell:
+    return None if not row or row[0] == "" else row[0]
+
+
+def _differences(current: list[list[Cell]], wanted: list[list[Cell]]) -> dict[int, dict[int, Cell]]:
+    differences: dict[int, dict[int, Cell]] = {}
+    for index in range(max(len(current), len(wanted))):
+        old = current[index] if index < len(current) else []
+        new = wanted[index] if index < len(wanted) else []
+        for column in range(max(len(old), len(new))):
+            before = old[column] if column < len(old) else None
+            after = new[column] if column < len(new) else None
+            if not _same_value(before, after):
+                differences.setdefault(index, {})[column] = after
+    return differences
+
+
+def _same_value(before: Cell, after: Cell) -> bool:
+    if before in (None, "") and after in (None, ""):
+        return True
+    if isinstance(before, int | float) and isinstance(after, int | float) and not isinstance(after, bool):
+        return float(before) == float(after)
+    return before == after
 
 
 def _cell_writes(changes: ChangeSet, tickets: Sheet) -> tuple[dict[int, dict[int, Cell]], set[tuple[int, int]]]:

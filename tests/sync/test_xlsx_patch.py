@@ -304,3 +304,29 @@ def test_the_backend_writes_with_openpyxl_when_the_patch_is_refused(tmp_path):
     changes.cells.append(CellWrite(RowRef(1, "CS-1"), "grade", "P1"))
     backend.apply(changes, snapshot)
     assert openpyxl_rows(path) == [["Ticket ID", "Grade"], ["CS-1", "P1"], ["CS-2", "=1+1"]]
+
+
+def test_a_cycle_whose_dashboard_numbers_change_patches_them_in_and_keeps_shapes_and_charts(tmp_path, desk_factory):
+    import zipfile
+    from datetime import timedelta
+
+    import openpyxl
+
+    from tests.sync.conftest import NEW_COMPLAINT, NOW, append_rows, make_workbook
+
+    from tests.sync.test_xlsx_preservation import person_decorates
+
+    path = make_workbook(tmp_path / "desk.xlsx", sample=12)
+    desk = desk_factory(path)
+    desk.cycle(NOW)  # creates the Dashboard (openpyxl: a new tab with charts)
+    before = [row[1] for row in openpyxl.load_workbook(path)["Dashboard"].iter_rows(values_only=True)]
+    append_rows(path, [NEW_COMPLAINT])  # a new ticket of a known kind: totals move, the layout stays
+    person_decorates(path)
+    person_adds_shape_and_picture(path)
+    charts = sorted(name for name in zipfile.ZipFile(path).namelist() if name.startswith("xl/charts/chart"))
+    report = desk.cycle(NOW + timedelta(minutes=5))
+    assert report.wrote
+    after = [row[1] for row in openpyxl.load_workbook(path)["Dashboard"].iter_rows(values_only=True)]
+    assert after != before  # the numbers moved …
+    assert SHAPE_TEXT in drawing_text(path) and media(path) == ["xl/media/logo.png"]  # … without openpyxl
+    assert sorted(name for name in zipfile.ZipFile(path).namelist() if name.startswith("xl/charts/chart")) == charts
