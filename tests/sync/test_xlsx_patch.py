@@ -313,7 +313,6 @@ def test_a_cycle_whose_dashboard_numbers_change_patches_them_in_and_keeps_shapes
     import openpyxl
 
     from tests.sync.conftest import NEW_COMPLAINT, NOW, append_rows, make_workbook
-
     from tests.sync.test_xlsx_preservation import person_decorates
 
     path = make_workbook(tmp_path / "desk.xlsx", sample=12)
