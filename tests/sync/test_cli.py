@@ -122,6 +122,17 @@ def test_check_prints_every_problem_with_its_tab_and_cell_and_exits_1(config, tm
     assert not (tmp_path / "state").exists()
 
 
+def test_check_names_a_mistyped_rule_header_with_its_cell_and_a_suggestion_and_exits_1(config, tmp_path):
+    workbook = openpyxl.load_workbook(tmp_path / "desk.xlsx")
+    header = [cell for cell in workbook["Owner rules"][1] if cell.value == "IF Category"][0]
+    header.value = "IF Categroy"
+    workbook.save(tmp_path / "desk.xlsx")
+    result = invoke("check", "--config", config, "--now", NOW)
+    assert result.exit_code == 1, result.output
+    assert any(line.startswith(f'Owner rules!{header.coordinate}: "IF Categroy" is not a column') and "Category" in line
+               for line in result.stdout.splitlines()), result.stdout
+
+
 def test_check_uses_the_state_store_without_changing_it(config, tmp_path):
     append_rows(tmp_path / "desk.xlsx", [NEW_COMPLAINT])
     assert invoke("run", "--once", "--config", config, "--now", NOW).exit_code == 0
