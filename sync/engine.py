@@ -68,11 +68,17 @@ class TicketRow:
     """A ticket row as read and worked on in this cycle."""
 
     index: int  # 0-based position in the Tickets tab (0 is the header)
-    cells: dict[str, Cell]  # raw cells by column key
+    values: list[Cell]  # the row as read (the snapshot's own list: no copy, 100 000 rows add up)
+    positions: dict[str, int]  # column key -> position, shared by every row
     original_id: str | None  # the Ticket ID as read (None when the row had none)
     ticket: Ticket
     problems: list[Problem]
     stamps: dict[str, Cell] = field(default_factory=dict)  # blank input cells the daemon fills
+
+    def cell(self, key: str) -> Cell:
+        """The raw cell of column ``key`` as read (None when the column or the cell is absent)."""
+        position = self.positions.get(key)
+        return self.values[position] if position is not None and position < len(self.values) else None
 
 
 @dataclass(frozen=True)
@@ -304,7 +310,7 @@ class Desk:
             if is_blank_row(cells):
                 continue
             ticket, problems = self._read_ticket(index + 1, cells, context, cache)
-            rows.append(TicketRow(index, cells, ticket.ticket_id, ticket, problems))
+            rows.append(TicketRow(index, values, positions, ticket.ticket_id, ticket, problems))
         self._row_cache = cache
         _flag_duplicate_ids(rows)
         return rows
@@ -331,18 +337,18 @@ class Desk:
         self._assign_ids(rows, local_now)
         for row in rows:
             status = row.ticket.status
-            if "received" in view.header.positions and is_blank(row.cells.get("received")):
+            if "received" in view.header.positions and is_blank(row.cell("received")):
                 seen = first_seen.get(row.ticket.ticket_id or "")
                 row.stamps["received"] = (seen.astimezone(calendar.zone) if seen else local_now).replace(
                     second=0, microsecond=0
                 )
             if (
                 "first_response" in view.header.positions
-                and is_blank(row.cells.get("first_response"))
+                and is_blank(row.cell("first_response"))
                 and status not in (None, Status.NEW, Status.DUPLICATE)
             ):
                 row.stamps["first_response"] = local_now
-            if "resolved" in view.header.positions and is_blank(row.cells.get("resolved")) and status in DONE_STATUSES:
+            if "resolved" in view.header.positions and is_blank(row.cell("resolved")) and status in DONE_STATUSES:
                 row.stamps["resolved"] = local_now
             if row.stamps:
                 row.ticket = row.ticket.model_copy(update=row.stamps)
@@ -354,7 +360,7 @@ class Desk:
         A number counts as used once it reached the sheet (``_write``), so a deferred write gives the same
         numbers again next cycle.
         """
-        unnamed = [row for row in rows if is_blank(row.cells.get("ticket_id"))]
+        unnamed = [row for row in rows if is_blank(row.cell("ticket_id"))]
         if not unnamed:
             return
         day = local_now.strftime("%Y%m%d")
@@ -455,7 +461,7 @@ class Desk:
                 if key in positions:
                     changes.cells.append(CellWrite(reference, key, _wall_clock(value, zone)))
             for key, value in desired_cells(outcome, view.language, zone).items():
-                if key in positions and same_cell(row.cells.get(key), value, zone):
+                if key in positions and same_cell(row.cell(key), value, zone):
                     continue
                 if key not in positions and value is None:
                     continue
