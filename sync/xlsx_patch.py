@@ -32,6 +32,7 @@ from typing import IO
 from xml.sax.saxutils import escape, unescape
 
 from sync.backend import DATETIME_FORMAT, Cell
+from tickets import cell_name
 
 __all__ = ["PatchRefused", "patch_cells", "patch_rows", "worksheet_member"]
 
@@ -206,19 +207,8 @@ def column_number(letters: str) -> int:
     return number - 1
 
 
-@functools.cache
-def column_letters(column: int) -> str:
-    """Return the letters of the 0-based ``column``."""
-    letters = ""
-    column += 1
-    while column:
-        column, remainder = divmod(column - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
 def cell_reference(row: int, column: int) -> str:
-    return f"{column_letters(column)}{row + 1}"
+    return cell_name(column, row)
 
 
 # -- styles ------------------------------------------------------------------------------------------------------

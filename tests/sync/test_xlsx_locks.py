@@ -17,19 +17,8 @@ import pytest
 
 from sync.errors import WriteDeferred
 from sync.xlsx import XlsxBackend
-from tests.sync.conftest import NOW, make_workbook, tickets_by_id
+from tests.sync.conftest import NEW_COMPLAINT, NOW, make_workbook, tickets_by_id
 
-NEW_COMPLAINT = {
-    "Channel": "Phone",
-    "Customer": "Harbour Foods",
-    "Tier": "Core",
-    "Product": "Cold-chain box",
-    "Category": "Product quality",
-    "Description": "Lid cracks on delivery",
-    "Safety risk": "no",
-    "Request": "Replacement",
-    "Status": "New",
-}
 LOCKS = {
     "libreoffice": ".~lock.desk.xlsx#",
     "excel": "~$desk.xlsx",

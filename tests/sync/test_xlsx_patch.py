@@ -20,9 +20,10 @@ from python_calamine import CalamineWorkbook
 
 from sync.backend import CellWrite, ChangeSet, RowRef
 from sync.xlsx import XlsxBackend
-from sync.xlsx_patch import PatchRefused, column_letters, column_number, patch_cells
+from sync.xlsx_patch import PatchRefused, column_number, patch_cells
 from tests.sync.test_xlsx_preservation import SHAPE_TEXT, drawing_text, media, person_adds_shape_and_picture
 from tests.sync.xlsx_files import write_workbook
+from tickets import column_letter
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 TEXTS = ["工单 已解决", "a < b", "salt & pepper", "=1+1", "first line\nsecond line", "  padded  ", '"quoted"']
@@ -233,8 +234,8 @@ def test_a_formula_in_excels_calculation_chain_is_refused(tmp_path):
 
 def test_column_letters_round_trip():
     for column in (0, 25, 26, 51, 52, 701, 702, 16383):
-        assert column_number(column_letters(column)) == column
-    assert [column_letters(column) for column in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+        assert column_number(column_letter(column)) == column
+    assert [column_letter(column) for column in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
 
 
 def test_the_backend_patches_a_cells_only_change_and_keeps_the_shapes(tmp_path):

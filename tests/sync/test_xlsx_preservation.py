@@ -21,21 +21,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from tests.sync.conftest import NOW, make_workbook
+from tests.sync.conftest import NEW_COMPLAINT, NOW, make_workbook
 from tickets import INPUT_KEYS, label
 
-NEW_COMPLAINT = {
-    "Channel": "Phone",
-    "Customer": "Harbour Foods",
-    "Tier": "Core",
-    "Product": "Cold-chain box",
-    "Category": "Product quality",
-    "Description": "Lid cracks on delivery",
-    "Safety risk": "no",
-    "Affected customers": 3,
-    "Request": "Replacement",
-    "Status": "New",
-}
 INPUT_HEADERS = [label(key, "en") for key in INPUT_KEYS]
 STAMPED_HEADERS = {"Ticket ID", "Received", "First response", "Resolved"}  # blank ones the daemon may fill
 HANDLERS = '"Ana,Ben,Chen"'
@@ -134,7 +122,8 @@ def run_cycles(path: Path, desk_factory) -> dict[tuple[int, str], object]:
 
 @pytest.fixture
 def decorated(tmp_path) -> Path:
-    path = make_workbook(tmp_path / "desk.xlsx", sample=16, rows=[NEW_COMPLAINT, {**NEW_COMPLAINT, "Customer": "Lotus"}])
+    complaint = {**NEW_COMPLAINT, "Affected customers": 3}  # a number typed by a person, kept as typed
+    path = make_workbook(tmp_path / "desk.xlsx", sample=16, rows=[complaint, {**complaint, "Customer": "Lotus"}])
     person_decorates(path)
     return path
 
