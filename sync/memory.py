@@ -10,7 +10,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sync.backend import Cell, ChangeSet, FormattingSpec, GeneratedTab, Sheet, Snapshot
+from sync.backend import Cell, ChangeSet, FormattingSpec, Sheet, Snapshot
 from sync.errors import WorkbookError
 from sync.relocate import locate_columns, locate_rows, may_write
 
@@ -67,6 +67,3 @@ class MemoryBackend:
             self.charts[name] = list(tab.charts)
         if changes.formatting is not None:
             self.formatting = changes.formatting
-
-    def generated(self, name: str) -> GeneratedTab:
-        return GeneratedTab(self.tabs[name], self.charts.get(name, []))
