@@ -305,10 +305,14 @@ def send_test_mail(settings: Settings, recipient: str, desk: str | None = None) 
 
 
 def run_demo(settings: Settings, language: str, sample: int, now: datetime | None) -> str:
-    """Create the configured workbook with samples if it is missing, then run one cycle. Return a summary."""
+    """Create the configured workbook with samples if it is missing, then run one cycle. Return a summary.
+
+    The demo's cycle sends its mail whatever the hour (quiet hours off), so the outbox shows what liaisons get.
+    """
     config = desk_configs(settings)[0]
     if config.workbook.backend != "xlsx":
         raise ConfigError("demo works on a local workbook: set [workbook] backend = \"xlsx\"")
+    config = replace(config, reminders=config.reminders.model_copy(update={"quiet_hours": False}))
     ensure_state_dir(config)
     lines = []
     if not config.workbook_path.exists():
