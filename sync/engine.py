@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import pickle
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as time_of_day
+from importlib.metadata import version as package_version
 
 from mailers import Mailroom
 from rules import Verdict
@@ -58,7 +60,10 @@ from tickets.model import check_choices, check_loop, read_cells
 __all__ = ["Desk", "CycleReport", "TicketRow", "CYCLE_STAGES"]
 
 log = logging.getLogger(__name__)
+tickets_version = package_version("sheetdesk")
 
+SETTLED_KEY = "settled"
+SETTLED_FORMAT = f"1 {tickets_version}"  # a remembered result from other code is never used
 CYCLE_STAGES = ("reading the workbook", "reading the rules", "checking rows", "deciding", "writing", "mailing")
 TICKET_ID = re.compile(r"^CS-(\d{8})-(\d{4,})$")
 
@@ -211,31 +216,60 @@ class Desk:
         if self.mailroom is not None:
             step(CYCLE_STAGES[5])
             self._remind(outcomes, calendar, kpis, now, dry_run, report)
-        self._settle(report, rules, calendar, kpis, now, written=not dry_run and not report.deferred)
+        if not dry_run:
+            self._settle(report, rules, calendar, view.rows("calendar"), kpis, now, written=not report.deferred)
         report.duration_seconds = time.perf_counter() - started
         return report
 
     # -- quiet cycles --------------------------------------------------------------------------------------
 
     def _settle(
-        self, report: CycleReport, rules: LoadedRules, calendar: BusinessCalendar, kpis: Kpis, now: datetime,
-        written: bool,
+        self, report: CycleReport, rules: LoadedRules, calendar: BusinessCalendar, calendar_rows: list[list[Cell]],
+        kpis: Kpis, now: datetime, written: bool,
     ) -> None:
-        """Remember, after a cycle that left the workbook as it wants it, until when nothing can change."""
+        """Remember, after a cycle that left the workbook as it wants it, until when nothing can change.
+
+        Also kept in the state store, so the next ``run --once`` process can take the quiet path too.
+        """
         fingerprint = getattr(self.backend, "fingerprint", None)
         self._settled = None
-        if not written or fingerprint is None or "hours_open" in rules.facts_used:
-            return
-        until = next_change(
-            report.outcomes, calendar, now, due_soon_fraction=self.due_soon_fraction,
-            escalate_after_hours=self.escalate_after_hours, cluster_threshold=self.cluster_threshold,
-            cluster_days=self.cluster_days,
-        )
-        self._settled = Settled(fingerprint(), until, report, calendar, kpis)
+        if written and fingerprint is not None and "hours_open" not in rules.facts_used:
+            until = next_change(
+                report.outcomes, calendar, now, due_soon_fraction=self.due_soon_fraction,
+                escalate_after_hours=self.escalate_after_hours, cluster_threshold=self.cluster_threshold,
+                cluster_days=self.cluster_days,
+            )
+            self._settled = Settled(fingerprint(), until, report, calendar, kpis)
+        saved = None
+        if self._settled is not None:  # the calendar is kept as its tab's rows and read again when loaded
+            settled = self._settled
+            saved = pickle.dumps((self._settled_key(), settled.fingerprint, settled.until, settled.report,
+                                  calendar_rows, settled.kpis))
+        self.state.put_blob(SETTLED_KEY, saved)
+
+    def _settled_key(self) -> tuple:
+        """What a remembered result depends on besides the workbook: this code and these settings."""
+        return (SETTLED_FORMAT, self.language, sorted(self.aliases.items()), self.due_soon_fraction,
+                self.escalate_after_hours, self.cluster_threshold, self.cluster_days)
+
+    def _remembered(self) -> Settled | None:
+        """The result the last process left in the state store, if it was made by this code and settings."""
+        saved = self.state.get_blob(SETTLED_KEY)
+        if not saved:
+            return None
+        try:
+            key, fingerprint, until, report, calendar_rows, kpis = pickle.loads(saved)
+        except Exception:  # written by another version of sheetdesk: recompute
+            return None
+        if key != self._settled_key():
+            return None
+        return Settled(fingerprint, until, report, parse_calendar(calendar_rows)[0], kpis)
 
     def _still_settled(self, now: datetime) -> Settled | None:
         """The last cycle's result, if the workbook is as it left it and no moment that matters has passed."""
-        settled = self._settled
+        if getattr(self.backend, "fingerprint", None) is None:
+            return None
+        settled = self._settled if self._settled is not None else self._remembered()
         if settled is None:
             return None
         moment = now if now.tzinfo is not None else now.replace(tzinfo=settled.calendar.zone)

@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS blob (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
 """
 
 
@@ -163,6 +167,17 @@ class StateStore:
     def get(self, key: str) -> str | None:
         row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
+
+    def get_blob(self, key: str) -> bytes | None:
+        row = self.connection.execute("SELECT value FROM blob WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def put_blob(self, key: str, value: bytes | None) -> None:
+        """Store ``value`` under ``key``; None removes it."""
+        if value is None:
+            self.connection.execute("DELETE FROM blob WHERE key = ?", (key,))
+        else:
+            self.connection.execute("INSERT OR REPLACE INTO blob (key, value) VALUES (?, ?)", (key, value))
 
     def put(self, key: str, value: str) -> None:
         self.connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

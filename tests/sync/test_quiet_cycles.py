@@ -40,28 +40,43 @@ def person_moves(path, rng):
     workbook.save(path)
 
 
-def test_a_daemon_that_skips_quiet_cycles_leaves_the_same_sheet_as_full_cycles(tmp_path):
+def test_quiet_cycles_leave_the_same_sheet_as_full_cycles_in_a_daemon_and_across_processes(tmp_path):
+    """Three copies of one workbook, the same times and edits: a daemon (one Desk), ``run --once`` processes (a
+    fresh Desk each time, remembering through the state store) and full cycles (nothing remembered)."""
     rng = random.Random(11)
-    warm_path = make_workbook(tmp_path / "warm.xlsx", sample=40)
-    cold_path = tmp_path / "cold.xlsx"
-    shutil.copy(warm_path, cold_path)
-    warm_state, cold_state = StateStore(tmp_path / "warm-state"), StateStore(tmp_path / "cold-state")
-    warm = Desk(XlsxBackend(warm_path), warm_state)
-    moment, quiet = NOW, 0
-    for step in range(60):
+    paths = {name: tmp_path / f"{name}.xlsx" for name in ("daemon", "processes", "full")}
+    make_workbook(paths["daemon"], sample=40)
+    for name in ("processes", "full"):
+        shutil.copy(paths["daemon"], paths[name])
+    states = {name: StateStore(tmp_path / f"{name}-state") for name in paths}
+    daemon = Desk(XlsxBackend(paths["daemon"]), states["daemon"])
+    moment, quiet = NOW, {"daemon": 0, "processes": 0}
+    for step in range(45):
         moment += timedelta(minutes=rng.choice([1, 5, 5, 15, 60, 180, 600]))
         if step % 9 == 4:
             state = rng.getstate()
-            person_moves(warm_path, rng)
-            rng.setstate(state)
-            person_moves(cold_path, rng)
-        report = warm.cycle(moment)
-        quiet += report.quiet
-        Desk(XlsxBackend(cold_path), cold_state).cycle(moment)  # a fresh desk: always a full cycle
-        assert contents(warm_path) == contents(cold_path), f"step {step} at {moment:%a %H:%M} (quiet: {report.quiet})"
-    assert quiet >= 10  # the shortcut was really taken
-    warm_state.close()
-    cold_state.close()
+            for path in paths.values():
+                rng.setstate(state)
+                person_moves(path, rng)
+        quiet["daemon"] += daemon.cycle(moment).quiet
+        quiet["processes"] += Desk(XlsxBackend(paths["processes"]), states["processes"]).cycle(moment).quiet
+        states["full"].put_blob("settled", None)  # forget: always a full cycle
+        assert not Desk(XlsxBackend(paths["full"]), states["full"]).cycle(moment).quiet
+        expected = contents(paths["full"])
+        assert contents(paths["daemon"]) == expected, f"daemon, step {step} at {moment:%a %H:%M}"
+        assert contents(paths["processes"]) == expected, f"processes, step {step} at {moment:%a %H:%M}"
+    assert quiet["daemon"] >= 8 and quiet["processes"] >= 8  # the shortcut was really taken
+    for state in states.values():
+        state.close()
+
+
+def test_a_remembered_result_from_other_settings_is_not_used(tmp_path):
+    path = make_workbook(tmp_path / "desk.xlsx", sample=10)
+    state = StateStore(tmp_path / "state")
+    Desk(XlsxBackend(path), state).cycle(NOW)
+    assert Desk(XlsxBackend(path), state).cycle(NOW + timedelta(seconds=10)).quiet
+    assert not Desk(XlsxBackend(path), state, due_soon_fraction=0.5).cycle(NOW + timedelta(seconds=20)).quiet
+    state.close()
 
 
 def test_a_quiet_cycle_is_not_taken_once_a_person_saved_the_workbook(tmp_path, desk_factory):
