@@ -71,8 +71,14 @@ def open_backend(config: DeskConfig) -> Backend:
     return XlsxBackend(config.workbook_path, backup_dir=config.state_dir / "backups", backups=workbook.backups)
 
 
-def open_desk(config: DeskConfig, *, mail: bool = True, backend: Backend | None = None) -> Desk:
-    """Return a ready desk for ``config``; without ``mail`` it computes and writes but sends nothing."""
+def open_desk(
+    config: DeskConfig, *, mail: bool = True, backend: Backend | None = None, remember: bool = True
+) -> Desk:
+    """Return a ready desk for ``config``; without ``mail`` it computes and writes but sends nothing.
+
+    ``remember`` keeps each cycle's settled result in the state store for the next process (``run --once``);
+    a daemon keeps it in memory and passes False.
+    """
     state = StateStore(config.state_dir)
     mailroom = open_mailroom(config, state) if mail else None
     reminders = config.reminders
@@ -87,6 +93,7 @@ def open_desk(config: DeskConfig, *, mail: bool = True, backend: Backend | None 
         cluster_days=reminders.cluster_days,
         mailroom=mailroom,
         daily_digest_at=config.settings.schedule.daily_digest_at,
+        remember=remember,
     )
 
 

@@ -288,7 +288,9 @@ def run_daemon(
     for config in configs:
         ensure_state_dir(config)
     with hold_locks(configs):
-        runners = [DeskRunner(config, open_desk_cleanly(config), progress=progress) for config in configs]
+        runners = [
+            DeskRunner(config, open_desk_cleanly(config, remember=False), progress=progress) for config in configs
+        ]
         daemon = Daemon(
             runners, settings.schedule.every_minutes, jitter_seconds=settings.schedule.jitter_seconds, dry_run=dry_run
         )

@@ -144,6 +144,7 @@ class Desk:
         mailroom: Mailroom | None = None,
         dashboard: bool = True,
         daily_digest_at: time_of_day | None = None,
+        remember: bool = True,
     ) -> None:
         self.backend = backend
         self.state = state
@@ -156,6 +157,7 @@ class Desk:
         self.mailroom = mailroom
         self.dashboard = dashboard
         self.daily_digest_at = daily_digest_at
+        self.remember = remember  # keep the settled result in the state store for the next process
         # Between cycles of a long-running daemon most rows and rules are unchanged: remember what reading a
         # row's cells and deciding its rules gave, keyed by exactly what they depend on.
         self._row_cache: dict[tuple, tuple[Ticket, list[Problem]]] = {}
@@ -240,6 +242,8 @@ class Desk:
                 cluster_days=self.cluster_days,
             )
             self._settled = Settled(fingerprint(), until, report, calendar, kpis)
+        if not self.remember:
+            return
         saved = None
         if self._settled is not None:  # the calendar is kept as its tab's rows and read again when loaded
             settled = self._settled
