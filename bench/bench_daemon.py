@@ -45,7 +45,7 @@ def daemon_desk(directory: Path) -> Desk:
     mail = MailSettings(outbox_dir=str(directory / "outbox"))
     reminders = ReminderSettings(admin_email="admin@example.com")
     mailroom = Mailroom(reminders, mail, Ledger(state.path), build_transport(mail))
-    return Desk(XlsxBackend(directory / "desk.xlsx"), state, mailroom=mailroom)
+    return Desk(XlsxBackend(directory / "desk.xlsx"), state, mailroom=mailroom, remember=False)
 
 
 def measure(rows: int, repeats: int, directory: Path) -> dict:
