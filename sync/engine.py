@@ -242,7 +242,7 @@ class Desk:
                 cluster_days=self.cluster_days,
             )
             self._settled = Settled(fingerprint(), until, report, calendar, kpis)
-        if not self.remember:
+        if not self.remember or report.wrote:  # a writing cycle stays fast; the next one, finding nothing, keeps it
             return
         saved = None
         if self._settled is not None:  # the calendar is kept as its tab's rows and read again when loaded

@@ -73,7 +73,8 @@ def test_quiet_cycles_leave_the_same_sheet_as_full_cycles_in_a_daemon_and_across
 def test_a_remembered_result_from_other_settings_is_not_used(tmp_path):
     path = make_workbook(tmp_path / "desk.xlsx", sample=10)
     state = StateStore(tmp_path / "state")
-    Desk(XlsxBackend(path), state).cycle(NOW)
+    assert Desk(XlsxBackend(path), state).cycle(NOW).wrote  # a writing cycle keeps nothing (it stays fast) …
+    assert not Desk(XlsxBackend(path), state).cycle(NOW + timedelta(seconds=5)).quiet  # … the next one does
     assert Desk(XlsxBackend(path), state).cycle(NOW + timedelta(seconds=10)).quiet
     assert not Desk(XlsxBackend(path), state, due_soon_fraction=0.5).cycle(NOW + timedelta(seconds=20)).quiet
     state.close()
