@@ -290,8 +290,9 @@ def _add_columns(worksheet: Any, changes: ChangeSet) -> dict[str, int]:
 
 def _tab_patches(changes: ChangeSet, snapshot: Snapshot) -> dict[str, dict[int, dict[int, Cell]]] | None:
     """Return the changed cells of each generated tab ({tab: {row: {column: value}}}), or None when a tab cannot
-    be patched: it is new, or its layout moved (another row count, or another label in a row's first cell), so
-    its charts would point at the wrong rows and it must be rebuilt whole."""
+    be patched: it is new, or its layout moved (another row count, or a row with another number of filled cells:
+    a table grew or shrank), so its charts would point at the wrong rows and it must be rebuilt whole. Labels may
+    change places within a table (a tally sorted by count): the charts point at the same cells."""
     patches = {}
     for name, tab in changes.tabs.items():
         sheet = snapshot.sheets.get(name)
@@ -303,9 +304,13 @@ def _tab_patches(changes: ChangeSet, snapshot: Snapshot) -> dict[str, dict[int, 
 
 def _same_layout(current: list[list[Cell]], wanted: list[list[Cell]]) -> bool:
     current, wanted = _trimmed(current), _trimmed(wanted)
-    if len(current) != len(wanted):
-        return False
-    return all(_first(old) == _first(new) for old, new in zip(current[1:], wanted[1:], strict=True))
+    return len(current) == len(wanted) and all(
+        _filled(old) == _filled(new) for old, new in zip(current, wanted, strict=True)
+    )
+
+
+def _filled(row: list[Cell]) -> int:
+    return sum(1 for value in row if value not in (None, ""))
 
 
 def _trimmed(rows: list[list[Cell]]) -> list[list[Cell]]:
@@ -313,10 +318,6 @@ def _trimmed(rows: list[list[Cell]]) -> list[list[Cell]]:
     while rows and all(value in (None, "") for value in rows[-1]):
         rows.pop()
     return rows
-
-
-def _first(row: list[Cell]) -> Cell:
-    return None if not row or row[0] == "" else row[0]
 
 
 def _differences(current: list[list[Cell]], wanted: list[list[Cell]]) -> dict[int, dict[int, Cell]]:

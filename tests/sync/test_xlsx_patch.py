@@ -330,3 +330,34 @@ def test_a_cycle_whose_dashboard_numbers_change_patches_them_in_and_keeps_shapes
     assert after != before  # the numbers moved …
     assert SHAPE_TEXT in drawing_text(path) and media(path) == ["xl/media/logo.png"]  # … without openpyxl
     assert sorted(name for name in zipfile.ZipFile(path).namelist() if name.startswith("xl/charts/chart")) == charts
+    # … and they are the numbers a Dashboard built from scratch shows.
+    rebuilt = tmp_path / "rebuilt.xlsx"
+    workbook = openpyxl.load_workbook(path)
+    workbook.remove(workbook["Dashboard"])
+    workbook.save(rebuilt)
+    desk_factory(rebuilt).cycle(NOW + timedelta(minutes=5))
+    patched_rows = list(openpyxl.load_workbook(path)["Dashboard"].iter_rows(values_only=True))[1:]
+    assert patched_rows == list(openpyxl.load_workbook(rebuilt)["Dashboard"].iter_rows(values_only=True))[1:]
+
+
+def test_a_generated_tab_whose_labels_change_places_is_patched_but_one_that_grows_is_rebuilt(tmp_path, monkeypatch):
+    from sync.backend import GeneratedTab
+
+    path = tmp_path / "desk.xlsx"
+    write_workbook(path, {"Tickets": [["Ticket ID", "Grade"], ["CS-1", None]]})
+    backend = XlsxBackend(path)
+    first = GeneratedTab([["Dashboard"], [], ["Category", "Tickets"], ["Delivery", 3], ["Billing", 1]])
+    backend.apply(ChangeSet("Tickets", tabs={"Dashboard": first}), backend.read())
+
+    def no_rewrite(*_):
+        raise AssertionError("rebuilt with openpyxl")
+
+    reordered = GeneratedTab([["Dashboard"], [], ["Category", "Tickets"], ["Billing", 4], ["Delivery", 3]])
+    with monkeypatch.context() as patched:
+        patched.setattr(XlsxBackend, "_rewrite", no_rewrite)
+        backend.apply(ChangeSet("Tickets", tabs={"Dashboard": reordered}), backend.read())
+    assert openpyxl_rows(path, "Dashboard") == [["Dashboard", None], [None, None], ["Category", "Tickets"],
+                                                ["Billing", 4], ["Delivery", 3]]
+    grown = GeneratedTab([["Dashboard"], [], ["Category", "Tickets"], ["Billing", 4], ["Delivery", 3], ["Safety", 1]])
+    backend.apply(ChangeSet("Tickets", tabs={"Dashboard": grown}), backend.read())  # through openpyxl
+    assert openpyxl_rows(path, "Dashboard")[-1] == ["Safety", 1]
