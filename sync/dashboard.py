@@ -113,7 +113,7 @@ class Section:
 
 
 def kpi_sections(kpis: Kpis, language: str) -> list[Section]:
-    """Return the dashboard's tables in display order: key figures, tallies, clusters, category, trend."""
+    """Return the dashboard's tables in display order: key figures, tallies, category, trend, clusters."""
     return [
         key_figures(kpis, language),
         tally_section("open_by_grade", "grade", kpis.open_by_grade, language, blank="blank_grade"),
@@ -121,9 +121,9 @@ def kpi_sections(kpis: Kpis, language: str) -> list[Section]:
             "open_by_department", "department", kpis.open_by_department, language, blank="blank_department"
         ),
         status_section(kpis, language),
-        cluster_section(kpis, language),
         tally_section("by_category", "category", kpis.by_category, language, blank="blank_category"),
         trend_section(kpis, language),
+        cluster_section(kpis, language),  # last: it grows and shrinks most, and no chart points below it
     ]
 
 

@@ -296,17 +296,22 @@ def _tab_patches(changes: ChangeSet, snapshot: Snapshot) -> dict[str, dict[int, 
     patches = {}
     for name, tab in changes.tabs.items():
         sheet = snapshot.sheets.get(name)
-        if sheet is None or not _same_layout(sheet.rows, tab.rows):
+        if sheet is None or not _same_layout(sheet.rows, tab):
             return None
         patches[name] = _differences(sheet.rows, tab.rows)
     return patches
 
 
-def _same_layout(current: list[list[Cell]], wanted: list[list[Cell]]) -> bool:
-    current, wanted = _trimmed(current), _trimmed(wanted)
-    return len(current) == len(wanted) and all(
-        _filled(old) == _filled(new) for old, new in zip(current, wanted, strict=True)
-    )
+def _same_layout(current: list[list[Cell]], wanted: GeneratedTab) -> bool:
+    """Whether the rows the tab's charts point at, and every row above them, keep their shape. A tab without
+    charts may change in any way; rows below its last chart's data may come and go."""
+    if not wanted.charts:
+        return True
+    charted = max(chart.last_row for chart in wanted.charts) + 1
+    old, new = _trimmed(current), _trimmed(wanted.rows)
+    if len(old) < charted or len(new) < charted:
+        return False
+    return all(_filled(before) == _filled(after) for before, after in zip(old[:charted], new[:charted], strict=True))
 
 
 def _filled(row: list[Cell]) -> int:

@@ -340,24 +340,27 @@ def test_a_cycle_whose_dashboard_numbers_change_patches_them_in_and_keeps_shapes
     assert patched_rows == list(openpyxl.load_workbook(rebuilt)["Dashboard"].iter_rows(values_only=True))[1:]
 
 
-def test_a_generated_tab_whose_labels_change_places_is_patched_but_one_that_grows_is_rebuilt(tmp_path, monkeypatch):
-    from sync.backend import GeneratedTab
+def test_a_charted_table_whose_labels_change_places_is_patched_but_one_that_grows_is_rebuilt(tmp_path, monkeypatch):
+    from sync.backend import Chart, GeneratedTab
+
+    def tab(rows, last_row):
+        return GeneratedTab(rows, charts=[Chart("bar", "Tickets by category", "D1", 2, 3, last_row)])
 
     path = tmp_path / "desk.xlsx"
     write_workbook(path, {"Tickets": [["Ticket ID", "Grade"], ["CS-1", None]]})
     backend = XlsxBackend(path)
-    first = GeneratedTab([["Dashboard"], [], ["Category", "Tickets"], ["Delivery", 3], ["Billing", 1]])
+    first = tab([["Dashboard"], [], ["Category", "Tickets"], ["Delivery", 3], ["Billing", 1]], 4)
     backend.apply(ChangeSet("Tickets", tabs={"Dashboard": first}), backend.read())
+    rewrites = []
+    rewrite = XlsxBackend._rewrite
+    monkeypatch.setattr(XlsxBackend, "_rewrite", lambda self, *args: rewrites.append(1) or rewrite(self, *args))
 
-    def no_rewrite(*_):
-        raise AssertionError("rebuilt with openpyxl")
-
-    reordered = GeneratedTab([["Dashboard"], [], ["Category", "Tickets"], ["Billing", 4], ["Delivery", 3]])
-    with monkeypatch.context() as patched:
-        patched.setattr(XlsxBackend, "_rewrite", no_rewrite)
-        backend.apply(ChangeSet("Tickets", tabs={"Dashboard": reordered}), backend.read())
+    reordered = tab([["Dashboard"], [], ["Category", "Tickets"], ["Billing", 4], ["Delivery", 3], ["(note)"]], 4)
+    backend.apply(ChangeSet("Tickets", tabs={"Dashboard": reordered}), backend.read())
+    assert rewrites == []  # patched: the chart's rows kept their shape, a row below them is new
     assert openpyxl_rows(path, "Dashboard") == [["Dashboard", None], [None, None], ["Category", "Tickets"],
-                                                ["Billing", 4], ["Delivery", 3]]
-    grown = GeneratedTab([["Dashboard"], [], ["Category", "Tickets"], ["Billing", 4], ["Delivery", 3], ["Safety", 1]])
-    backend.apply(ChangeSet("Tickets", tabs={"Dashboard": grown}), backend.read())  # through openpyxl
+                                                ["Billing", 4], ["Delivery", 3], ["(note)", None]]
+    grown = tab([["Dashboard"], [], ["Category", "Tickets"], ["Billing", 4], ["Delivery", 3], ["Safety", 1]], 5)
+    backend.apply(ChangeSet("Tickets", tabs={"Dashboard": grown}), backend.read())
+    assert rewrites == [1]  # the chart now spans another row: rebuilt whole
     assert openpyxl_rows(path, "Dashboard")[-1] == ["Safety", 1]
