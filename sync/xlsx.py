@@ -162,6 +162,8 @@ class XlsxBackend:
             _replace_tab(workbook, name, tab)
         if changes.formatting is not None:
             apply_ticket_formatting(tickets, columns, changes.formatting)
+        # openpyxl keeps formulas but not their last results: have Excel and LibreOffice recalculate on opening.
+        workbook.calculation.fullCalcOnLoad = True
         workbook.save(temporary)
 
     def _ensure_writable(self, snapshot: Snapshot) -> None:

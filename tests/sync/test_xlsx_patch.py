@@ -364,3 +364,13 @@ def test_a_charted_table_whose_labels_change_places_is_patched_but_one_that_grow
     backend.apply(ChangeSet("Tickets", tabs={"Dashboard": grown}), backend.read())
     assert rewrites == [1]  # the chart now spans another row: rebuilt whole
     assert openpyxl_rows(path, "Dashboard")[-1] == ["Safety", 1]
+
+
+def test_a_workbook_rebuilt_by_openpyxl_asks_for_its_formulas_to_be_recalculated_on_opening(tmp_path):
+    from sync.backend import GeneratedTab
+
+    path = tmp_path / "desk.xlsx"
+    write_workbook(path, {"Tickets": [["Ticket ID", "Grade"], ["CS-1", None]]})
+    backend = XlsxBackend(path)
+    backend.apply(ChangeSet("Tickets", tabs={"Rule check": GeneratedTab([["Tab"], ["fine"]])}), backend.read())
+    assert openpyxl.load_workbook(path).calculation.fullCalcOnLoad is True
