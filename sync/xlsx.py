@@ -16,7 +16,6 @@ import glob
 import hashlib
 import logging
 import os
-import re
 import shutil
 import stat
 import tempfile
@@ -31,7 +30,7 @@ from sync.backend import DATETIME_FORMAT, Cell, ChangeSet, GeneratedTab, Sheet, 
 from sync.errors import WorkbookError, WriteDeferred
 from sync.relocate import may_write
 from sync.xlsx_format import apply_ticket_formatting
-from sync.xlsx_patch import PatchRefused, patch_rows
+from sync.xlsx_patch import PatchRefused, patch_rows, worksheet_member
 from tickets import COMPUTED_KEYS
 
 __all__ = ["XlsxBackend", "lock_files"]
@@ -235,37 +234,10 @@ def _sheet_xml(path: Path, sheet_name: str) -> str | None:
     """Return the XML of the worksheet named ``sheet_name`` inside the .xlsx at ``path``."""
     try:
         with zipfile.ZipFile(path) as archive:
-            workbook_xml = archive.read("xl/workbook.xml").decode("utf-8")
-            rels_xml = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-            relation = _sheet_relation(workbook_xml, sheet_name)
-            target = _relation_target(rels_xml, relation) if relation else None
-            if target is None:
-                return None
-            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            return archive.read(member).decode("utf-8")
-    except (KeyError, zipfile.BadZipFile, OSError):
+            member = worksheet_member(archive, sheet_name)
+            return archive.read(member).decode("utf-8") if member else None
+    except (KeyError, ValueError, zipfile.BadZipFile, OSError):
         return None
-
-
-def _sheet_relation(workbook_xml: str, sheet_name: str) -> str | None:
-    from xml.sax.saxutils import escape
-
-    for match in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook_xml):
-        tag = match.group(0)
-        name = re.search(r'\bname="([^"]*)"', tag)
-        relation = re.search(r'\br:id="([^"]*)"', tag) or re.search(r'\b\w+:id="([^"]*)"', tag)
-        if name and relation and name.group(1) in (sheet_name, escape(sheet_name, {'"': "&quot;"})):
-            return relation.group(1)
-    return None
-
-
-def _relation_target(rels_xml: str, relation: str) -> str | None:
-    for match in re.finditer(r"<Relationship\b[^>]*>", rels_xml):
-        tag = match.group(0)
-        if re.search(rf'\bId="{re.escape(relation)}"', tag):
-            target = re.search(r'\bTarget="([^"]*)"', tag)
-            return target.group(1) if target else None
-    return None
 
 
 def _fsync_directory(directory: Path) -> None:
