@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from sync.backend import Cell
 from tickets import Outcome, Problem, label, read_datetime, read_text
 from tickets.outcome import SlaState
 
-__all__ = ["desired_cells", "same_cell", "check_text"]
+__all__ = ["desired_cells", "same_cell", "check_text", "rows_differ"]
 
 
 def _local(moment: datetime | None, zone: tzinfo) -> datetime | None:
@@ -65,3 +66,36 @@ def same_cell(current: Cell, desired: Cell, zone: tzinfo) -> bool:
         return read_text(current) == desired
     except ValueError:
         return False
+
+
+def rows_differ(
+    current: Sequence[Sequence[Cell]], wanted: Sequence[Sequence[Cell]], ignore_row: int | None = None
+) -> bool:
+    """Whether a generated tab as read shows anything other than ``wanted`` (row ``ignore_row`` left out).
+
+    Blank cells at the end of a row, blank rows at the end, blank text and the difference between ``3`` and
+    ``3.0`` (spreadsheets read numbers back as floats) do not count.
+    """
+    return _comparable(current, ignore_row) != _comparable(wanted, ignore_row)
+
+
+def _comparable(rows: Sequence[Sequence[Cell]], ignore_row: int | None) -> list[list[Cell]]:
+    kept = [_trimmed(row) for index, row in enumerate(rows) if index != ignore_row]
+    while kept and not kept[-1]:
+        kept.pop()
+    return kept
+
+
+def _trimmed(row: Sequence[Cell]) -> list[Cell]:
+    cells = [_plain(cell) for cell in row]
+    while cells and cells[-1] is None:
+        cells.pop()
+    return cells
+
+
+def _plain(cell: Cell) -> Cell:
+    if isinstance(cell, str) and not cell.strip():
+        return None
+    if isinstance(cell, float) and cell.is_integer():
+        return int(cell)
+    return cell

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sync.backend import Cell, Chart, GeneratedTab
+from sync.cells import rows_differ
 from tickets.kpi import Kpis, Ratio, Tally
 from tickets.status import Status
 
@@ -241,28 +242,4 @@ def dashboard_changed(current_rows: Sequence[Sequence[Cell]] | None, new_tab: Ge
     The generated-at row is ignored, as are blank cells at the end of a row, blank rows at the end and the
     difference between ``3`` and ``3.0`` (spreadsheets read numbers back as floats).
     """
-    if current_rows is None:
-        return True
-    return _comparable(current_rows) != _comparable(new_tab.rows)
-
-
-def _comparable(rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
-    kept = [_trimmed(row) for index, row in enumerate(rows) if index != GENERATED_AT_ROW]
-    while kept and not kept[-1]:
-        kept.pop()
-    return kept
-
-
-def _trimmed(row: Sequence[Cell]) -> list[Cell]:
-    cells = [_plain(cell) for cell in row]
-    while cells and cells[-1] is None:
-        cells.pop()
-    return cells
-
-
-def _plain(cell: Cell) -> Cell:
-    if isinstance(cell, str) and not cell.strip():
-        return None
-    if isinstance(cell, float) and cell.is_integer():
-        return int(cell)
-    return cell
+    return current_rows is None or rows_differ(current_rows, new_tab.rows, ignore_row=GENERATED_AT_ROW)

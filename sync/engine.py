@@ -21,7 +21,7 @@ from importlib.metadata import version as package_version
 from mailers import Mailroom
 from rules import Verdict
 from sync.backend import Backend, Cell, CellWrite, ChangeSet, FormattingSpec, GeneratedTab, RowRef, Snapshot
-from sync.cells import desired_cells, same_cell
+from sync.cells import desired_cells, rows_differ, same_cell
 from sync.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.errors import WriteDeferred
 from sync.facts import customer_counts, similar_counts
@@ -52,7 +52,6 @@ from tickets import (
     is_blank_row,
     label,
     parse_calendar,
-    read_text,
     sla_state,
 )
 from tickets.model import check_choices, check_loop, read_cells
@@ -593,24 +592,7 @@ def _finished_pauses(spans: list[StatusSpan], status: Status, now: datetime) -> 
 def _tab_differs(view: WorkbookView, role: str, tab: GeneratedTab) -> bool:
     if role not in view.tabs:
         return True
-    return _plain_rows(view.rows(role)) != _plain_rows(tab.rows)
-
-
-def _plain_rows(rows: list[list[Cell]]) -> list[list[str]]:
-    plain = [[_plain(value) for value in row] for row in rows]
-    plain = [row[: max((index + 1 for index, value in enumerate(row) if value), default=0)] for row in plain]
-    while plain and not plain[-1]:
-        plain.pop()
-    return plain
-
-
-def _plain(value: Cell) -> str:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    try:
-        return read_text(value) or ""
-    except ValueError:
-        return str(value)
+    return rows_differ(view.rows(role), tab.rows)
 
 
 def _formatting_spec(view: WorkbookView, rules: LoadedRules) -> FormattingSpec:
