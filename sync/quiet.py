@@ -11,15 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from tickets import INPUT_KEYS, BusinessCalendar, Kind, Outcome, SlaState, pending_due
-from tickets.columns import COLUMNS_BY_KEY
+from tickets import DATE_INPUT_KEYS, BusinessCalendar, Outcome, SlaState, pending_due
 
 __all__ = ["next_change", "LONGEST_QUIET"]
 
 # Even with nothing due, recompute at least this often.
 LONGEST_QUIET = timedelta(hours=1)
 _JUST_AFTER = timedelta(microseconds=1)
-_DATE_KEYS = tuple(key for key in INPUT_KEYS if COLUMNS_BY_KEY[key].kind is Kind.DATETIME)
 _TIMED_STATES = frozenset({SlaState.ON_TRACK, SlaState.DUE_SOON, SlaState.OVERDUE, SlaState.MET, SlaState.MET_LATE})
 
 
@@ -44,7 +42,7 @@ def next_change(
 
 
 def _future_dates(outcome: Outcome, now: datetime) -> Iterable[datetime]:
-    for key in _DATE_KEYS:
+    for key in DATE_INPUT_KEYS:
         moment = getattr(outcome.ticket, key)
         if moment is not None and moment > now:
             yield moment

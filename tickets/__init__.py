@@ -4,6 +4,7 @@ from tickets.calendar import BusinessCalendar, CalendarProblem, parse_calendar
 from tickets.columns import (
     COLUMNS_BY_KEY,
     COMPUTED_KEYS,
+    DATE_INPUT_KEYS,
     INPUT_KEYS,
     STAMPED_KEYS,
     TABS,
@@ -50,6 +51,7 @@ __all__ = [
     "sla_state",
     "COLUMNS_BY_KEY",
     "COMPUTED_KEYS",
+    "DATE_INPUT_KEYS",
     "INPUT_KEYS",
     "STAMPED_KEYS",
     "TABS",

@@ -21,6 +21,7 @@ __all__ = [
     "INPUT_KEYS",
     "COMPUTED_KEYS",
     "STAMPED_KEYS",
+    "DATE_INPUT_KEYS",
     "Tab",
     "TABS",
     "HeaderMap",
@@ -109,6 +110,8 @@ TICKET_COLUMNS: tuple[Column, ...] = (
 COLUMNS_BY_KEY: dict[str, Column] = {column.key: column for column in TICKET_COLUMNS}
 INPUT_KEYS: tuple[str, ...] = tuple(c.key for c in TICKET_COLUMNS if not c.computed)
 COMPUTED_KEYS: tuple[str, ...] = tuple(c.key for c in TICKET_COLUMNS if c.computed)
+# Input columns holding a moment (Received, First response, Resolved, Follow-up).
+DATE_INPUT_KEYS: tuple[str, ...] = tuple(c.key for c in TICKET_COLUMNS if not c.computed and c.kind is Kind.DATETIME)
 # Input cells the daemon may fill when blank, because their meaning is certain (DESIGN §3).
 STAMPED_KEYS: tuple[str, ...] = ("ticket_id", "received", "first_response", "resolved")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from tickets.columns import COLUMNS_BY_KEY, INPUT_KEYS, Kind
+from tickets.columns import COLUMNS_BY_KEY, DATE_INPUT_KEYS, INPUT_KEYS, Kind
 from tickets.messages import Problem
 from tickets.status import DONE_STATUSES, Status, parse_status
 from tickets.values import CellValueError, read_boolean, read_datetime, read_integer, read_text
@@ -114,7 +114,6 @@ def is_blank_row(cells: Mapping[str, Any]) -> bool:
 
 
 _INPUT_KINDS = tuple((key, COLUMNS_BY_KEY[key].kind) for key in INPUT_KEYS)
-_DATE_KEYS = tuple(key for key in INPUT_KEYS if COLUMNS_BY_KEY[key].kind is Kind.DATETIME)
 _CHOICE_KEYS = tuple(key for key in INPUT_KEYS if COLUMNS_BY_KEY[key].kind is Kind.CHOICE)
 _CLOSED_NEEDS = ("root_cause", "corrective_action", "preventive_action", "follow_up")
 
@@ -191,7 +190,7 @@ def check_loop(ticket: Ticket, context: RowContext) -> list[Problem]:
         problems.append(Problem("satisfaction", "satisfaction_range", {"value": ticket.satisfaction}))
     if ticket.affected_customers is not None and ticket.affected_customers < 0:
         problems.append(Problem("affected_customers", "negative_number", {"value": ticket.affected_customers}))
-    for key in _DATE_KEYS:
+    for key in DATE_INPUT_KEYS:
         moment = getattr(ticket, key)
         if moment is None:
             continue
