@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_xlsx import NOW, baseline, template_spec  # noqa: E402
 from bench.common import markdown_table, median_seconds, write_results  # noqa: E402
 from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, build_transport  # noqa: E402
-from sheets_templates import write_xlsx  # noqa: E402
+from sync.backends.xlsx.backend import XlsxBackend  # noqa: E402
+from sync.backends.xlsx.writer import write_xlsx  # noqa: E402
 from sync.engine import Desk  # noqa: E402
 from sync.state import StateStore  # noqa: E402
-from sync.xlsx import XlsxBackend  # noqa: E402
 
 BUDGET = 0.1
 

@@ -3,7 +3,7 @@
 Budget: ≤ 3 API requests per cycle after start-up, independent of the number of rows; 0 writes when nothing
 changed.
 
-Both sides talk HTTP to the local fake Sheets API (tests/sync/fake_sheets.py) through gspread's real client, and
+Both sides talk HTTP to the local fake Sheets API (tests/sync/backends/gsheets/fake_sheets.py) through gspread's real client, and
 requests are counted by the fake server. Three cycles are measured at 100, 1 000 and 10 000 tickets:
 
 - first: every ticket gets its computed cells (grade, department, liaison, response due, SLA: 5 cells a ticket);
@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 import gspread  # noqa: E402
 from google.auth.credentials import AnonymousCredentials  # noqa: E402
 
-from sync.backend import CellWrite, ChangeSet, RowRef  # noqa: E402
-from sync.gsheets import GSheetsBackend  # noqa: E402
-from sync.gsheets_http import EMULATOR_VARIABLE, SheetsHTTPClient  # noqa: E402
-from tests.sync.fake_sheets import FakeSheets  # noqa: E402
+from sync.backends.gsheets.backend import GSheetsBackend  # noqa: E402
+from sync.backends.gsheets.http import EMULATOR_VARIABLE, SheetsHTTPClient  # noqa: E402
+from sync.backends.port import CellWrite, ChangeSet, RowRef  # noqa: E402
+from tests.sync.backends.gsheets.fake_sheets import FakeSheets  # noqa: E402
 from tickets import TICKET_COLUMNS, match_headers  # noqa: E402
 
 KEY = "bench-spreadsheet"

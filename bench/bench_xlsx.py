@@ -38,10 +38,11 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 import openpyxl  # noqa: E402
 
 from bench.common import markdown_table, median_seconds, write_results  # noqa: E402
-from sheets_templates import build_spec, write_xlsx  # noqa: E402
+from sheets_templates import build_spec  # noqa: E402
+from sync.backends.xlsx.backend import XlsxBackend  # noqa: E402
+from sync.backends.xlsx.writer import write_xlsx  # noqa: E402
 from sync.engine import Desk  # noqa: E402
 from sync.state import StateStore  # noqa: E402
-from sync.xlsx import XlsxBackend  # noqa: E402
 from tickets import label  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

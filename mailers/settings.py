@@ -1,6 +1,6 @@
 """The ``[reminders]`` and ``[mail]`` sections of config.toml, as pydantic models (DESIGN §5, §7).
 
-The config loader (``sync.config``) embeds these models; an unknown key is an error that names the key
+The config loader (``sync.service.config``) embeds these models; an unknown key is an error that names the key
 (``extra="forbid"``). Every field has a default except the SMTP host, which ``transport = "smtp"`` needs.
 """
 

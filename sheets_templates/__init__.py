@@ -1,6 +1,6 @@
 """Workbook templates (en, zh) as data, a backend-neutral builder, an .xlsx writer and sample tickets.
 
-``write_xlsx(build_spec("zh", sample=20, now=now), path)`` makes a new Chinese workbook with 20 sample tickets.
+``sync.backends.xlsx.writer.write_xlsx(build_spec("zh", sample=20, now=now), path)`` makes a new Chinese workbook with 20 sample tickets.
 """
 
 from sheets_templates.builder import (
@@ -16,7 +16,6 @@ from sheets_templates.builder import (
 )
 from sheets_templates.samples import sample_tickets
 from sheets_templates.template import LANGUAGES, LIST_KEYS, list_values, load_template
-from sheets_templates.xlsx import write_xlsx
 
 __all__ = [
     "COMPUTED_HEADER_FILL",
@@ -33,5 +32,4 @@ __all__ = [
     "list_values",
     "load_template",
     "sample_tickets",
-    "write_xlsx",
 ]

@@ -3,7 +3,7 @@
 ``build_spec`` turns a language's template (``en.toml``/``zh.toml``) and optional sample tickets into tabs of
 plain values — text, whole numbers and naive datetimes (wall-clock time in the Calendar's timezone) — with the
 layout hints a person needs: widths, a frozen header, an auto-filter, drop-downs fed from the Lists tab and
-fill colours. ``sheets_templates.xlsx.write_xlsx`` writes it with openpyxl; the gsheets backend lays the same
+fill colours. ``sync.backends.xlsx.writer.write_xlsx`` writes it with openpyxl; the gsheets backend lays the same
 spec into a Google Sheet.
 
 Tab order: Tickets, Grade rules, Owner rules, Deadline rules, Liaisons, Calendar, Lists, How to use. The
@@ -41,7 +41,7 @@ Value = str | int | float | datetime | date | None
 LIST_LAST_ROW = 50
 # Drop-downs on the Tickets tab cover rows 2 to this row of their column.
 DROPDOWN_LAST_ROW = 5000
-# The fill colours of the How-to legend; the same RGB hex as sync.backend.FormattingSpec paints rows with.
+# The fill colours of the How-to legend; the same RGB hex as sync.backends.port.FormattingSpec paints rows with.
 LEGEND_FILLS: dict[str, str] = {
     "overdue": "F4CCCC",
     "due_soon": "FCE5CD",

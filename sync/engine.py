@@ -20,14 +20,23 @@ from importlib.metadata import version as package_version
 
 from mailers import Mailroom
 from rules import Verdict
-from sync.backend import Backend, Cell, CellWrite, ChangeSet, FormattingSpec, GeneratedTab, RowRef, Snapshot
-from sync.cells import desired_cells, rows_differ, same_cell
-from sync.dashboard import build_dashboard, dashboard_changed, key_figures
+from sync.backends.port import (
+    Backend,
+    Cell,
+    CellWrite,
+    ChangeSet,
+    FormattingSpec,
+    GeneratedTab,
+    RowRef,
+    Snapshot,
+)
+from sync.computed_cells import desired_cells, rows_differ, same_cell
 from sync.errors import WriteDeferred
 from sync.facts import customer_counts, similar_counts
 from sync.quiet import next_change
-from sync.rulebook import LoadedRules, load_rules
+from sync.rule_loading import LoadedRules, load_rules
 from sync.state import StateStore, StatusSpan
+from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.workbook import WorkbookView
 from tickets import (
     COMPUTED_KEYS,

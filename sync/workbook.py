@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sync.backend import Sheet, Snapshot
+from sync.backends.port import Sheet, Snapshot
 from sync.errors import WorkbookError
 from tickets import TABS, HeaderMap, find_tab, match_headers
 

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from sheets_templates import LEGEND_FILLS, LIST_KEYS, build_spec, list_values, write_xlsx
-from sync.backend import FormattingSpec
+from sheets_templates import LEGEND_FILLS, LIST_KEYS, build_spec, list_values
+from sync.backends.port import FormattingSpec
+from sync.backends.xlsx.writer import write_xlsx
 from tickets import TABS, TICKET_COLUMNS, Status
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from sheets_templates import build_spec, write_xlsx
+from sheets_templates import build_spec
+from sync.backends.xlsx.backend import XlsxBackend
+from sync.backends.xlsx.writer import write_xlsx
 from sync.engine import Desk
 from sync.state import StateStore
-from sync.xlsx import XlsxBackend
 from tests.mailers.conftest import smtp_server  # noqa: F401 (the real SMTP server on 127.0.0.1, shared)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

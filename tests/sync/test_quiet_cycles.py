@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import openpyxl
 
+from sync.backends.xlsx.backend import XlsxBackend
 from sync.engine import Desk
 from sync.state import StateStore
-from sync.xlsx import XlsxBackend
 from tests.sync.conftest import NOW, make_workbook
 
 

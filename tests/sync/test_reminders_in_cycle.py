@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from sync.app import desk_configs, open_desk
-from sync.config import load_settings
+from sync.service.config import load_settings
+from sync.service.desks import desk_configs, open_desk
 from tests.sync.conftest import NEW_COMPLAINT, SHANGHAI, make_workbook
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)

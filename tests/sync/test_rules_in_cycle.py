@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 
 from sheets_templates import build_spec
-from sync.backend import Snapshot
-from sync.rulebook import load_rules
+from sync.backends.port import Snapshot
+from sync.rule_loading import load_rules
 from sync.state import StateStore
 from sync.workbook import WorkbookView
 from tests.sync.conftest import NEW_COMPLAINT, NOW, make_workbook, tickets_by_id
@@ -55,7 +55,7 @@ def test_the_templates_rule_tabs_have_no_problems(language, tmp_path):
 
 
 def _sheet(tab):
-    from sync.backend import Sheet
+    from sync.backends.port import Sheet
 
     return Sheet(tab.name, [list(row) for row in tab.rows])
 

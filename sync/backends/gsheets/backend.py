@@ -1,0 +1,744 @@
+"""The Google Sheets backend: one batched read per cycle, one re-read and one batched write when something changed.
+
+Requests per cycle after start-up, whatever the row count (DESIGN §8):
+
+- ``read``: one ``values:batchGet`` of every tab (``UNFORMATTED_VALUE``, dates as serial numbers). Every
+  ``metadata_every``-th read is instead one ``spreadsheets.get`` carrying the same values *and* the metadata
+  (tab list, conditional formats, charts, the drop-downs of the first ticket row), so people's changes to tabs
+  and formatting are seen without an extra request. A batchGet that fails because a person renamed or deleted a
+  tab falls back to that full read (the one case of two read requests).
+- ``apply``: nothing when the ChangeSet is empty. Otherwise one ``values:batchGet`` re-reading the Tickets tab, to
+  find rows people moved (``sync.backends.relocate``), and one ``spreadsheets:batchUpdate`` carrying every write; its
+  response carries the metadata as it is after the write.
+
+So a cycle costs 1 request when nothing changed (0 writes) and 3 when it writes. Start-up adds gspread's
+``open_by_key`` (one metadata request). Values are written as data (``updateCells`` with ``stringValue``): text a
+person wrote that starts with ``=`` stays text. Datetimes are written as serial numbers formatted
+``yyyy-mm-dd hh:mm``; read back they stay serial numbers, which ``tickets.values.read_datetime`` accepts.
+
+Between the re-read and the write there remain a few milliseconds in which a person's sort could still move rows;
+the Sheets API offers no conditional write to close that window.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import gspread
+from google.auth.credentials import AnonymousCredentials, Credentials
+from gspread.exceptions import APIError, SpreadsheetNotFound
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_DRIVE_URL
+
+from sync.backends.gsheets.http import RequestCounts, RetryPolicy, SheetsHTTPClient, emulator_base_url
+from sync.backends.port import (
+    DATETIME_FORMAT,
+    Cell,
+    ChangeSet,
+    Chart,
+    FormattingSpec,
+    GeneratedTab,
+    Sheet,
+    Snapshot,
+    formatting_marker,
+)
+from sync.backends.relocate import locate_columns, locate_rows, may_write
+from sync.errors import BackendError, ConfigError, SheetdeskError, WorkbookError, WriteDeferred
+from tickets import column_letter, find_tab, is_blank, match_headers, read_text, to_excel_serial
+
+__all__ = ["GSheetsBackend", "SCOPES", "CREDENTIALS_VARIABLE", "DEFAULT_METADATA_EVERY"]
+
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+CREDENTIALS_VARIABLE = "GOOGLE_APPLICATION_CREDENTIALS"
+DEFAULT_METADATA_EVERY = 6  # every 6th read also fetches metadata: every 30 minutes at a 5-minute cycle
+VALUE_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+                "majorDimension": "ROWS"}
+SHEET_FIELDS = "properties(sheetId,title,index,gridProperties),conditionalFormats,charts.chartId"
+METADATA_FIELDS = f"properties.title,sheets({SHEET_FIELDS})"
+FULL_READ_FIELDS = f"properties.title,sheets({SHEET_FIELDS},data(startRow,rowData.values(effectiveValue,dataValidation)))"
+WRITE_RESPONSE_FIELDS = f"updatedSpreadsheet({METADATA_FIELDS})"
+DATE_TIME_NUMBER_FORMAT = {"type": "DATE_TIME", "pattern": DATETIME_FORMAT}
+VALUE_FIELDS = "userEnteredValue"
+DATETIME_FIELDS = "userEnteredValue,userEnteredFormat.numberFormat"
+SLA_COLOURS = {"overdue": FormattingSpec.OVERDUE, "due_soon": FormattingSpec.DUE_SOON,
+               "paused": FormattingSpec.PAUSED, "closed": FormattingSpec.CLOSED}
+ERROR_TEXTS = {"NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
+               "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "ERROR": "#ERROR!", "LOADING": "#LOADING"}
+PIXELS_PER_CHARACTER = 7
+MAX_WRITE_BYTES = 6_000_000  # Google rejects request bodies around 10 MB; a bigger write goes in several parts
+DEFAULT_GRID_ROWS = 1000
+DEFAULT_GRID_COLUMNS = 26
+
+
+@dataclass
+class SheetMeta:
+    """What the backend knows about one tab between metadata fetches."""
+
+    sheet_id: int
+    title: str
+    row_count: int
+    column_count: int
+    conditional_formats: list[dict] = field(default_factory=list)
+    chart_ids: list[int] = field(default_factory=list)
+
+
+class GSheetsBackend:
+    """A Google spreadsheet, reached with gspread and a service account (or the emulator, without credentials).
+
+    Nothing is sent over the network until the first ``read``, ``apply`` or ``lay_out``. Raise ConfigError from
+    the constructor if no service-account key can be loaded.
+    """
+
+    def __init__(
+        self,
+        spreadsheet: str,
+        credentials: Path | None = None,
+        retry_budget_seconds: float = 60.0,
+        *,
+        policy: RetryPolicy | None = None,
+        emulator: str | None = None,
+        metadata_every: int = DEFAULT_METADATA_EVERY,
+    ) -> None:
+        self.key = spreadsheet
+        self.emulator = emulator if emulator is not None else emulator_base_url()
+        self.policy = policy or RetryPolicy(budget_seconds=retry_budget_seconds)
+        self.metadata_every = max(1, metadata_every)
+        self._credentials = load_credentials(credentials, self.emulator)
+        self._client = gspread.Client(self._credentials, http_client=SheetsHTTPClient.factory(self.policy, self.emulator))
+        self.http: SheetsHTTPClient = self._client.http_client  # type: ignore[assignment]
+        self._opened: gspread.Spreadsheet | None = None
+        self._title: str | None = None
+        self._sheets: dict[str, SheetMeta] = {}
+        self._reads_since_metadata: int | None = None
+        self._reads = 0
+        self._first_row_validations: dict[int, dict] | None = None
+        self._applied_dropdowns: set[str] | None = None
+        self._last_tickets: tuple[str, list[list[Cell]]] | None = None
+
+    # -- the port ---------------------------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """Return the spreadsheet's title (when known) and key, for logs."""
+        return f"Google Sheet '{self._title}' ({self.key})" if self._title else f"Google Sheet {self.key}"
+
+    @property
+    def counts(self) -> RequestCounts:
+        """Requests sent so far (reads, writes, retries), start-up included."""
+        return self.http.counts
+
+    def read(self) -> Snapshot:
+        """Return every tab's values in one request. Raise WorkbookError if the spreadsheet cannot be opened or
+        BackendError if Google keeps failing past the retry budget."""
+        with self.http.operation(), _translated(self.key, self._service_account()):
+            self._open()
+            if self._metadata_due():
+                sheets = self._read_everything()
+            else:
+                sheets = self._read_values()
+        self._reads += 1
+        self._remember_tickets(sheets)
+        return Snapshot(sheets, version=self._reads, formatting_ok=self._formatting_ok(sheets))
+
+    def apply(self, changes: ChangeSet, snapshot: Snapshot) -> None:
+        """Write ``changes`` in one batchUpdate after re-reading the Tickets tab to re-locate moved rows.
+
+        Nothing is sent when ``changes`` is empty. Raise WriteDeferred if the Tickets tab is gone or Google rejects
+        the write as invalid (a person changed the structure meanwhile): nothing was written.
+        """
+        if not changes:
+            return
+        with self.http.operation(), _translated(self.key, self._service_account(), deferred=True):
+            self._open()
+            try:
+                requests = self._plan(changes, snapshot)
+                if requests:
+                    self._write(requests)
+            except APIError:
+                self._reads_since_metadata = None  # the structure may have changed: the next read looks again
+                raise
+            if changes.formatting is not None:
+                self._applied_dropdowns = set(changes.formatting.dropdowns)
+                self._first_row_validations = None
+
+    def row_link(self, ticket_id: str) -> str | None:
+        """Return a link to the ticket's row as last read, for mail digests; None if it was not in that read."""
+        if self._last_tickets is None:
+            return None
+        title, rows = self._last_tickets
+        meta = self._sheets.get(title)
+        position = match_headers(rows[0]).positions.get("ticket_id") if rows else None
+        if meta is None or position is None:
+            return None
+        for index, row in enumerate(rows[1:], start=1):
+            if position < len(row) and _text(row[position]) == ticket_id:
+                return f"{SPREADSHEET_DRIVE_URL % self.key}/edit#gid={meta.sheet_id}&range=A{index + 1}"
+        return None
+
+    def lay_out(self, spec: Any) -> None:
+        """Lay the template ``spec`` (``.tabs``: objects with name, rows, widths, frozen_rows, autofilter,
+        dropdowns, fills, bold_header and optionally bold_rows) into this spreadsheet in one write.
+
+        Raise WorkbookError if a tab of the template already exists: a person's tabs are never overwritten.
+        A spreadsheet's untouched default tab (an empty "Sheet1") is removed.
+        """
+        with self.http.operation(), _translated(self.key, self._service_account()):
+            self._open()
+            self._read_everything()
+            taken = [tab.name for tab in spec.tabs if tab.name in self._sheets]
+            if taken:
+                raise WorkbookError(
+                    f"spreadsheet {self.key} already has the tab(s) {', '.join(taken)}; "
+                    "lay the template into a new spreadsheet, or rename those tabs first"
+                )
+            requests: list[dict] = []
+            for position, tab in enumerate(spec.tabs):
+                requests += self._template_tab_requests(tab, position)
+            requests += self._drop_default_tab()
+            self._write(requests)
+
+    # -- opening and reading ----------------------------------------------------------------------------------
+
+    def _service_account(self) -> str | None:
+        return getattr(self._credentials, "service_account_email", None)
+
+    def _open(self) -> None:
+        if self._opened is not None:
+            return
+        try:
+            self._opened = self._client.open_by_key(self.key)
+        except SpreadsheetNotFound as error:
+            raise WorkbookError(_not_found(self.key)) from error
+        except PermissionError as error:
+            raise WorkbookError(_no_access(self.key, self._service_account())) from error
+        self._title = self._opened.title
+
+    def _metadata_due(self) -> bool:
+        return self._reads_since_metadata is None or self._reads_since_metadata >= self.metadata_every - 1
+
+    def _read_values(self) -> dict[str, Sheet]:
+        """One values:batchGet of every known tab; a tab renamed or deleted meanwhile falls back to a full read."""
+        titles = list(self._sheets)
+        params: dict[str, Any] = dict(VALUE_PARAMS)
+        try:
+            body = self.http.values_batch_get(self.key, [quote_title(title) for title in titles], params=params)
+        except APIError as error:
+            if error.code != 400:
+                raise
+            return self._read_everything()
+        self._reads_since_metadata = (self._reads_since_metadata or 0) + 1
+        ranges = body.get("valueRanges", [])
+        return {title: Sheet(title, [_clean_row(row) for row in value_range.get("values", [])])
+                for title, value_range in zip(titles, ranges, strict=True)}
+
+    def _read_everything(self) -> dict[str, Sheet]:
+        """One spreadsheets.get returning metadata and every tab's values (and the drop-downs)."""
+        body = self.http.fetch_sheet_metadata(self.key, params={"fields": FULL_READ_FIELDS})
+        self._load_metadata(body)
+        self._reads_since_metadata = 0
+        sheets = {}
+        for entry in body.get("sheets", []):
+            title = entry["properties"]["title"]
+            sheets[title] = Sheet(title, _grid_rows(entry.get("data", [])))
+        self._first_row_validations = self._validations_of_first_ticket(body, sheets)
+        return sheets
+
+    def _load_metadata(self, body: dict) -> None:
+        self._title = body.get("properties", {}).get("title", self._title)
+        self._sheets = {}
+        for entry in sorted(body.get("sheets", []), key=lambda entry: entry["properties"].get("index", 0)):
+            properties = entry["properties"]
+            grid = properties.get("gridProperties", {})
+            self._sheets[properties["title"]] = SheetMeta(
+                sheet_id=properties.get("sheetId", 0),
+                title=properties["title"],
+                row_count=grid.get("rowCount", 0),
+                column_count=grid.get("columnCount", 0),
+                conditional_formats=entry.get("conditionalFormats", []),
+                chart_ids=[chart["chartId"] for chart in entry.get("charts", []) if "chartId" in chart],
+            )
+
+    def _validations_of_first_ticket(self, body: dict, sheets: dict[str, Sheet]) -> dict[int, dict] | None:
+        title = find_tab(sheets, "tickets")
+        if title is None:
+            return None
+        for entry in body.get("sheets", []):
+            if entry["properties"]["title"] != title:
+                continue
+            rows = (entry.get("data") or [{}])[0].get("rowData", [])
+            cells = rows[1].get("values", []) if len(rows) > 1 else []
+            return {position: cell["dataValidation"] for position, cell in enumerate(cells) if "dataValidation" in cell}
+        return None
+
+    def _remember_tickets(self, sheets: dict[str, Sheet]) -> None:
+        title = find_tab(sheets, "tickets")
+        self._last_tickets = (title, sheets[title].rows) if title is not None else None
+
+    def _formatting_ok(self, sheets: dict[str, Sheet]) -> bool:
+        """Our colour rules carry a marker naming the SLA and Check columns: gone or stale means not ok."""
+        title = find_tab(sheets, "tickets")
+        meta = self._sheets.get(title) if title is not None else None
+        if meta is None:
+            return True
+        rows = sheets[title].rows
+        positions = match_headers(rows[0] if rows else []).positions
+        marker = formatting_marker(positions)
+        rules_ok = any(marker in _rule_formula(rule) for rule in meta.conditional_formats)
+        return rules_ok and self._dropdowns_ok(positions, has_tickets=len(rows) > 1)
+
+    def _dropdowns_ok(self, positions: dict[str, int], has_tickets: bool) -> bool:
+        if not has_tickets or self._first_row_validations is None or self._applied_dropdowns is None:
+            return True  # unknown: only what this process applied, seen on a full read, can be checked
+        for key in self._applied_dropdowns:
+            position = positions.get(key)
+            rule = self._first_row_validations.get(position) if position is not None else None
+            if position is not None and (rule is None or rule.get("condition", {}).get("type") != "ONE_OF_RANGE"):
+                return False
+        return True
+
+    # -- planning the write -----------------------------------------------------------------------------------
+
+    def _plan(self, changes: ChangeSet, snapshot: Snapshot) -> list[dict]:
+        requests: list[dict] = []
+        if changes.cells or changes.add_columns or changes.formatting is not None:
+            requests += self._ticket_requests(changes, snapshot)
+        for name, tab in changes.tabs.items():
+            requests += self._generated_tab_requests(name, tab)
+        return requests
+
+    def _ticket_requests(self, changes: ChangeSet, snapshot: Snapshot) -> list[dict]:
+        meta = self._sheets.get(changes.tickets_tab)
+        if meta is None:
+            raise WriteDeferred(f"the tab {changes.tickets_tab!r} is gone from spreadsheet {self.key}; "
+                                "the write waits for the next cycle")
+        current = self._reread(changes.tickets_tab)
+        if not current:
+            raise WriteDeferred(f"the tab {changes.tickets_tab!r} is empty now; the write waits for the next cycle")
+        header = list(current[0])
+        columns = dict(changes.columns)
+        requests: list[dict] = []
+        added = self._add_columns(changes.add_columns, header, columns)
+        requests += _grow(meta, columns=len(header))
+        writes = [(0, position, value) for position, value in added]
+        read_rows = snapshot.sheets[changes.tickets_tab].rows if changes.tickets_tab in snapshot.sheets else [[]]
+        located = locate_columns(columns, read_rows[0] if read_rows else [], header)
+        targets = locate_rows(changes.cells, read_rows, [header, *current[1:]], located)
+        for write in changes.cells:
+            row, position = targets.get(write.row), located.get(write.column)
+            if row is None or position is None:
+                continue
+            now = current[row][position] if position < len(current[row]) else None
+            if may_write(write.column, now):
+                writes.append((row, position, write.value))
+        requests += _cell_runs(meta.sheet_id, writes)
+        if changes.formatting is not None:
+            requests += self._formatting_requests(meta, match_headers(header).positions, changes.formatting)
+        return requests
+
+    def _reread(self, title: str) -> list[list[Cell]]:
+        """One batchGet of the whole Tickets tab: header, IDs and the input cells unnamed rows are found by."""
+        try:
+            body = self.http.values_batch_get(self.key, [quote_title(title)], params=dict(VALUE_PARAMS))
+        except APIError as error:
+            if error.code == 400:
+                self._reads_since_metadata = None
+                raise WriteDeferred(f"the tab {title!r} changed name or vanished; the write waits") from error
+            raise
+        ranges = body.get("valueRanges") or [{}]
+        return [_clean_row(row) for row in ranges[0].get("values", [])]
+
+    @staticmethod
+    def _add_columns(add_columns: dict[str, str], header: list[Cell], columns: dict[str, int]) -> list[tuple[int, Cell]]:
+        """Append the headers of missing computed columns to ``header``; return ``(position, text)`` to write."""
+        present = match_headers(header).positions
+        added = []
+        for key, text in add_columns.items():
+            if key in present:  # a person added it meanwhile
+                columns[key] = present[key]
+                continue
+            header.append(text)
+            columns[key] = len(header) - 1
+            added.append((len(header) - 1, text))
+        return added
+
+    def _formatting_requests(self, meta: SheetMeta, positions: dict[str, int], spec: FormattingSpec) -> list[dict]:
+        requests = [
+            {"deleteConditionalFormatRule": {"sheetId": meta.sheet_id, "index": index}}
+            for index in reversed(range(len(meta.conditional_formats)))
+            if "sheetdesk" in _rule_formula(meta.conditional_formats[index])
+        ]
+        table = {"sheetId": meta.sheet_id, "startRowIndex": 1, "startColumnIndex": 0}
+        marker = f'N("{formatting_marker(positions)}")=0'
+        rules = []
+        if "check" in positions:
+            rules.append((f"=AND(LEN(${column_letter(positions['check'])}2)>0,{marker})", FormattingSpec.CHECK))
+        if "sla" in positions:
+            sla = column_letter(positions["sla"])
+            for state, colour in SLA_COLOURS.items():
+                text = spec.sla_labels.get(state)
+                if text:
+                    rules.append((f'=AND(TRIM(${sla}2)="{_formula_text(text)}",{marker})', colour))
+        for index, (formula, colour) in enumerate(rules):
+            rule = {"ranges": [table], "booleanRule": {
+                "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
+                "format": {"backgroundColor": rgb(colour)}}}
+            requests.append({"addConditionalFormatRule": {"rule": rule, "index": index}})
+        for key, source in spec.dropdowns.items():
+            if key in positions:
+                requests.append(_dropdown(meta.sheet_id, positions[key], 1, source))
+        return requests
+
+    def _generated_tab_requests(self, name: str, tab: GeneratedTab) -> list[dict]:
+        """Replace a generated tab whole: clear it (or create it), write its rows, widths and charts."""
+        width = max([len(row) for row in tab.rows] + [len(tab.widths), 1])
+        height = max(len(tab.rows), 1)
+        meta = self._sheets.get(name)
+        requests: list[dict] = []
+        if meta is None:
+            sheet_id = self._new_sheet_id(name)
+            grid = {"rowCount": max(height, DEFAULT_GRID_ROWS), "columnCount": max(width, DEFAULT_GRID_COLUMNS)}
+            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": name, "gridProperties": grid}}})
+        else:
+            sheet_id = meta.sheet_id
+            requests += [{"deleteEmbeddedObject": {"objectId": chart_id}} for chart_id in meta.chart_ids]
+            requests += _grow(meta, rows=height, columns=width)
+            requests.append({"updateCells": {"range": {"sheetId": sheet_id}, "fields": VALUE_FIELDS}})
+        if tab.rows:
+            requests.append({"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                                             "rows": [_row_data(row) for row in tab.rows], "fields": DATETIME_FIELDS}})
+            requests.append(_bold_row(sheet_id, 0, width))
+        requests += _width_requests(sheet_id, tab.widths)
+        requests += [{"addChart": {"chart": chart_request(sheet_id, chart)}} for chart in tab.charts]
+        return requests
+
+    def _new_sheet_id(self, name: str) -> int:
+        """A stable id for a tab we create (so one batch can create and fill it), unused in this spreadsheet."""
+        taken = {meta.sheet_id for meta in self._sheets.values()}
+        candidate = zlib.crc32(name.encode()) & 0x3FFFFFFF
+        while candidate in taken or candidate == 0:
+            candidate = (candidate + 1) & 0x3FFFFFFF
+        return candidate
+
+    def _template_tab_requests(self, tab: Any, position: int) -> list[dict]:
+        rows = list(tab.rows)
+        width = max([len(row) for row in rows] + [len(tab.widths), 1])
+        sheet_id = self._new_sheet_id(tab.name)
+        self._sheets[tab.name] = SheetMeta(sheet_id, tab.name, max(len(rows) + 1, DEFAULT_GRID_ROWS),
+                                           max(width, DEFAULT_GRID_COLUMNS))
+        grid = {"rowCount": self._sheets[tab.name].row_count, "columnCount": self._sheets[tab.name].column_count,
+                "frozenRowCount": tab.frozen_rows}
+        requests: list[dict] = [{"addSheet": {"properties": {"sheetId": sheet_id, "title": tab.name,
+                                                             "index": position, "gridProperties": grid}}}]
+        if rows:
+            requests.append({"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                                             "rows": [_row_data(row) for row in rows], "fields": DATETIME_FIELDS}})
+        bold_rows = ([0] if tab.bold_header and rows else []) + list(getattr(tab, "bold_rows", []))
+        requests += [_bold_row(sheet_id, row, width) for row in bold_rows]
+        requests += _width_requests(sheet_id, tab.widths)
+        if tab.autofilter and rows:
+            requests.append({"setBasicFilter": {"filter": {"range": {
+                "sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": max(len(rows), 2),
+                "startColumnIndex": 0, "endColumnIndex": width}}}})
+        requests += [_dropdown(sheet_id, column, 1, source) for column, source in tab.dropdowns.items()]
+        requests += [_fill(sheet_id, row, column, colour) for (row, column), colour in tab.fills.items()]
+        return requests
+
+    def _drop_default_tab(self) -> list[dict]:
+        """Remove Google's default empty first tab ("Sheet1"/"工作表1") when the template brought its own."""
+        defaults = [meta for title, meta in self._sheets.items()
+                    if title in {"Sheet1", "工作表1", "Hoja 1", "Feuille 1", "Tabellenblatt1"} and not meta.chart_ids]
+        if len(defaults) != 1:
+            return []
+        body = self.http.values_batch_get(self.key, [quote_title(defaults[0].title)], params=dict(VALUE_PARAMS))
+        if any((value_range.get("values") or []) for value_range in body.get("valueRanges", [])):
+            return []
+        return [{"deleteSheet": {"sheetId": defaults[0].sheet_id}}]
+
+    # -- writing ----------------------------------------------------------------------------------------------
+
+    def _write(self, requests: list[dict]) -> None:
+        """One spreadsheets:batchUpdate; its response refreshes the metadata at no extra request.
+
+        Only a write bigger than MAX_WRITE_BYTES (a first cycle over many thousand tickets) is sent in several
+        consecutive parts, in order, so it is not rejected for its size.
+        """
+        for part in _parts(requests, MAX_WRITE_BYTES):
+            body = {"requests": part, "includeSpreadsheetInResponse": True, "responseIncludeGridData": False}
+            response = self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % self.key,
+                                         params={"fields": WRITE_RESPONSE_FIELDS}, json=body)
+            updated = response.json().get("updatedSpreadsheet")
+            if updated:
+                self._load_metadata(updated)
+
+
+def _parts(requests: list[dict], limit: int) -> list[list[dict]]:
+    """Split ``requests`` into consecutive parts whose JSON stays under ``limit`` bytes (one part if it fits)."""
+    parts: list[list[dict]] = [[]]
+    size = 0
+    for request in requests:
+        request_size = len(json.dumps(request, separators=(",", ":")))
+        if parts[-1] and size + request_size > limit:
+            parts.append([])
+            size = 0
+        parts[-1].append(request)
+        size += request_size
+    return parts
+
+
+# -- credentials and errors -------------------------------------------------------------------------------------
+
+
+def load_credentials(path: Path | None, emulator: str | None) -> Credentials:
+    """Return service-account credentials limited to the spreadsheets scope (anonymous ones for the emulator).
+
+    Raise ConfigError naming the file or the settings to fill when no key can be loaded.
+    """
+    if emulator is not None:
+        return AnonymousCredentials()
+    chosen = path or (Path(os.environ[CREDENTIALS_VARIABLE]) if os.environ.get(CREDENTIALS_VARIABLE) else None)
+    if chosen is None:
+        raise ConfigError(
+            "the gsheets backend needs a service-account key: set [workbook] credentials in config.toml "
+            f"or the {CREDENTIALS_VARIABLE} environment variable to the key's JSON file"
+        )
+    from google.oauth2.service_account import Credentials as ServiceAccountCredentials
+
+    try:
+        return ServiceAccountCredentials.from_service_account_file(str(chosen), scopes=list(SCOPES))
+    except (OSError, ValueError, KeyError) as error:
+        raise ConfigError(f"{chosen}: cannot be read as a service-account key file ({error})") from error
+
+
+def _not_found(key: str) -> str:
+    return f"spreadsheet {key} was not found: check [workbook] spreadsheet in config.toml (the key in the sheet's URL)"
+
+
+def _no_access(key: str, account: str | None) -> str:
+    who = account or "the service account"
+    return f"no access to spreadsheet {key}: share it with {who} as an Editor"
+
+
+class _translated:
+    """Turn gspread's APIError into the sheetdesk error a person can act on."""
+
+    def __init__(self, key: str, account: str | None, deferred: bool = False) -> None:
+        self.key, self.account, self.deferred = key, account, deferred
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, error: BaseException | None, traceback: Any) -> bool:
+        if not isinstance(error, APIError) or isinstance(error, SheetdeskError):
+            return False
+        code, message = error.code, _api_message(error)
+        if code == 404:
+            raise WorkbookError(_not_found(self.key)) from error
+        if code in {401, 403}:
+            raise WorkbookError(_no_access(self.key, self.account)) from error
+        if code == 400 and self.deferred:
+            raise WriteDeferred(f"Google Sheets rejected the write ({message}); it is retried next cycle") from error
+        raise BackendError(f"Google Sheets refused a request (HTTP {code}: {message}); the next cycle tries again") from error
+
+
+def _api_message(error: APIError) -> str:
+    try:
+        return str(error.error.get("message", error))
+    except AttributeError:
+        return str(error)
+
+
+# -- values -----------------------------------------------------------------------------------------------------
+
+
+def _clean_row(row: Sequence[Any]) -> list[Cell]:
+    """A row as the values API returns it, blanks ("") as None."""
+    return [None if value == "" else value for value in row]
+
+
+def _grid_rows(data: list[dict]) -> list[list[Cell]]:
+    """Rows from a spreadsheets.get ``data`` block, trailing blank cells and rows dropped."""
+    rows: list[list[Cell]] = []
+    for row_data in (data[0].get("rowData", []) if data else []):
+        row = [_effective(cell.get("effectiveValue")) for cell in row_data.get("values", [])]
+        while row and row[-1] is None:
+            row.pop()
+        rows.append(row)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def _effective(value: dict | None) -> Cell:
+    if not value:
+        return None
+    if "errorValue" in value:
+        return ERROR_TEXTS.get(value["errorValue"].get("type", ""), "#ERROR!")
+    for kind in ("stringValue", "numberValue", "boolValue"):
+        if kind in value:
+            return None if value[kind] == "" else value[kind]
+    return None
+
+
+def _text(value: Cell) -> str:
+    try:
+        return read_text(value) or ""
+    except ValueError:
+        return str(value)
+
+
+def cell_data(value: Cell | date) -> tuple[dict, str]:
+    """Return the CellData writing ``value`` as data, and the update mask it needs."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if isinstance(value, datetime):
+        wall_time = value.replace(tzinfo=None)  # the sheet shows wall time in the Calendar's zone
+        data = {"userEnteredValue": {"numberValue": to_excel_serial(wall_time)},
+                "userEnteredFormat": {"numberFormat": dict(DATE_TIME_NUMBER_FORMAT)}}
+        return data, DATETIME_FIELDS
+    if is_blank(value) and not isinstance(value, str | bool | int | float):
+        return {}, VALUE_FIELDS
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}, VALUE_FIELDS
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}, VALUE_FIELDS
+    if value == "":
+        return {}, VALUE_FIELDS
+    return {"userEnteredValue": {"stringValue": str(value)}}, VALUE_FIELDS
+
+
+def _row_data(row: Iterable[Cell]) -> dict:
+    values = []
+    for value in row:
+        data, _ = cell_data(value)
+        values.append(data)
+    return {"values": values}
+
+
+def _cell_runs(sheet_id: int, writes: list[tuple[int, int, Cell]]) -> list[dict]:
+    """Group single-cell writes into updateCells requests: one per run of consecutive rows of a column that share
+    an update mask. A first cycle over N tickets becomes a handful of requests, not N per column."""
+    requests: list[dict] = []
+    run: list[dict] = []
+    run_start = (-1, -1)
+    run_fields = ""
+    previous = (-1, -1)
+    for row, column, value in sorted(writes, key=lambda write: (write[1], write[0])):
+        data, fields = cell_data(value)
+        if run and (row - 1, column) == previous and fields == run_fields:
+            run.append(data)
+        else:
+            if run:
+                requests.append(_update_run(sheet_id, run_start, run, run_fields))
+            run, run_start, run_fields = [data], (row, column), fields
+        previous = (row, column)
+    if run:
+        requests.append(_update_run(sheet_id, run_start, run, run_fields))
+    return requests
+
+
+def _update_run(sheet_id: int, start: tuple[int, int], run: list[dict], fields: str) -> dict:
+    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": start[0], "columnIndex": start[1]},
+                            "rows": [{"values": [data]} for data in run], "fields": fields}}
+
+
+# -- formats, charts, ranges ------------------------------------------------------------------------------------
+
+
+def _rule_formula(rule: dict) -> str:
+    values = rule.get("booleanRule", {}).get("condition", {}).get("values") or [{}]
+    return str(values[0].get("userEnteredValue", ""))
+
+
+def _formula_text(text: str) -> str:
+    return text.replace('"', '""')
+
+
+def rgb(colour: str) -> dict[str, float]:
+    """Return a Sheets Color for ``"RRGGBB"``."""
+    red, green, blue = (int(colour[index:index + 2], 16) / 255 for index in (0, 2, 4))
+    return {"red": red, "green": green, "blue": blue}
+
+
+def _dropdown(sheet_id: int, column: int, first_row: int, source: str) -> dict:
+    formula = source if source.startswith("=") else f"={source}"
+    rule = {"condition": {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": formula}]},
+            "showCustomUi": True, "strict": False}
+    grid_range = {"sheetId": sheet_id, "startRowIndex": first_row, "startColumnIndex": column,
+                  "endColumnIndex": column + 1}
+    return {"setDataValidation": {"range": grid_range, "rule": rule}}
+
+
+def _fill(sheet_id: int, row: int, column: int, colour: str) -> dict:
+    grid_range = {"sheetId": sheet_id, "startRowIndex": row, "endRowIndex": row + 1,
+                  "startColumnIndex": column, "endColumnIndex": column + 1}
+    return {"repeatCell": {"range": grid_range, "cell": {"userEnteredFormat": {"backgroundColor": rgb(colour)}},
+                           "fields": "userEnteredFormat.backgroundColor"}}
+
+
+def _bold_row(sheet_id: int, row: int, width: int) -> dict:
+    grid_range = {"sheetId": sheet_id, "startRowIndex": row, "endRowIndex": row + 1,
+                  "startColumnIndex": 0, "endColumnIndex": width}
+    return {"repeatCell": {"range": grid_range, "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                           "fields": "userEnteredFormat.textFormat.bold"}}
+
+
+def _width_requests(sheet_id: int, widths: Sequence[int]) -> list[dict]:
+    return [
+        {"updateDimensionProperties": {
+            "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": column, "endIndex": column + 1},
+            "properties": {"pixelSize": int(width * PIXELS_PER_CHARACTER + 5)}, "fields": "pixelSize"}}
+        for column, width in enumerate(widths) if width
+    ]
+
+
+def _grow(meta: SheetMeta, rows: int = 0, columns: int = 0) -> list[dict]:
+    """Append grid rows/columns so ``rows`` x ``columns`` fit (writes past the grid fail)."""
+    requests = []
+    if rows > meta.row_count:
+        requests.append({"appendDimension": {"sheetId": meta.sheet_id, "dimension": "ROWS",
+                                             "length": rows - meta.row_count}})
+    if columns > meta.column_count:
+        requests.append({"appendDimension": {"sheetId": meta.sheet_id, "dimension": "COLUMNS",
+                                             "length": columns - meta.column_count}})
+    return requests
+
+
+def chart_request(sheet_id: int, chart: Chart) -> dict:
+    """Return the EmbeddedChart for a Chart spec: a column ("bar") or line chart over rows of the tab."""
+
+    def source(column: int) -> dict:
+        return {"sourceRange": {"sources": [{
+            "sheetId": sheet_id, "startRowIndex": chart.header_row, "endRowIndex": chart.last_row + 1,
+            "startColumnIndex": column, "endColumnIndex": column + 1}]}}
+
+    anchor_column, anchor_row = a1_cell(chart.anchor)
+    spec = {"title": chart.title, "basicChart": {
+        "chartType": "LINE" if chart.kind == "line" else "COLUMN",
+        "legendPosition": "BOTTOM_LEGEND",
+        "headerCount": 1,
+        "domains": [{"domain": source(chart.label_column)}],
+        "series": [{"series": source(column), "targetAxis": "LEFT_AXIS"} for column in chart.value_columns],
+    }}
+    position = {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": anchor_row,
+                                                   "columnIndex": anchor_column}}}
+    return {"spec": spec, "position": position}
+
+
+def a1_cell(text: str) -> tuple[int, int]:
+    """Return ``(column, row)``, 0-based, of an A1 cell reference such as ``"H2"``."""
+    letters = "".join(character for character in text if character.isalpha()).upper()
+    digits = "".join(character for character in text if character.isdigit())
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - 64
+    return column - 1, int(digits or 1) - 1
+
+
+def quote_title(title: str) -> str:
+    """Return a tab title as an A1 range meaning the whole tab: ``'It''s'``."""
+    return "'" + title.replace("'", "''") + "'"

@@ -1,0 +1,69 @@
+"""An in-memory workbook behind the backend port, for tests and dry runs.
+
+It behaves like a shared online sheet: a person may edit it between the daemon's read and its write
+(``edit``), and ``apply`` re-locates rows by Ticket ID and columns by header, as the gsheets backend does.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sync.backends.port import Cell, ChangeSet, FormattingSpec, Sheet, Snapshot
+from sync.backends.relocate import locate_columns, locate_rows, may_write
+from sync.errors import WorkbookError
+
+__all__ = ["MemoryBackend"]
+
+
+@dataclass
+class MemoryBackend:
+    """A workbook held as ``{tab name: rows}``; counts reads and writes."""
+
+    tabs: dict[str, list[list[Cell]]] = field(default_factory=dict)
+    formatting: FormattingSpec | None = None
+    charts: dict[str, list] = field(default_factory=dict)
+    reads: int = 0
+    writes: int = 0
+    before_write: Callable[[MemoryBackend], None] | None = None  # a person acting between read and write
+
+    def describe(self) -> str:
+        return "memory workbook"
+
+    def read(self) -> Snapshot:
+        if not self.tabs:
+            raise WorkbookError("the in-memory workbook has no tabs")
+        self.reads += 1
+        sheets = {name: Sheet(name, copy.deepcopy(rows)) for name, rows in self.tabs.items()}
+        return Snapshot(sheets, version=self.writes, formatting_ok=self.formatting is not None)
+
+    def apply(self, changes: ChangeSet, snapshot: Snapshot) -> None:
+        if not changes:
+            return
+        if self.before_write is not None:
+            self.before_write(self)
+        self.writes += 1
+        rows = self.tabs[changes.tickets_tab]
+        header = rows[0]
+        for key, text in changes.add_columns.items():
+            header.append(text)
+            changes.columns.setdefault(key, len(header) - 1)
+        read_header = snapshot.sheets[changes.tickets_tab].rows[0]
+        columns = locate_columns(changes.columns, read_header, header)
+        targets = locate_rows(changes.cells, snapshot.sheets[changes.tickets_tab].rows, rows, columns)
+        for write in changes.cells:
+            target = targets.get(write.row)
+            position = columns.get(write.column)
+            if target is None or position is None:
+                continue
+            row = rows[target]
+            if len(row) <= position:
+                row.extend([None] * (position + 1 - len(row)))
+            if may_write(write.column, row[position]):
+                row[position] = write.value
+        for name, tab in changes.tabs.items():
+            self.tabs[name] = copy.deepcopy(tab.rows)
+            self.charts[name] = list(tab.charts)
+        if changes.formatting is not None:
+            self.formatting = changes.formatting

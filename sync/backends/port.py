@@ -1,0 +1,180 @@
+"""The backend port: read the whole workbook in one pass, apply only what changed in one write.
+
+Adapters: ``sync.backends.xlsx.backend.XlsxBackend`` (default), ``sync.backends.gsheets.backend.GSheetsBackend`` and, beside the port for tests,
+``sync.backends.memory.MemoryBackend``. Every adapter passes ``tests/sync/backends/backend_contract.py``.
+
+Cell values crossing the port are plain Python: ``str``, ``int``, ``float``, ``bool``, naive ``datetime`` (wall
+time in the Calendar's zone) or ``None`` for blank. A datetime written to a sheet is shown as
+``YYYY-MM-DD HH:MM``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from tickets import column_letter
+
+__all__ = [
+    "Cell",
+    "Sheet",
+    "Snapshot",
+    "RowRef",
+    "CellWrite",
+    "Chart",
+    "GeneratedTab",
+    "ChangeSet",
+    "Backend",
+    "DATETIME_FORMAT",
+    "formatting_marker",
+]
+
+Cell = str | int | float | bool | datetime | None
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+@dataclass
+class Sheet:
+    """One tab as read: ``rows[0]`` is the header row; rows are lists of cell values (ragged allowed)."""
+
+    name: str
+    rows: list[list[Cell]]
+
+    def cell(self, row: int, column: int) -> Cell:
+        values = self.rows[row] if row < len(self.rows) else []
+        return values[column] if column < len(values) else None
+
+
+@dataclass
+class Snapshot:
+    """The whole workbook as read in one pass.
+
+    ``version`` is opaque to callers: the backend uses it to tell whether the workbook changed before it
+    writes. ``formatting_ok`` says whether the daemon's conditional formatting and drop-downs on the Tickets
+    tab are present and intact (False asks the engine to re-apply them).
+    """
+
+    sheets: dict[str, Sheet]
+    version: Any = None
+    formatting_ok: bool = True
+
+    @property
+    def tab_names(self) -> list[str]:
+        return list(self.sheets)
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """A row of the Tickets tab: where it stood in the snapshot (0 is the header) and its Ticket ID then.
+
+    ``ticket_id`` is None for a row that had no ID when read (the write may be stamping one). Backends that
+    can see people move rows between read and write (gsheets) re-locate the row by ID before writing.
+    """
+
+    index: int
+    ticket_id: str | None
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """Put ``value`` in column ``column`` (a key of ``tickets.columns``) of the Tickets row ``row``."""
+
+    row: RowRef
+    column: str
+    value: Cell
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A native chart on a generated tab: a bar or line chart over a block of the tab's rows."""
+
+    kind: str  # "bar" | "line"
+    title: str
+    anchor: str  # top-left cell, e.g. "H2"
+    header_row: int  # 0-based row of the block's header (series names)
+    first_row: int  # 0-based first data row
+    last_row: int  # 0-based last data row (inclusive)
+    label_column: int = 0  # 0-based column of the category labels
+    value_columns: tuple[int, ...] = (1,)
+
+
+@dataclass
+class GeneratedTab:
+    """A tab the daemon owns whole (Dashboard, Rule check): its rows, charts, and column widths."""
+
+    rows: list[list[Cell]]
+    charts: list[Chart] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ChangeSet:
+    """Everything one cycle writes. Empty means: write nothing, touch nothing.
+
+    ``cells`` writes to the Tickets tab; ``columns`` is where each column key stood in the header as read;
+    ``add_columns`` appends headers for computed columns that are missing
+    (``{column key: header text}``); ``tabs`` replaces generated tabs whole (created when absent);
+    ``formatting`` asks for the Tickets tab's conditional formatting and drop-downs to be (re-)applied.
+    """
+
+    tickets_tab: str
+    columns: dict[str, int] = field(default_factory=dict)
+    cells: list[CellWrite] = field(default_factory=list)
+    add_columns: dict[str, str] = field(default_factory=dict)
+    tabs: dict[str, GeneratedTab] = field(default_factory=dict)
+    formatting: FormattingSpec | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.cells or self.add_columns or self.tabs or self.formatting)
+
+
+@dataclass(frozen=True)
+class FormattingSpec:
+    """What the daemon keeps on the Tickets tab: colours by SLA and Check, and drop-downs fed from Lists.
+
+    ``sla_labels`` maps an SLA state ("overdue", "due_soon", "paused", "closed") to the text the SLA column
+    shows for it in this workbook's language. ``dropdowns`` maps a column key to a range on the Lists tab,
+    e.g. ``{"tier": "Lists!$B$2:$B$50"}``.
+    """
+
+    sla_labels: dict[str, str]
+    dropdowns: dict[str, str] = field(default_factory=dict)
+
+    # Fill colours (RGB hex), shared by every backend and the legend on the How-to tab.
+    OVERDUE = "F4CCCC"
+    DUE_SOON = "FCE5CD"
+    PAUSED = "CFE2F3"
+    CLOSED = "E6E6E6"
+    CHECK = "F9CB9C"
+
+
+def formatting_marker(columns: dict[str, int]) -> str:
+    """Return the marker the daemon's colour rules carry, naming the SLA and Check columns (0-based positions
+    in ``columns``) they were written for: a person removing the rules or moving those columns makes it
+    disappear or go stale, and every backend then reports ``formatting_ok = False``.
+    """
+    sla = column_letter(columns["sla"]) if "sla" in columns else "-"
+    check = column_letter(columns["check"]) if "check" in columns else "-"
+    return f"sheetdesk SLA={sla} Check={check}"
+
+
+class Backend(Protocol):
+    """A spreadsheet the daemon reads and writes."""
+
+    def read(self) -> Snapshot:
+        """Return the whole workbook in one pass. Raise WorkbookError if it cannot be read."""
+        ...
+
+    def apply(self, changes: ChangeSet, snapshot: Snapshot) -> None:
+        """Write ``changes`` to the workbook ``snapshot`` was read from, in one write.
+
+        Write only what ``changes`` names; leave every other cell, format, tab and object as it is. Raise
+        WriteDeferred if the write cannot happen now (the workbook changed since ``snapshot`` or is open
+        elsewhere): nothing is written and the caller tries again next cycle.
+        """
+        ...
+
+    def describe(self) -> str:
+        """Return a short human name for logs, e.g. the file path or spreadsheet title."""
+        ...

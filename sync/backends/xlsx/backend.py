@@ -1,0 +1,406 @@
+"""The default backend: a local .xlsx file.
+
+Reading uses python-calamine (fast, values only). Writing happens only when a cycle has changes. A change set of
+cells only (the common cycle) is streamed into a temporary file by ``sync.backends.xlsx.patch``, which rewrites just the
+Tickets worksheet's cells and leaves every other part of the file as it was (shapes and pictures included); anything
+more (generated tabs, formatting), or a workbook the patcher refuses, goes through openpyxl, which loads the file,
+sets the cells, replaces generated tabs and saves to a temporary file. Either temporary file is fsynced and moved
+over the original, so a crash at any moment leaves either the old or the new workbook. A write is refused
+(``WriteDeferred``) while the file is open in Excel or LibreOffice or differs from what was read; the next cycle
+tries again. Before each write the previous file is kept in a rotating backup folder.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from sync.backends.port import (
+    DATETIME_FORMAT,
+    Cell,
+    ChangeSet,
+    GeneratedTab,
+    Sheet,
+    Snapshot,
+    formatting_marker,
+)
+from sync.backends.relocate import may_write
+from sync.backends.xlsx.format import apply_ticket_formatting
+from sync.backends.xlsx.patch import PatchRefused, patch_rows, worksheet_member
+from sync.errors import WorkbookError, WriteDeferred
+from tickets import COMPUTED_KEYS
+
+__all__ = ["XlsxBackend", "lock_files"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BACKUPS = 5
+TEMPORARY_SUFFIX = ".tmp.xlsx"
+PLAIN_TYPES = (str, int, float, bool, datetime)  # cell values that need no cleaning
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """What a file was when read: enough to tell whether anybody saved it since."""
+
+    mtime_ns: int
+    size: int
+    digest: str
+
+
+def _version(path: Path) -> FileVersion:
+    stat = path.stat()
+    return FileVersion(stat.st_mtime_ns, stat.st_size, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Return the lock files of Excel or LibreOffice that say ``path`` is open right now."""
+    candidates = [
+        path.with_name(f".~lock.{path.name}#"),  # LibreOffice
+        path.with_name(f"~${path.name}"),  # Excel, short names
+        path.with_name(f"~${path.name[2:]}"),  # Excel drops the first two characters of longer names
+    ]
+    return [candidate for candidate in dict.fromkeys(candidates) if candidate.exists()]
+
+
+class XlsxBackend:
+    """A workbook in a local .xlsx file."""
+
+    def __init__(self, path: Path, backup_dir: Path | None = None, backups: int = DEFAULT_BACKUPS) -> None:
+        self.path = Path(path)
+        self.backup_dir = backup_dir
+        self.backups = backups
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    def fingerprint(self) -> object:
+        """Return what the workbook is now, cheaply (no parsing): equal to ``read().version`` while unchanged."""
+        try:
+            return _version(self.path)
+        except OSError:
+            return None
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def read(self) -> Snapshot:
+        """Return every tab's values in one pass. Raise WorkbookError if the file cannot be read."""
+        from python_calamine import CalamineWorkbook
+
+        if not self.path.exists():
+            raise WorkbookError(f"{self.path}: no such workbook — create one with `sheetdesk init {self.path}`")
+        try:
+            version = _version(self.path)
+            workbook = CalamineWorkbook.from_path(str(self.path))
+            sheets = {}
+            for name in workbook.sheet_names:
+                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                sheets[name] = Sheet(name, [_clean_row(row) for row in rows])
+            workbook.close()
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            raise WorkbookError(f"{self.path}: cannot be read as an .xlsx workbook ({error})") from error
+        except Exception as error:  # calamine raises its own error types for damaged files
+            raise WorkbookError(f"{self.path}: cannot be read as an .xlsx workbook ({error})") from error
+        return Snapshot(sheets, version=version, formatting_ok=self._formatting_present(sheets))
+
+    def _formatting_present(self, sheets: dict[str, Sheet]) -> bool:
+        from tickets import find_tab, match_headers
+
+        tickets_tab = find_tab(sheets, "tickets")
+        if tickets_tab is None:
+            return True
+        xml = _sheet_xml(self.path, tickets_tab)
+        header = sheets[tickets_tab].rows[0] if sheets[tickets_tab].rows else []
+        return xml is not None and formatting_marker(match_headers(header).positions) in xml
+
+    # -- writing -------------------------------------------------------------------------------------------
+
+    def apply(self, changes: ChangeSet, snapshot: Snapshot) -> None:
+        """Write ``changes`` into the file, atomically. Raise WriteDeferred if it is open or changed since read."""
+        if not changes:
+            return
+        self._ensure_writable(snapshot)
+        tabs = _tab_patches(changes, snapshot)
+        if tabs is not None and changes.formatting is None and changes.tickets_tab in snapshot.sheets:
+            try:
+                self._save(lambda temporary: self._patch(changes, snapshot, tabs, temporary), snapshot)
+                return
+            except PatchRefused as refusal:
+                log.info("%s: writing with openpyxl instead of patching cells (%s)", self.path.name, refusal)
+        self._save(lambda temporary: self._rewrite(changes, temporary), snapshot)
+
+    def _patch(
+        self, changes: ChangeSet, snapshot: Snapshot, tabs: dict[str, dict[int, dict[int, Cell]]], temporary: Path
+    ) -> None:
+        """Stream the cell writes, and the changed cells of generated tabs, into ``temporary``, one sheet after
+        the other. Raise PatchRefused if they cannot be patched in."""
+        rows, unless_formula = _cell_writes(changes, snapshot.sheets[changes.tickets_tab])
+        sheets = [(name, cells, set()) for name, cells in tabs.items() if cells]
+        if rows or not sheets:  # with nothing to change at all, the patch is a plain copy
+            sheets.insert(0, (changes.tickets_tab, rows, unless_formula))
+        source = self.path
+        for step, (sheet, cells, keep_formulas) in enumerate(sheets):
+            target = temporary if step == len(sheets) - 1 else temporary.with_suffix(f".{step}.part")
+            patch_rows(source, target, sheet, cells, unless_formula=keep_formulas)
+            if source != self.path:
+                source.unlink()
+            source = target
+
+    def _rewrite(self, changes: ChangeSet, temporary: Path) -> None:
+        """Load the whole workbook with openpyxl, apply ``changes`` and save it to ``temporary``."""
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(self.path, rich_text=True)  # keeps a person's bold word in a cell
+        tickets = workbook[changes.tickets_tab]
+        columns = _add_columns(tickets, changes)
+        _write_cells(tickets, changes, columns)
+        for name, tab in changes.tabs.items():
+            _replace_tab(workbook, name, tab)
+        if changes.formatting is not None:
+            apply_ticket_formatting(tickets, columns, changes.formatting)
+        # openpyxl keeps formulas but not their last results: have Excel and LibreOffice recalculate on opening.
+        workbook.calculation.fullCalcOnLoad = True
+        workbook.save(temporary)
+
+    def _ensure_writable(self, snapshot: Snapshot) -> None:
+        locks = lock_files(self.path)
+        if locks:
+            raise WriteDeferred(
+                f"{self.path.name} is open in Excel or LibreOffice ({locks[0].name}); the write waits for the next cycle"
+            )
+        if _version(self.path) != snapshot.version:
+            raise WriteDeferred(f"{self.path.name} was saved by someone during this cycle; the write waits for the next cycle")
+
+    def _save(self, write: Callable[[Path], None], snapshot: Snapshot) -> None:
+        """Have ``write`` produce the new workbook in a temporary file, then put it in place atomically."""
+        self._remove_stale_temporaries()
+        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=TEMPORARY_SUFFIX, dir=self.path.parent)
+        os.close(handle)
+        temporary_path = Path(temporary)
+        try:
+            write(temporary_path)
+            # mkstemp makes the file private (0600); the workbook keeps the permissions people gave it.
+            os.chmod(temporary_path, stat.S_IMODE(self.path.stat().st_mode))
+            with open(temporary_path, "rb") as saved:
+                os.fsync(saved.fileno())
+            self._ensure_writable(snapshot)  # somebody may have saved while we wrote
+            self._back_up()
+            os.replace(temporary_path, self.path)
+            _fsync_directory(self.path.parent)
+        finally:
+            temporary_path.unlink(missing_ok=True)
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temporary files left by a writer that was killed mid-save (one writer per workbook runs)."""
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.stem)}.*{TEMPORARY_SUFFIX}"):
+            stale.unlink(missing_ok=True)
+
+    def _back_up(self) -> None:
+        if self.backup_dir is None or self.backups <= 0:
+            return
+        self.backup_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        backup = self.backup_dir / f"{self.path.stem}.{stamp}{self.path.suffix}"
+        partial = backup.with_name(f".{backup.name}.partial")  # a killed copy never counts as a backup
+        shutil.copy2(self.path, partial)
+        os.replace(partial, backup)
+        kept = sorted(self.backup_dir.glob(f"{glob.escape(self.path.stem)}.*{self.path.suffix}"))
+        for old in kept[: -self.backups]:
+            old.unlink(missing_ok=True)
+
+
+def _clean_value(value: Any) -> Cell:
+    if value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value
+
+
+def _clean_row(row: list[Any]) -> list[Cell]:
+    # Most cells are already plain: skip the call for them (a 100 000-row tab has millions of cells).
+    cleaned = [value if value != "" and type(value) in PLAIN_TYPES else _clean_value(value) for value in row]
+    while cleaned and cleaned[-1] is None:
+        cleaned.pop()
+    return cleaned
+
+
+def _sheet_xml(path: Path, sheet_name: str) -> str | None:
+    """Return the XML of the worksheet named ``sheet_name`` inside the .xlsx at ``path``."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = worksheet_member(archive, sheet_name)
+            return archive.read(member).decode("utf-8") if member else None
+    except (KeyError, ValueError, zipfile.BadZipFile, OSError):
+        return None
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _add_columns(worksheet: Any, changes: ChangeSet) -> dict[str, int]:
+    """Append the headers of missing computed columns; return every column's 0-based position."""
+    columns = dict(changes.columns)
+    next_column = _first_free_column(worksheet)
+    for key, text in changes.add_columns.items():
+        worksheet.cell(row=1, column=next_column, value=text)
+        columns[key] = next_column - 1
+        next_column += 1
+    return columns
+
+
+def _tab_patches(changes: ChangeSet, snapshot: Snapshot) -> dict[str, dict[int, dict[int, Cell]]] | None:
+    """Return the changed cells of each generated tab ({tab: {row: {column: value}}}), or None when a tab cannot
+    be patched: it is new, or its layout moved (another row count, or a row with another number of filled cells:
+    a table grew or shrank), so its charts would point at the wrong rows and it must be rebuilt whole. Labels may
+    change places within a table (a tally sorted by count): the charts point at the same cells."""
+    patches = {}
+    for name, tab in changes.tabs.items():
+        sheet = snapshot.sheets.get(name)
+        if sheet is None or not _same_layout(sheet.rows, tab):
+            return None
+        patches[name] = _differences(sheet.rows, tab.rows)
+    return patches
+
+
+def _same_layout(current: list[list[Cell]], wanted: GeneratedTab) -> bool:
+    """Whether the rows the tab's charts point at, and every row above them, keep their shape. A tab without
+    charts may change in any way; rows below its last chart's data may come and go."""
+    if not wanted.charts:
+        return True
+    charted = max(chart.last_row for chart in wanted.charts) + 1
+    old, new = _trimmed(current), _trimmed(wanted.rows)
+    if len(old) < charted or len(new) < charted:
+        return False
+    return all(_filled(before) == _filled(after) for before, after in zip(old[:charted], new[:charted], strict=True))
+
+
+def _filled(row: list[Cell]) -> int:
+    return sum(1 for value in row if value not in (None, ""))
+
+
+def _trimmed(rows: list[list[Cell]]) -> list[list[Cell]]:
+    rows = list(rows)
+    while rows and all(value in (None, "") for value in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _differences(current: list[list[Cell]], wanted: list[list[Cell]]) -> dict[int, dict[int, Cell]]:
+    differences: dict[int, dict[int, Cell]] = {}
+    for index in range(max(len(current), len(wanted))):
+        old = current[index] if index < len(current) else []
+        new = wanted[index] if index < len(wanted) else []
+        for column in range(max(len(old), len(new))):
+            before = old[column] if column < len(old) else None
+            after = new[column] if column < len(new) else None
+            if not _same_value(before, after):
+                differences.setdefault(index, {})[column] = after
+    return differences
+
+
+def _same_value(before: Cell, after: Cell) -> bool:
+    if before in (None, "") and after in (None, ""):
+        return True
+    if isinstance(before, int | float) and isinstance(after, int | float) and not isinstance(after, bool):
+        return float(before) == float(after)
+    return before == after
+
+
+def _cell_writes(changes: ChangeSet, tickets: Sheet) -> tuple[dict[int, dict[int, Cell]], set[tuple[int, int]]]:
+    """Return the cells to patch ({row: {column: value}}, headers of added columns included) and the input cells
+    among them, which a formula keeps as a typed value does (the snapshot is the file as it is: its version was
+    checked). The same choices as the openpyxl path: what a person typed in an input cell wins.
+    """
+    header = tickets.rows[0] if tickets.rows else []
+    columns = dict(changes.columns)
+    next_column = len(header)
+    while next_column and header[next_column - 1] in (None, ""):
+        next_column -= 1
+    rows: dict[int, dict[int, Cell]] = {}
+    for key, text in changes.add_columns.items():
+        rows.setdefault(0, {})[next_column] = text
+        columns[key] = next_column
+        next_column += 1
+    input_cells: set[tuple[int, int]] = set()
+    for write in changes.cells:
+        column = columns.get(write.column)
+        if column is None:
+            continue
+        row = rows.get(write.row.index, {})
+        current = row[column] if column in row else tickets.cell(write.row.index, column)
+        if may_write(write.column, current):
+            rows.setdefault(write.row.index, row)[column] = write.value
+            if write.column not in COMPUTED_KEYS:
+                input_cells.add((write.row.index, column))
+    return rows, input_cells
+
+
+def _write_cells(worksheet: Any, changes: ChangeSet, columns: dict[str, int]) -> None:
+    for write in changes.cells:
+        position = columns.get(write.column)
+        if position is None:
+            continue
+        cell = worksheet.cell(row=write.row.index + 1, column=position + 1)
+        if may_write(write.column, cell.value):
+            _set_value(cell, write.value)
+
+
+def _first_free_column(worksheet: Any) -> int:
+    header = [cell.value for cell in worksheet[1]]
+    while header and header[-1] in (None, ""):
+        header.pop()
+    return len(header) + 1
+
+
+def _replace_tab(workbook: Any, name: str, tab: GeneratedTab) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    index = len(workbook.sheetnames)
+    if name in workbook.sheetnames:
+        index = workbook.sheetnames.index(name)
+        workbook.remove(workbook[name])
+    worksheet = workbook.create_sheet(name, index)
+    for row_number, row in enumerate(tab.rows, start=1):
+        for column_number, value in enumerate(row, start=1):
+            if value is not None:
+                _set_value(worksheet.cell(row=row_number, column=column_number), value)
+    for cell in worksheet[1] if tab.rows else ():
+        cell.font = Font(bold=True)
+    for position, width in enumerate(tab.widths, start=1):
+        worksheet.column_dimensions[get_column_letter(position)].width = width
+    if tab.charts:
+        from sync.backends.xlsx.charts import add_charts
+
+        add_charts(worksheet, tab.charts)
+
+
+def _set_value(cell: Any, value: Cell) -> None:
+    """Put a value in a cell as data: text that starts with ``=`` stays text, datetimes get a readable format."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    elif isinstance(value, datetime):
+        cell.number_format = DATETIME_FORMAT

@@ -1,0 +1,198 @@
+"""Loading a workbook's rules for a cycle: every rule tab parsed, checked, and — where a tab has errors — its
+last good version from the state store serving instead (DESIGN §3). Also the Rule check tab's content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cached_property
+
+from rules import (
+    RULE_ROLES,
+    Lists,
+    ParsedTab,
+    RuleBook,
+    RuleProblem,
+    Verdict,
+    check_book,
+    parse_liaisons,
+    parse_lists,
+    parse_rule_tab,
+)
+from rules.lists import LIST_HEADERS
+from sync.backends.port import GeneratedTab
+from sync.state import StateStore
+from sync.workbook import WorkbookView
+from tickets import CalendarProblem, Problem, normalize_label
+from tickets.calendar import cell_ref
+
+__all__ = ["LoadedRules", "load_rules", "rule_check_tab"]
+
+_CHOICE_LISTS = ("tier", "category", "channel", "request")
+_DROPDOWN_LISTS = {"tier": "tier", "category": "category", "channel": "channel", "request": "request",
+                   "status": "status", "safety_risk": "yes_no", "customer_confirmed": "yes_no"}
+_LIST_LAST_ROW = 200
+
+_TEXT = {
+    "header": (("Tab", "Cell", "Severity", "Problem"), ("页", "单元格", "级别", "问题")),
+    "error": ("error", "错误"),
+    "warning": ("warning", "提示"),
+    "fine": ("No problems found in the rule tabs, Lists, Liaisons or Calendar.", "规则页、选项、联络官和工作日历均未发现问题。"),
+    "not_applied": (
+        "{tab} has errors and is not applied: its last good version is used until they are fixed.",
+        "{tab}有错误，暂不生效：在修正之前沿用上一版有效规则。",
+    ),
+    "not_applied_none": (
+        "{tab} has errors and is not applied, and there is no earlier good version: its columns stay blank.",
+        "{tab}有错误，暂不生效，且没有可沿用的旧版本：相关列暂时留空。",
+    ),
+    "missing": ("the workbook has no {tab} tab — add it (see `sheetdesk init`)", "工作簿缺少“{tab}”页，请添加（可参考 `sheetdesk init`）"),
+}
+
+
+def _say(key: str, language: str, **values: object) -> str:
+    english, chinese = _TEXT[key]
+    return (chinese if language == "zh" else english).format(**values)  # type: ignore[union-attr]
+
+
+@dataclass
+class LoadedRules:
+    """The rules serving this cycle, every problem found, and which tabs fell back to their last good version."""
+
+    book: RuleBook
+    lists: Lists
+    problems: list[RuleProblem] = field(default_factory=list)
+    not_applied: dict[str, bool] = field(default_factory=dict)  # tab name -> an earlier good version serves
+    missing: list[str] = field(default_factory=list)  # tab names the workbook lacks
+    names: dict[str, str] = field(default_factory=dict)  # role -> tab name
+    version: object = None  # equal for equal rule tabs, Lists and Liaisons: the same decisions
+
+    @property
+    def allowed(self) -> dict[str, tuple[str, ...]]:
+        """Allowed values of the ticket columns fed by Lists (empty lists allow anything)."""
+        return {key: self.lists.allowed(key) for key in _CHOICE_LISTS if self.lists.allowed(key)}
+
+    @property
+    def grades(self) -> tuple[str, ...]:
+        return self.lists.grades
+
+    def evaluate(self, facts: Mapping[str, object]) -> Verdict:
+        """Decide one ticket; a rule tab that serves no version at all says so on the ticket, never guesses."""
+        verdict = self.book.evaluate(facts)
+        if not self.unavailable:
+            return verdict
+        return replace(verdict, problems=verdict.problems + self.unavailable)
+
+    @cached_property
+    def facts_used(self) -> tuple[str, ...]:
+        """The facts any serving rule tab tests: a ticket's verdict depends on these alone."""
+        tables = (self.book.grade, self.book.owner, self.book.deadline)
+        used = {condition.key for table in tables if table is not None for condition in table.conditions}
+        if self.book.grade is not None:
+            used.discard("grade")  # decided by the Grade rules themselves
+        return tuple(sorted(used))
+
+    @cached_property
+    def unavailable(self) -> tuple[Problem, ...]:
+        tabs = {"grade_rules": (self.book.grade, "grade"), "owner_rules": (self.book.owner, "department"),
+                "deadline_rules": (self.book.deadline, "response_due")}
+        problems = []
+        for role, (table, column) in tabs.items():
+            name = self.names.get(role)
+            if table is None and name in self.not_applied:
+                problems.append(Problem(column, "rules_unavailable", {"tab": name}))
+        return tuple(problems)
+
+    def check_tab(self, calendar_problems: Sequence[CalendarProblem], view: WorkbookView) -> GeneratedTab:
+        return rule_check_tab(self, calendar_problems, view.language)
+
+    def dropdowns(self, view: WorkbookView) -> dict[str, str]:
+        """Return ``{ticket column key: Lists range}`` for the drop-downs fed from the Lists tab."""
+        rows = view.rows("lists")
+        if not rows:
+            return {}
+        lookup = {normalize_label(text): key for key, (english, chinese, others) in LIST_HEADERS.items()
+                  for text in (english, chinese, *others)}
+        columns = {lookup[normalize_label(text)]: index for index, text in enumerate(rows[0])
+                   if normalize_label(text) in lookup}
+        tab = view.tab_name("lists").replace("'", "''")
+        ranges = {}
+        for column_key, list_key in _DROPDOWN_LISTS.items():
+            if list_key in columns:
+                letter = cell_ref(0, columns[list_key]).rstrip("0123456789")
+                ranges[column_key] = f"'{tab}'!${letter}$2:${letter}${_LIST_LAST_ROW}"
+        return ranges
+
+
+def load_rules(view: WorkbookView, state: StateStore, now: datetime, persist: bool = True) -> LoadedRules:
+    """Parse the workbook's Lists, Liaisons and rule tabs. A tab with errors is replaced by its last good version
+    from ``state`` (saved whenever a tab parses clean, unless ``persist`` is False)."""
+    lists, problems = parse_lists(view.rows("lists"), view.tab_name("lists"))
+    liaisons, liaison_problems = parse_liaisons(view.tab_name("liaisons"), view.rows("liaisons"))
+    problems += liaison_problems
+    loaded = LoadedRules(RuleBook(None, None, None, liaisons, lists), lists, problems)
+    loaded.names = {role: view.tab_name(role) for role in RULE_ROLES}
+    for role in ("lists", "liaisons", *RULE_ROLES):
+        if role not in view.tabs:
+            loaded.missing.append(view.tab_name(role))
+    tables = {}
+    for role in RULE_ROLES:
+        parsed = parse_rule_tab(role, view.tab_name(role), view.rows(role), lists) if role in view.tabs else None
+        tables[role] = _serving(parsed, role, view, state, lists, now, persist, loaded)
+    book = RuleBook(tables["grade_rules"], tables["owner_rules"], tables["deadline_rules"], liaisons, lists)
+    cross = check_book(book)
+    loaded.problems += cross
+    if any(problem.is_error for problem in cross) and book.owner is not None:
+        owner = _last_good("owner_rules", view, state, lists)
+        loaded.not_applied[view.tab_name("owner_rules")] = owner is not None
+        book = RuleBook(book.grade, owner, book.deadline, liaisons, lists)
+    loaded.book = book
+    loaded.version = repr([(role, view.rows(role)) for role in ("lists", "liaisons", *RULE_ROLES)]) + repr(
+        sorted(loaded.not_applied)
+    )
+    return loaded
+
+
+def _serving(
+    parsed: ParsedTab | None, role: str, view: WorkbookView, state: StateStore, lists: Lists, now: datetime,
+    persist: bool, loaded: LoadedRules,
+):
+    if parsed is None:
+        return None
+    loaded.problems += parsed.problems
+    if parsed.table is not None:
+        if persist:
+            state.save_good_rules(role, view.rows(role), now)
+        return parsed.table
+    table = _last_good(role, view, state, lists)
+    loaded.not_applied[parsed.tab_name] = table is not None
+    return table
+
+
+def _last_good(role: str, view: WorkbookView, state: StateStore, lists: Lists):
+    rows = state.good_rules(role)
+    if rows is None:
+        return None
+    return parse_rule_tab(role, view.tab_name(role), rows, lists).table
+
+
+def rule_check_tab(
+    loaded: LoadedRules, calendar_problems: Sequence[CalendarProblem], language: str
+) -> GeneratedTab:
+    """Return the Rule check tab: a line per tab not applied, then every problem with its tab and cell."""
+    header = list(_TEXT["header"][1 if language == "zh" else 0])
+    rows: list[list] = [header]
+    for tab, has_fallback in loaded.not_applied.items():
+        rows.append([tab, None, _say("error", language), _say("not_applied" if has_fallback else "not_applied_none", language, tab=tab)])
+    for tab in loaded.missing:
+        rows.append([tab, None, _say("error", language), _say("missing", language, tab=tab)])
+    for problem in loaded.problems:
+        rows.append([problem.tab, problem.cell, _say(problem.severity, language), problem.message(language)])
+    for problem in calendar_problems:
+        tab, _, cell = problem.where.partition("!")
+        rows.append([tab, cell, _say("error", language), problem.message(language)])
+    if len(rows) == 1:
+        rows.append([None, None, None, _say("fine", language)])
+    return GeneratedTab(rows, widths=[16, 8, 9, 100])

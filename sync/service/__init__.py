@@ -1,0 +1,1 @@
+"""The shell: command line, commands, desks (open + lock), daemon loop, config, logs."""

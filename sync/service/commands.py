@@ -1,0 +1,330 @@
+"""What each CLI command does, as plain functions that return text or an exit code (the CLI only prints).
+
+Exit codes (DESIGN §7): 0 ok, 1 problems found, 2 usage or config error, 3 already running. With several desks
+(``[[teams]]``) one desk's failure never stops the others: it is reported, the others are served, and the exit
+code is 1 (problems found). Only when no desk at all could be served does its own error (and code) come out.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from rich.console import Console
+
+from sync.engine import CycleReport, Desk
+from sync.errors import ConfigError, SheetdeskError, WorkbookError
+from sync.service.config import Settings, StateSettings, load_settings
+from sync.service.desks import DeskConfig, desk_configs, open_backend, open_desk, resolved_mail_settings
+from sync.state import STATE_FILE
+
+__all__ = [
+    "init_workbook",
+    "check_desks",
+    "run_once",
+    "print_report",
+    "send_test_mail",
+    "run_demo",
+    "now_or_clock",
+    "ensure_state_dir",
+    "open_desk_cleanly",
+    "find_desk",
+]
+
+log = logging.getLogger(__name__)
+Result = TypeVar("Result")
+
+
+def now_or_clock(now: datetime | None) -> datetime:
+    """Return ``now`` (a naive one stays naive: the desk reads it in its Calendar's zone) or the clock."""
+    return now if now is not None else datetime.now().astimezone()
+
+
+# -- opening desks -----------------------------------------------------------------------------------------
+
+
+def ensure_state_dir(config: DeskConfig) -> None:
+    """Make sure the desk's ``[state] dir`` exists and can be written. Raise ConfigError saying where if not."""
+    directory = config.state_dir
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as error:
+        raise ConfigError(
+            f"{_section(config, 'state')} dir {directory}: cannot write there ({error.strerror or error}) — "
+            "point it at a folder sheetdesk may write to"
+        ) from None
+
+
+def open_desk_cleanly(config: DeskConfig, **options) -> Desk:
+    """``open_desk`` with a broken state store (not a folder, not SQLite) reported as a ConfigError."""
+    try:
+        return open_desk(config, **options)
+    except (OSError, sqlite3.Error) as error:
+        raise ConfigError(
+            f"{_section(config, 'state')} dir {config.state_dir}: the state store cannot be opened ({error}) — "
+            "check the folder, or move the broken file away"
+        ) from None
+
+
+def _section(config: DeskConfig, name: str) -> str:
+    return f"[{name}]" if config.name == "main" else f'[teams.{name}] (team "{config.name}")'
+
+
+@contextmanager
+def read_only_desk(config: DeskConfig) -> Iterator[Desk]:
+    """Yield a desk that writes nothing anywhere: its state store is a scratch copy of the real one."""
+    with tempfile.TemporaryDirectory(prefix="sheetdesk-") as scratch:
+        _copy_state(config.state_dir / STATE_FILE, Path(scratch) / STATE_FILE)
+        desk = open_desk_cleanly(replace(config, state=StateSettings(dir=Path(scratch))), mail=False)
+        try:
+            yield desk
+        finally:
+            desk.state.close()
+
+
+def _copy_state(source: Path, target: Path) -> None:
+    if not source.exists():
+        return
+    try:
+        with sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True) as reader, sqlite3.connect(target) as copy:
+            reader.backup(copy)
+    except sqlite3.Error as error:
+        log.warning("%s: cannot read the state store (%s); checking without it", source, error)
+
+
+def each_desk(
+    configs: list[DeskConfig], work: Callable[[DeskConfig], Result], on_error: Callable[[DeskConfig, str], None]
+) -> tuple[list[Result], int]:
+    """Run ``work`` on every desk; a desk that fails is reported to ``on_error`` and the others go on.
+
+    Return the results and how many desks failed. Raise the first error when no desk could be served.
+    """
+    results: list[Result] = []
+    errors: list[tuple[DeskConfig, Exception]] = []
+    for config in configs:
+        try:
+            results.append(work(config))
+        except Exception as error:  # one desk's failure must not stop the others
+            errors.append((config, error))
+            log.debug("%s failed", config.name, exc_info=True)
+    first = 1 if errors and not results else 0  # raised below rather than reported
+    for config, error in errors[first:]:
+        on_error(config, describe_error(error))
+    if first:
+        raise errors[0][1]
+    return results, len(errors)
+
+
+def describe_error(error: Exception) -> str:
+    """A one-line message for a person: a SheetdeskError says what to do; anything else is named as a bug."""
+    if isinstance(error, SheetdeskError):
+        return str(error)
+    return f"unexpected {type(error).__name__}: {error} — please report this (SHEETDESK_DEBUG=1 shows details)"
+
+
+def find_desk(settings: Settings, name: str | None) -> DeskConfig:
+    """Return the desk called ``name`` (the main desk when None). Raise ConfigError naming the desks there are."""
+    configs = desk_configs(settings)
+    if name is None:
+        return configs[0]
+    for config in configs:
+        if config.name == name:
+            return config
+    raise ConfigError(f"no desk named {name!r}; the desks are: {', '.join(config.name for config in configs)}")
+
+
+# -- the commands ------------------------------------------------------------------------------------------
+
+
+def init_workbook(
+    path: Path, language: str, sample: int, backend: str, spreadsheet: str | None, force: bool, config_path: Path,
+    now: datetime | None = None,
+) -> str:
+    """Create a workbook from the template, sample tickets received up to ``now``; return what was done.
+
+    Raise WorkbookError if it cannot be made.
+    """
+    from sheets_templates import build_spec
+    from sync.backends.xlsx.writer import write_xlsx
+
+    spec = build_spec(language, sample=sample, now=now_or_clock(now))
+    if backend == "gsheets":
+        if not spreadsheet:
+            raise ConfigError("init --backend gsheets needs --spreadsheet KEY (the key from the sheet's URL)")
+        _gsheets_for_init(spreadsheet, config_path).lay_out(spec)
+        return f"laid the {language} template into spreadsheet {spreadsheet}"
+    if path.is_dir():
+        raise WorkbookError(f"{path} is a folder — give the workbook's file name, e.g. {path / 'desk.xlsx'}")
+    if path.exists() and not force:
+        raise WorkbookError(f"{path} already exists — choose another name, or add --force to replace it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_xlsx(spec, path)
+    except OSError as error:
+        raise WorkbookError(f"{path}: cannot write the workbook there ({error.strerror or error})") from None
+    return f"created {path} ({language}, {sample} sample tickets)"
+
+
+def _gsheets_for_init(spreadsheet: str, config_path: Path):  # type: ignore[no-untyped-def]
+    """The gsheets backend for ``init``: the config's credentials and retry budget when there is a config."""
+    from sync.backends.gsheets.backend import GSheetsBackend
+
+    if not config_path.exists():
+        return GSheetsBackend(spreadsheet)
+    settings = load_settings(config_path)
+    workbook = settings.workbook
+    credentials = settings.resolve(workbook.credentials) if workbook.credentials else None
+    return GSheetsBackend(spreadsheet, credentials, retry_budget_seconds=workbook.retry_budget_seconds)
+
+
+def check_desks(settings: Settings, now: datetime | None, console: Console | None = None) -> int:
+    """Validate every desk without writing anything (not even state); print each problem with its tab and cell.
+
+    Return how many problems were found (a desk that cannot be read counts as one).
+    """
+    console = console or Console(highlight=False)
+
+    def check(config: DeskConfig) -> int:
+        with read_only_desk(config) as desk:
+            report = desk.cycle(now_or_clock(now), dry_run=True)
+            found = _print_problems(console, desk, report)
+        console.print(f"{config.name}: {report.rows} tickets checked, {found} problems", markup=False, soft_wrap=True)
+        return found
+
+    def failed(config: DeskConfig, message: str) -> None:
+        console.print(f"{config.name}: cannot be checked: {message}", markup=False, soft_wrap=True)
+
+    counts, failures = each_desk(desk_configs(settings), check, failed)
+    return sum(counts) + failures
+
+
+def _print_problems(console: Console, desk: Desk, report: CycleReport) -> int:
+    language = report.language
+    lines = []
+    if desk.last_rules is not None:  # a RuleProblem renders as "Tab!Cell: message" itself
+        lines += [problem.render(language) for problem in desk.last_rules.problems]
+    lines += [problem.message(language) for problem in desk.last_calendar_problems]  # starts with its cell
+    for outcome in report.outcomes:
+        where = f"{desk.tickets_tab}!{outcome.ticket.row}"
+        lines += [f"{where}: {text}" for text in _row_problems(outcome, language)]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)  # one line each, for grep
+    return len(lines)
+
+
+def _row_problems(outcome, language: str) -> list[str]:
+    from tickets import label
+
+    return [problem.render(language, label(problem.column, language) if problem.column else "")
+            for problem in outcome.problems]
+
+
+def run_once(settings: Settings, now: datetime | None, dry_run: bool, progress: bool = False) -> int:
+    """Run one cycle on every desk; return the exit code (0, or 1 if a desk failed while others were served).
+
+    Raise AlreadyRunning if a daemon serves one of the workbooks (unless ``dry_run``, which writes nothing).
+    """
+    from sync.service.daemon import hold_locks, spinner
+
+    configs = desk_configs(settings)
+    for config in configs:
+        ensure_state_dir(config)
+
+    def cycle(config: DeskConfig) -> CycleReport:
+        desk = open_desk_cleanly(config)
+        try:
+            with spinner(config.name, progress) as stage:
+                report = desk.cycle(now_or_clock(now), dry_run=dry_run, progress=stage)
+        finally:
+            desk.state.close()
+        log.info("%s", report.summary())
+        return report
+
+    def failed(config: DeskConfig, message: str) -> None:
+        log.error("%s: cycle failed: %s", config.name, message)
+
+    with hold_locks([] if dry_run else configs):
+        _, failures = each_desk(configs, cycle, failed)
+    return 1 if failures else 0
+
+
+def print_report(settings: Settings, as_json: bool, now: datetime | None, console: Console | None = None) -> int:
+    """Print the KPIs of every desk, as tables or JSON (one object, or ``{desk: object}`` with several desks).
+
+    Writes nothing. Return the exit code (1 if a desk could not be read while others were).
+    """
+    import json
+
+    from sync.tabs.report import render_report
+
+    console = console or Console()
+    configs = desk_configs(settings)
+
+    def kpis(config: DeskConfig):
+        with read_only_desk(config) as desk:
+            report = desk.cycle(now_or_clock(now), dry_run=True)
+            return config.name, desk.last_kpis, report.language
+
+    def failed(config: DeskConfig, message: str) -> None:
+        log.error("%s: no report: %s", config.name, message)
+
+    results, failures = each_desk(configs, kpis, failed)
+    if as_json:
+        documents = {name: figures.to_dict() for name, figures, _ in results}
+        single = len(configs) == 1
+        print(json.dumps(documents["main"] if single else documents, ensure_ascii=False, indent=2, default=str))
+    else:
+        for name, figures, language in results:
+            if len(configs) > 1:
+                console.rule(name)
+            console.print(render_report(figures, language))
+    return 1 if failures else 0
+
+
+def send_test_mail(settings: Settings, recipient: str, desk: str | None = None) -> str:
+    """Send one test message through the desk's transport; return what happened.
+
+    Raise AddressError if ``recipient`` is not an address, TransportError if the message was not delivered.
+    """
+    from mailers import build_transport, mail_test
+
+    config = find_desk(settings, desk)
+    mail = resolved_mail_settings(config)
+    result = mail_test(build_transport(mail), recipient, mail)
+    if mail.transport == "outbox":
+        return f"wrote a test message to {recipient} into the outbox {mail.outbox_dir} ({result.message_id})"
+    return f"sent a test message to {recipient} through {mail.transport} ({result.message_id})"
+
+
+def run_demo(settings: Settings, language: str, sample: int, now: datetime | None) -> str:
+    """Create the configured workbook with samples if it is missing, then run one cycle. Return a summary.
+
+    The demo's cycle sends its mail whatever the hour (quiet hours off), so the outbox shows what liaisons get.
+    """
+    config = desk_configs(settings)[0]
+    if config.workbook.backend != "xlsx":
+        raise ConfigError("demo works on a local workbook: set [workbook] backend = \"xlsx\"")
+    config = replace(config, reminders=config.reminders.model_copy(update={"quiet_hours": False}))
+    ensure_state_dir(config)
+    lines = []
+    if not config.workbook_path.exists():
+        lines.append(init_workbook(config.workbook_path, language, sample, "xlsx", None, False, Path(), now))
+    desk = open_desk_cleanly(config, backend=open_backend(config))
+    try:
+        report = desk.cycle(now_or_clock(now))
+    finally:
+        desk.state.close()
+    lines.append(report.summary())
+    lines.append(f"workbook: {config.workbook_path}")
+    if config.mail.transport == "outbox":
+        lines.append(f"outbox:   {settings.resolve(config.mail.outbox_dir)}")
+    return "\n".join(lines)

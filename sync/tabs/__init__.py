@@ -1,0 +1,1 @@
+"""Generated tabs (Dashboard, Rule check) and the report."""

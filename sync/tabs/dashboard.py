@@ -1,0 +1,245 @@
+"""The Dashboard tab (看板): the KPIs laid out as readable tables, with a bar chart and a line chart.
+
+``build_dashboard`` turns ``tickets.kpi.Kpis`` into a ``GeneratedTab``; ``kpi_sections`` is the same content as
+titled tables, which ``sync.tabs.report`` prints for ``sheetdesk report``. The tab is rewritten only when its numbers
+change: ``dashboard_changed`` compares the rows on the sheet with the new ones, ignoring the generated-at row.
+
+Layout (0-based rows): the title, the generated-at row (``GENERATED_AT_ROW``), a blank row, then one block per
+section: its title, its column headers, its rows, a blank row. Tables fill columns A–C; the charts sit to their
+right, from column E.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sync.backends.port import Cell, Chart, GeneratedTab
+from sync.computed_cells import rows_differ
+from tickets.kpi import Kpis, Ratio, Tally
+from tickets.status import Status
+
+__all__ = [
+    "Section",
+    "build_dashboard",
+    "dashboard_changed",
+    "kpi_sections",
+    "key_figures",
+    "text",
+    "format_percent",
+    "format_number",
+    "GENERATED_AT_ROW",
+    "DASHBOARD_WIDTHS",
+    "BAR_CHART_ANCHOR",
+    "LINE_CHART_ANCHOR",
+]
+
+GENERATED_AT_ROW = 1
+DASHBOARD_WIDTHS = [40, 18, 12, 4]  # B fits a yyyy-mm-dd hh:mm time
+BAR_CHART_ANCHOR = "E4"
+LINE_CHART_ANCHOR = "E22"
+NOTHING = "—"
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Complaint desk dashboard", "投诉处理看板"),
+    "generated_at": ("Generated at", "生成时间"),
+    "key_figures": ("Key figures", "关键指标"),
+    "figure": ("Figure", "指标"),
+    "value": ("Value", "数值"),
+    "detail": ("Tickets", "工单数"),
+    "open": ("Open tickets", "未结工单"),
+    "overdue": ("Overdue", "已超时"),
+    "total": ("Tickets (duplicates not counted)", "工单总数（不含重复）"),
+    "first_response_on_time": ("First response on time (%)", "首次响应及时率（%）"),
+    "resolution_on_time": ("Resolved on time (%)", "解决及时率（%）"),
+    "resolution_rate": ("Resolution rate (%)", "解决率（%）"),
+    "median_first_response_hours": ("Median first response (hours)", "首次响应时长中位数（小时）"),
+    "median_resolution_hours": ("Median resolution time (hours)", "解决时长中位数（小时）"),
+    "average_satisfaction": ("Average satisfaction (1–10)", "平均满意度（1–10分）"),
+    "repeat_complaints": (
+        "Repeat complaints, same customer in 30 days (%)",
+        "重复投诉率（同一客户30天内，%）",
+    ),
+    "open_by_grade": ("Open tickets by grade", "未结工单（按等级）"),
+    "open_by_department": ("Open tickets by department", "未结工单（按责任部门）"),
+    "by_status": ("Tickets by status", "工单（按状态）"),
+    "by_category": ("Tickets by category", "工单（按问题类型）"),
+    "clusters": ("Clusters (Similar 7d ≥ {threshold})", "同类问题聚集（7日同类 ≥ {threshold}）"),
+    "trend": ("Eight-week trend", "近八周趋势"),
+    "grade": ("Grade", "等级"),
+    "department": ("Department", "责任部门"),
+    "status": ("Status", "状态"),
+    "category": ("Category", "问题类型"),
+    "product": ("Product", "产品"),
+    "similar_7d": ("Similar 7d", "7日同类"),
+    "week": ("Week", "周"),
+    "tickets": ("Tickets", "工单数"),
+    "received": ("Received", "新增"),
+    "resolved": ("Resolved", "已解决"),
+    "none": ("(none)", "（无）"),
+    "blank_grade": ("(no grade)", "（未定级）"),
+    "blank_department": ("(unassigned)", "（未分派）"),
+    "blank_category": ("(blank)", "（未填写）"),
+}
+
+
+def text(key: str, language: str, **values: object) -> str:
+    """Return the dashboard text ``key`` in ``language`` ("zh" for Chinese, anything else English)."""
+    english, chinese = TEXT[key]
+    return (chinese if language == "zh" else english).format(**values)
+
+
+def format_percent(ratio: Ratio) -> float | str:
+    """Return a share as a number of percent with one decimal, e.g. ``66.7``, or ``—`` when there is none.
+
+    A number, not text, so the figure sorts, charts and aligns like the others; the label carries the "%".
+    """
+    return NOTHING if ratio.value is None else round(ratio.value * 100, 1)
+
+
+def format_number(value: float | None) -> float | str:
+    """Return a number rounded to one decimal, or ``—`` when there is none."""
+    return NOTHING if value is None else round(value, 1)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled table of the dashboard; ``key`` names it (``"by_category"``, ``"trend"``, …)."""
+
+    key: str
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+def kpi_sections(kpis: Kpis, language: str) -> list[Section]:
+    """Return the dashboard's tables in display order: key figures, tallies, category, trend, clusters."""
+    return [
+        key_figures(kpis, language),
+        tally_section("open_by_grade", "grade", kpis.open_by_grade, language, blank="blank_grade"),
+        tally_section(
+            "open_by_department", "department", kpis.open_by_department, language, blank="blank_department"
+        ),
+        status_section(kpis, language),
+        tally_section("by_category", "category", kpis.by_category, language, blank="blank_category"),
+        trend_section(kpis, language),
+        cluster_section(kpis, language),  # last: it grows and shrinks most, and no chart points below it
+    ]
+
+
+def key_figures(kpis: Kpis, language: str) -> Section:
+    """Return the block of single figures: counts, on-time rates, medians, satisfaction, repeats."""
+
+    def row(key: str, value: Cell, detail: Cell = None) -> tuple[Cell, ...]:
+        return (text(key, language), value, detail)
+
+    def ratio_row(key: str, ratio: Ratio) -> tuple[Cell, ...]:
+        return row(key, format_percent(ratio), f"{ratio.part} / {ratio.whole}")
+
+    rows = (
+        row("open", kpis.open),
+        row("overdue", kpis.overdue),
+        row("total", kpis.total),
+        ratio_row("first_response_on_time", kpis.first_response_on_time),
+        ratio_row("resolution_on_time", kpis.resolution_on_time),
+        ratio_row("resolution_rate", kpis.resolution_rate),
+        row("median_first_response_hours", format_number(kpis.median_first_response_hours)),
+        row("median_resolution_hours", format_number(kpis.median_resolution_hours)),
+        row("average_satisfaction", format_number(kpis.average_satisfaction)),
+        ratio_row("repeat_complaints", kpis.repeat_complaints),
+    )
+    headers = (text("figure", language), text("value", language), text("detail", language))
+    return Section("key_figures", text("key_figures", language), headers, rows)
+
+
+def tally_section(key: str, name_header: str, tally: Tally, language: str, blank: str) -> Section:
+    """Return a two-column table of a tally; a blank name is shown as the text ``blank``."""
+    count_header = "open" if key.startswith("open_") else "tickets"
+    rows = tuple((name or text(blank, language), count) for name, count in tally)
+    headers = (text(name_header, language), text(count_header, language))
+    return Section(key, text(key, language), headers, rows)
+
+
+def status_section(kpis: Kpis, language: str) -> Section:
+    """Return tickets by status, the statuses named in ``language``."""
+    rows = tuple((Status(name).label(language), count) for name, count in kpis.by_status)
+    headers = (text("status", language), text("tickets", language))
+    return Section("by_status", text("by_status", language), headers, rows)
+
+
+def cluster_section(kpis: Kpis, language: str) -> Section:
+    """Return the clusters: product, category and their largest Similar 7d."""
+    rows = tuple((cluster.product, cluster.category, cluster.size) for cluster in kpis.clusters)
+    headers = (text("product", language), text("category", language), text("similar_7d", language))
+    title = text("clusters", language, threshold=kpis.cluster_threshold)
+    return Section("clusters", title, headers, rows)
+
+
+def trend_section(kpis: Kpis, language: str) -> Section:
+    """Return the eight-week trend: ISO week, tickets received, tickets resolved."""
+    rows = tuple((week.week, week.received, week.resolved) for week in kpis.trend)
+    headers = (text("week", language), text("received", language), text("resolved", language))
+    return Section("trend", text("trend", language), headers, rows)
+
+
+def build_dashboard(kpis: Kpis, language: str, now: datetime) -> GeneratedTab:
+    """Given the KPIs, the workbook's language and the time, return the Dashboard tab.
+
+    ``now`` (aware) is written as wall time, naive and to the minute, in the zone of ``kpis.as_of`` — the
+    Calendar's zone. The bar chart shows tickets by category (left out when there are none); the line
+    chart shows the weekly trend, received and resolved.
+    """
+    stamp = now.astimezone(kpis.as_of.tzinfo).replace(tzinfo=None, second=0, microsecond=0)
+    rows: list[list[Cell]] = [
+        [text("title", language)],
+        [text("generated_at", language), stamp],
+        [],
+    ]
+    charts: list[Chart] = []
+    for section in kpi_sections(kpis, language):
+        header_row = _append_section(rows, section, language)
+        chart = _chart_for(section, header_row, language)
+        if chart is not None:
+            charts.append(chart)
+    return GeneratedTab(rows=rows, charts=charts, widths=list(DASHBOARD_WIDTHS))
+
+
+def _append_section(rows: list[list[Cell]], section: Section, language: str) -> int:
+    """Append a section's block to ``rows``; return the 0-based row of its column headers."""
+    rows.append([section.title])
+    header_row = len(rows)
+    rows.append(list(section.headers))
+    rows.extend(list(row) for row in section.rows)
+    if not section.rows:
+        rows.append([text("none", language)])
+    rows.append([])
+    return header_row
+
+
+def _chart_for(section: Section, header_row: int, language: str) -> Chart | None:
+    if not section.rows:
+        return None
+    last_row = header_row + len(section.rows)
+    if section.key == "by_category":
+        return Chart("bar", section.title, BAR_CHART_ANCHOR, header_row, header_row + 1, last_row)
+    if section.key == "trend":
+        return Chart(
+            "line",
+            section.title,
+            LINE_CHART_ANCHOR,
+            header_row,
+            header_row + 1,
+            last_row,
+            value_columns=(1, 2),
+        )
+    return None
+
+
+def dashboard_changed(current_rows: Sequence[Sequence[Cell]] | None, new_tab: GeneratedTab) -> bool:
+    """Return whether ``new_tab`` shows anything the tab's ``current_rows`` (as read; None if absent) do not.
+
+    The generated-at row is ignored, as are blank cells at the end of a row, blank rows at the end and the
+    difference between ``3`` and ``3.0`` (spreadsheets read numbers back as floats).
+    """
+    return current_rows is None or rows_differ(current_rows, new_tab.rows, ignore_row=GENERATED_AT_ROW)
