@@ -6,16 +6,19 @@
     ├── AddressError            an address given to sheetdesk is not one plain local@domain
     └── LedgerError             the send ledger (SQLite in the state dir) cannot be opened or written
 
-``mailers`` sits below ``sync`` and cannot import its ``SheetdeskError``; the engine and the CLI translate a
-``MailError`` into theirs. Settings problems are pydantic ``ValidationError``s, raised when the config loads.
+``MailError`` derives from the one error root, ``tickets.errors.SheetdeskError``, so the command line reports
+it like any other (exit 1; a bad ``--to`` address is a usage error, exit 2). Settings problems are pydantic
+``ValidationError``s, raised when the config loads.
 """
 
 from __future__ import annotations
 
+from tickets.errors import SheetdeskError
+
 __all__ = ["MailError", "TransportError", "AddressError", "LedgerError"]
 
 
-class MailError(Exception):
+class MailError(SheetdeskError):
     """Something on the mail side went wrong that a person can act on; the message says what to do."""
 
 
@@ -33,6 +36,8 @@ class TransportError(MailError):
 
 class AddressError(MailError):
     """An address given to sheetdesk (e.g. ``mail-test --to``) is not one plain local@domain address."""
+
+    exit_code = 2
 
 
 class LedgerError(MailError):

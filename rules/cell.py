@@ -28,6 +28,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from tickets.errors import SheetdeskError
+
 __all__ = [
     "CellSyntaxError",
     "Literal",
@@ -220,7 +222,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-class CellSyntaxError(ValueError):
+class CellSyntaxError(SheetdeskError, ValueError):
     """A cell that is not in the cell language; ``position`` is the 0-based character at fault."""
 
     def __init__(self, text: str, position: int, code: str, **params: object) -> None:

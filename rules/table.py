@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from rules.cell import ANY, UnaryTest, normalize_text, normalize_value
+from tickets.errors import SheetdeskError
 
 __all__ = ["HitPolicy", "Aggregation", "Output", "Rule", "Decision", "DecisionTable", "TableError"]
 
@@ -46,7 +47,7 @@ class Aggregation(StrEnum):
     COUNT = "COUNT"
 
 
-class TableError(ValueError):
+class TableError(SheetdeskError, ValueError):
     """A table that cannot be built: a rule with the wrong number of cells, or an aggregation of several outputs."""
 
 

@@ -1,6 +1,6 @@
-"""The one error tree of sheetdesk.
+"""The desk's errors: the sync branch of the one error tree rooted in ``tickets.errors``.
 
-    SheetdeskError              anything sheetdesk reports to a person instead of a traceback
+    SheetdeskError              (tickets.errors) anything sheetdesk reports to a person instead of a traceback
     ├── ConfigError             config.toml is missing, unreadable, or names an unknown key (exit 2)
     ├── WorkbookError           the workbook cannot be read: missing file, missing Tickets tab (exit 2)
     ├── WriteDeferred           the write must wait: the file changed since the read, or is open (next cycle)
@@ -10,13 +10,9 @@
 
 from __future__ import annotations
 
+from tickets.errors import SheetdeskError
+
 __all__ = ["SheetdeskError", "ConfigError", "WorkbookError", "WriteDeferred", "BackendError", "AlreadyRunning"]
-
-
-class SheetdeskError(Exception):
-    """Something went wrong that a person can act on; the message says what to do."""
-
-    exit_code = 1
 
 
 class ConfigError(SheetdeskError):

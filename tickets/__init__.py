@@ -20,6 +20,7 @@ from tickets.columns import (
     match_headers,
     normalize_label,
 )
+from tickets.errors import SheetdeskError
 from tickets.kpi import Kpis, compute_kpis
 from tickets.messages import Problem, render
 from tickets.model import RowContext, RowResult, Ticket, is_blank_row, read_row
@@ -38,6 +39,7 @@ from tickets.values import (
 )
 
 __all__ = [
+    "SheetdeskError",
     "BusinessCalendar",
     "CalendarProblem",
     "parse_calendar",

@@ -10,6 +10,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from tickets.errors import SheetdeskError
+
 __all__ = [
     "CellValueError",
     "is_blank",
@@ -28,7 +30,7 @@ _YES = frozenset({"yes", "y", "true", "1", "是", "有", "对", "√", "✓", "x
 _NO = frozenset({"no", "n", "false", "0", "否", "无", "没有", "不是", "×"})
 
 
-class CellValueError(ValueError):
+class CellValueError(SheetdeskError, ValueError):
     """A cell holds something its column cannot take; ``code`` names the message."""
 
     def __init__(self, code: str, value: Any) -> None:

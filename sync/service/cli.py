@@ -17,8 +17,10 @@ from pathlib import Path
 
 import click
 
-from sync.errors import SheetdeskError
+from mailers import AddressError
 from sync.service.config import DEFAULT_CONFIG, load_settings
+from sync.service.failures import describe_error, exit_code_of
+from tickets import SheetdeskError
 
 __all__ = ["main", "cli"]
 
@@ -35,12 +37,14 @@ def _fail_cleanly(command):
             return command(*args, **kwargs)
         except click.ClickException:
             raise  # click prints usage errors itself, with exit code 2
-        except SheetdeskError as error:
-            _exit(str(error), error.exit_code)
+        except AddressError as error:  # only --to takes an address: a usage error of that option
+            raise click.BadParameter(str(error), param_hint="'--to'") from None
         except KeyboardInterrupt:
             _exit("interrupted", INTERRUPTED)
         except Exception as error:
-            _exit_unexpected(error)
+            if not isinstance(error, SheetdeskError) and os.environ.get("SHEETDESK_DEBUG"):
+                raise
+            _exit(describe_error(error), exit_code_of(error))
 
     return wrapper
 
@@ -48,20 +52,6 @@ def _fail_cleanly(command):
 def _exit(message: str, code: int) -> None:
     click.echo(f"sheetdesk: {message}", err=True)
     sys.exit(code)
-
-
-def _exit_unexpected(error: Exception) -> None:
-    from mailers import AddressError, MailError
-
-    if isinstance(error, AddressError):
-        raise click.BadParameter(str(error), param_hint="'--to'") from None
-    if isinstance(error, MailError):
-        _exit(f"mail: {error}", 1)
-    if os.environ.get("SHEETDESK_DEBUG"):
-        raise error
-    from sync.service.commands import describe_error
-
-    _exit(describe_error(error), 1)
 
 
 def _config_option(command):

@@ -20,9 +20,19 @@ from typing import TypeVar
 from rich.console import Console
 
 from sync.engine import CycleReport, Desk
-from sync.errors import ConfigError, SheetdeskError, WorkbookError
+from sync.errors import ConfigError, WorkbookError
 from sync.service.config import Settings, StateSettings, load_settings
-from sync.service.desks import DeskConfig, desk_configs, open_backend, open_desk, resolved_mail_settings
+from sync.service.desks import (
+    DeskConfig,
+    desk_configs,
+    ensure_state_dir,
+    hold_locks,
+    open_backend,
+    open_desk_cleanly,
+    resolved_mail_settings,
+)
+from sync.service.failures import describe_error
+from sync.service.progress import spinner
 from sync.state import STATE_FILE
 
 __all__ = [
@@ -33,8 +43,6 @@ __all__ = [
     "send_test_mail",
     "run_demo",
     "now_or_clock",
-    "ensure_state_dir",
-    "open_desk_cleanly",
     "find_desk",
 ]
 
@@ -48,35 +56,6 @@ def now_or_clock(now: datetime | None) -> datetime:
 
 
 # -- opening desks -----------------------------------------------------------------------------------------
-
-
-def ensure_state_dir(config: DeskConfig) -> None:
-    """Make sure the desk's ``[state] dir`` exists and can be written. Raise ConfigError saying where if not."""
-    directory = config.state_dir
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory, prefix=".probe-"):
-            pass
-    except OSError as error:
-        raise ConfigError(
-            f"{_section(config, 'state')} dir {directory}: cannot write there ({error.strerror or error}) — "
-            "point it at a folder sheetdesk may write to"
-        ) from None
-
-
-def open_desk_cleanly(config: DeskConfig, **options) -> Desk:
-    """``open_desk`` with a broken state store (not a folder, not SQLite) reported as a ConfigError."""
-    try:
-        return open_desk(config, **options)
-    except (OSError, sqlite3.Error) as error:
-        raise ConfigError(
-            f"{_section(config, 'state')} dir {config.state_dir}: the state store cannot be opened ({error}) — "
-            "check the folder, or move the broken file away"
-        ) from None
-
-
-def _section(config: DeskConfig, name: str) -> str:
-    return f"[{name}]" if config.name == "main" else f'[teams.{name}] (team "{config.name}")'
 
 
 @contextmanager
@@ -122,13 +101,6 @@ def each_desk(
     if first:
         raise errors[0][1]
     return results, len(errors)
-
-
-def describe_error(error: Exception) -> str:
-    """A one-line message for a person: a SheetdeskError says what to do; anything else is named as a bug."""
-    if isinstance(error, SheetdeskError):
-        return str(error)
-    return f"unexpected {type(error).__name__}: {error} — please report this (SHEETDESK_DEBUG=1 shows details)"
 
 
 def find_desk(settings: Settings, name: str | None) -> DeskConfig:
@@ -233,8 +205,6 @@ def run_once(settings: Settings, now: datetime | None, dry_run: bool, progress: 
 
     Raise AlreadyRunning if a daemon serves one of the workbooks (unless ``dry_run``, which writes nothing).
     """
-    from sync.service.daemon import hold_locks, spinner
-
     configs = desk_configs(settings)
     for config in configs:
         ensure_state_dir(config)

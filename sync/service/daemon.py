@@ -7,134 +7,30 @@ workbook: a second one exits 3. After each good cycle a heartbeat file is writte
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import json
 import logging
 import os
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import schedule
 
-from sync.engine import CYCLE_STAGES, CycleReport, Desk
-from sync.errors import AlreadyRunning, SheetdeskError
+from sync.engine import CycleReport, Desk
 from sync.service.config import Settings
-from sync.service.desks import DeskConfig, desk_configs
+from sync.service.desks import DeskConfig, desk_configs, ensure_state_dir, hold_locks, open_desk_cleanly
+from sync.service.failures import describe_error
+from sync.service.progress import spinner
 
-__all__ = [
-    "run_daemon",
-    "Daemon",
-    "DeskRunner",
-    "InstanceLock",
-    "hold_locks",
-    "spinner",
-    "write_heartbeat",
-    "HEARTBEAT_FILE",
-]
+__all__ = ["run_daemon", "Daemon", "DeskRunner", "write_heartbeat", "HEARTBEAT_FILE"]
 
 log = logging.getLogger(__name__)
 HEARTBEAT_FILE = "heartbeat.json"
 TICK_SECONDS = 0.2
-
-
-class InstanceLock:
-    """An exclusive lock per workbook, held for the life of the process (released by the OS on exit).
-
-    The lock file lives in ``directory`` (the desk's state dir) or, without one, in the system's temporary
-    folder under a name made from the workbook's identity. The daemon takes both: the first holds even where
-    services get private temporary folders (systemd's PrivateTmp), the second across configs that name the
-    same workbook with different state dirs.
-    """
-
-    def __init__(self, identity: str, directory: Path | None = None) -> None:
-        digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-        self.path = (directory or Path(tempfile.gettempdir())) / f"sheetdesk-{digest}.lock"
-        self.identity = identity
-        self.handle = None
-
-    def acquire(self) -> None:
-        """Take the lock. Raise AlreadyRunning if another process holds it."""
-        handle = open(self.path, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise AlreadyRunning(
-                f"already running for {self.identity} (pid {holder}) — stop that one first, or let it serve"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self.handle = handle
-
-    def release(self) -> None:
-        if self.handle is not None:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-            self.handle = None
-
-
-@contextlib.contextmanager
-def hold_locks(configs: list[DeskConfig]) -> Iterator[None]:
-    """Hold every desk's instance lock for the block. Raise AlreadyRunning (taking none) if one is held."""
-    locks = [lock for config in configs for lock in (InstanceLock(config.identity, config.state_dir),
-                                                      InstanceLock(config.identity))]
-    try:
-        for lock in locks:
-            lock.acquire()
-        yield
-    finally:
-        for lock in locks:
-            lock.release()
-
-
-def spinner(name: str, enabled: bool) -> AbstractContextManager[object]:
-    """A progress bar naming the desk and the cycle's stage while it runs — only on a terminal (never in logs
-    or CI). Entered, it is the ``progress`` callback of ``Desk.cycle`` (or None where nothing is shown)."""
-    if not enabled or os.environ.get("CI"):
-        return contextlib.nullcontext()
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    if not console.is_terminal or console.is_dumb_terminal:
-        return contextlib.nullcontext()
-    return CycleProgress(name, console)
-
-
-class CycleProgress:
-    """A transient rich progress bar over ``CYCLE_STAGES``; calling it moves to a stage."""
-
-    def __init__(self, name: str, console: object) -> None:
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self.name = name
-        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                            console=console, transient=True)
-        self.task = self.bar.add_task(f"{name}: starting", total=len(CYCLE_STAGES))
-
-    def __enter__(self) -> CycleProgress:
-        self.bar.start()
-        return self
-
-    def __exit__(self, *exception: object) -> None:
-        self.bar.stop()
-
-    def __call__(self, stage: str) -> None:
-        self.update(stage)
-
-    def update(self, stage: str) -> None:
-        self.bar.update(self.task, description=f"{self.name}: {stage}…", completed=CYCLE_STAGES.index(stage))
 
 
 def write_heartbeat(path: Path, data: dict) -> None:
@@ -179,7 +75,7 @@ class DeskRunner:
     def _failed(self, now: datetime, error: Exception) -> None:
         self.failures += 1
         self.consecutive_failures += 1
-        message = str(error) if _is_expected(error) else f"unexpected {type(error).__name__}: {error}"
+        message = describe_error(error, hint=False)
         log.error(
             "%s: cycle failed (%s failures so far); the next cycle tries again: %s",
             self.config.name, self.failures, message,
@@ -213,10 +109,6 @@ class DeskRunner:
             )
         except OSError as problem:  # a full disk must not stop the daemon either
             log.error("%s: cannot write the heartbeat: %s", self.config.name, problem)
-
-
-def _is_expected(error: Exception) -> bool:
-    return isinstance(error, SheetdeskError)
 
 
 def _fields(runner: DeskRunner, report: CycleReport) -> dict:
@@ -282,8 +174,6 @@ def run_daemon(
 
     Raise AlreadyRunning if another process serves one of the workbooks, ConfigError if a state dir is unusable.
     """
-    from sync.service.commands import ensure_state_dir, open_desk_cleanly
-
     configs = desk_configs(settings)
     for config in configs:
         ensure_state_dir(config)

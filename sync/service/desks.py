@@ -1,17 +1,37 @@
-"""Putting a desk together from settings: backend, state store, mailroom. The CLI and the daemon call this."""
+"""Opening and locking desks: a desk put together from settings (backend, state store, mailroom), and the
+one-instance lock per workbook. The commands and the daemon call this."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, build_transport
 from sync.backends.port import Backend
 from sync.engine import Desk
+from sync.errors import AlreadyRunning, ConfigError
 from sync.service.config import Settings, StateSettings, WorkbookSettings
 from sync.state import StateStore
 
-__all__ = ["DeskConfig", "desk_configs", "open_backend", "open_desk", "open_mailroom", "resolved_mail_settings"]
+__all__ = [
+    "DeskConfig",
+    "desk_configs",
+    "open_backend",
+    "open_desk",
+    "open_desk_cleanly",
+    "ensure_state_dir",
+    "open_mailroom",
+    "resolved_mail_settings",
+    "InstanceLock",
+    "hold_locks",
+]
 
 
 @dataclass(frozen=True)
@@ -107,3 +127,86 @@ def open_mailroom(config: DeskConfig, state: StateStore) -> Mailroom:
     """Return the desk's mailroom: its ledger lives in the state store's SQLite file."""
     mail = resolved_mail_settings(config)
     return Mailroom(config.reminders, mail, Ledger(state.path), build_transport(mail))
+
+
+def ensure_state_dir(config: DeskConfig) -> None:
+    """Make sure the desk's ``[state] dir`` exists and can be written. Raise ConfigError saying where if not."""
+    directory = config.state_dir
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as error:
+        raise ConfigError(
+            f"{_section(config, 'state')} dir {directory}: cannot write there ({error.strerror or error}) — "
+            "point it at a folder sheetdesk may write to"
+        ) from None
+
+
+def open_desk_cleanly(config: DeskConfig, **options) -> Desk:
+    """``open_desk`` with a broken state store (not a folder, not SQLite) reported as a ConfigError."""
+    try:
+        return open_desk(config, **options)
+    except (OSError, sqlite3.Error) as error:
+        raise ConfigError(
+            f"{_section(config, 'state')} dir {config.state_dir}: the state store cannot be opened ({error}) — "
+            "check the folder, or move the broken file away"
+        ) from None
+
+
+def _section(config: DeskConfig, name: str) -> str:
+    return f"[{name}]" if config.name == "main" else f'[teams.{name}] (team "{config.name}")'
+
+
+class InstanceLock:
+    """An exclusive lock per workbook, held for the life of the process (released by the OS on exit).
+
+    The lock file lives in ``directory`` (the desk's state dir) or, without one, in the system's temporary
+    folder under a name made from the workbook's identity. The daemon takes both: the first holds even where
+    services get private temporary folders (systemd's PrivateTmp), the second across configs that name the
+    same workbook with different state dirs.
+    """
+
+    def __init__(self, identity: str, directory: Path | None = None) -> None:
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        self.path = (directory or Path(tempfile.gettempdir())) / f"sheetdesk-{digest}.lock"
+        self.identity = identity
+        self.handle = None
+
+    def acquire(self) -> None:
+        """Take the lock. Raise AlreadyRunning if another process holds it."""
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise AlreadyRunning(
+                f"already running for {self.identity} (pid {holder}) — stop that one first, or let it serve"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self.handle = handle
+
+    def release(self) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+@contextlib.contextmanager
+def hold_locks(configs: list[DeskConfig]) -> Iterator[None]:
+    """Hold every desk's instance lock for the block. Raise AlreadyRunning (taking none) if one is held."""
+    locks = [lock for config in configs for lock in (InstanceLock(config.identity, config.state_dir),
+                                                      InstanceLock(config.identity))]
+    try:
+        for lock in locks:
+            lock.acquire()
+        yield
+    finally:
+        for lock in locks:
+            lock.release()

@@ -32,7 +32,7 @@ from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
-from sync.errors import BackendError
+from sync.errors import BackendError, SheetdeskError
 
 __all__ = [
     "EMULATOR_VARIABLE",
@@ -103,7 +103,7 @@ class RequestCounts:
                              self.bytes_sent - earlier.bytes_sent, self.bytes_received - earlier.bytes_received)
 
 
-class _Retry(Exception):
+class _Retry(SheetdeskError):
     """One attempt failed in a way worth retrying; carries the server's minimum wait, if any."""
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:

@@ -32,6 +32,7 @@ from typing import IO
 from xml.sax.saxutils import escape, unescape
 
 from sync.backends.port import DATETIME_FORMAT, Cell
+from sync.errors import SheetdeskError
 from tickets import cell_name
 
 __all__ = ["PatchRefused", "patch_cells", "patch_rows", "worksheet_member"]
@@ -48,7 +49,7 @@ CELL_COLUMN = re.compile(r"""(?<![\w:.-])r\s*=\s*["']([A-Z]+)\d+["']""")
 ROW_NUMBER = re.compile(r"""(?<![\w:.-])r\s*=\s*["'](\d+)["']""")
 
 
-class PatchRefused(Exception):
+class PatchRefused(SheetdeskError):
     """The patcher cannot write these cells safely into this workbook; write it another way."""
 
 

@@ -17,8 +17,7 @@ from click.testing import CliRunner
 
 from sync.service.cli import cli
 from sync.service.config import load_settings
-from sync.service.daemon import InstanceLock
-from sync.service.desks import desk_configs
+from sync.service.desks import InstanceLock, desk_configs
 from tests.sync.conftest import NEW_COMPLAINT, append_rows, make_workbook, tickets_by_id
 from tests.sync.service.test_config import write_config
 
@@ -350,3 +349,15 @@ def test_the_console_script_runs_check_and_reports_problems_with_exit_1(config, 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert 'Deadline rules!E2: "soon" is not a number of hours' in result.stdout
+
+
+def test_a_mail_error_is_one_line_naming_the_mail_side_with_exit_code_1(config, monkeypatch):
+    from mailers import LedgerError
+
+    def broken(*_args, **_kwargs):
+        raise LedgerError("the send ledger is locked — stop the other sheetdesk")
+
+    monkeypatch.setattr("sync.service.commands.check_desks", broken)
+    result = invoke("check", "--config", config)
+    assert result.exit_code == 1
+    assert result.stderr == "sheetdesk: mail: the send ledger is locked — stop the other sheetdesk\n"

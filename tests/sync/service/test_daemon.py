@@ -19,8 +19,9 @@ import pytest
 
 from sync.errors import WorkbookError
 from sync.service.config import load_settings
-from sync.service.daemon import HEARTBEAT_FILE, Daemon, DeskRunner, spinner, write_heartbeat
+from sync.service.daemon import HEARTBEAT_FILE, Daemon, DeskRunner, write_heartbeat
 from sync.service.desks import desk_configs, open_backend, open_desk
+from sync.service.progress import spinner
 from tests.sync.conftest import NEW_COMPLAINT, NOW, make_workbook, tickets_by_id
 from tests.sync.service.test_cli import child_environment
 from tests.sync.service.test_config import write_config
@@ -279,7 +280,7 @@ def test_the_workbook_a_failed_cycle_left_behind_still_opens(tmp_path):
 
 def test_the_lock_in_the_state_dir_holds_even_when_temporary_folders_are_private(tmp_path, monkeypatch):
     from sync.errors import AlreadyRunning
-    from sync.service.daemon import InstanceLock
+    from sync.service.desks import InstanceLock
 
     first = InstanceLock("desk.xlsx", tmp_path / "state-dir")
     (tmp_path / "state-dir").mkdir()

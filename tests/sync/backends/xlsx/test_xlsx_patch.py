@@ -21,8 +21,13 @@ from python_calamine import CalamineWorkbook
 from sync.backends.port import CellWrite, ChangeSet, RowRef
 from sync.backends.xlsx.backend import XlsxBackend
 from sync.backends.xlsx.patch import PatchRefused, column_number, patch_cells
+from tests.sync.backends.xlsx.test_xlsx_preservation import (
+    SHAPE_TEXT,
+    drawing_text,
+    media,
+    person_adds_shape_and_picture,
+)
 from tests.sync.backends.xlsx.xlsx_files import write_workbook
-from tests.sync.backends.xlsx.test_xlsx_preservation import SHAPE_TEXT, drawing_text, media, person_adds_shape_and_picture
 from tickets import column_letter
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -154,8 +159,8 @@ def test_only_the_worksheet_changes_when_no_style_is_needed(workbook, tmp_path):
 
 
 def test_shapes_and_pictures_survive_byte_for_byte(tmp_path):
-    from tests.sync.conftest import make_workbook
     from tests.sync.backends.xlsx.test_xlsx_preservation import person_decorates
+    from tests.sync.conftest import make_workbook
 
     path = make_workbook(tmp_path / "desk.xlsx", sample=4)
     person_decorates(path)
@@ -239,8 +244,8 @@ def test_column_letters_round_trip():
 
 
 def test_the_backend_patches_a_cells_only_change_and_keeps_the_shapes(tmp_path):
-    from tests.sync.conftest import make_workbook
     from tests.sync.backends.xlsx.test_xlsx_preservation import person_decorates
+    from tests.sync.conftest import make_workbook
 
     path = make_workbook(tmp_path / "desk.xlsx", sample=4)
     person_decorates(path)
@@ -313,8 +318,8 @@ def test_a_cycle_whose_dashboard_numbers_change_patches_them_in_and_keeps_shapes
 
     import openpyxl
 
-    from tests.sync.conftest import NEW_COMPLAINT, NOW, append_rows, make_workbook
     from tests.sync.backends.xlsx.test_xlsx_preservation import person_decorates
+    from tests.sync.conftest import NEW_COMPLAINT, NOW, append_rows, make_workbook
 
     path = make_workbook(tmp_path / "desk.xlsx", sample=12)
     desk = desk_factory(path)
