@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 import pickle
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,9 +32,10 @@ from sync.backends.port import (
 from sync.computed_cells import desired_cells, rows_differ, same_cell
 from sync.errors import WriteDeferred
 from sync.facts import customer_counts, similar_counts
+from sync.queued import QueuedRows, take_queue
 from sync.quiet import next_change
 from sync.rule_loading import LoadedRules, load_rules
-from sync.state import StateStore, StatusSpan
+from sync.state import StateStore, StatusSpan, format_ticket_id, parse_ticket_id
 from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.workbook import WorkbookView
 from tickets import (
@@ -73,7 +73,6 @@ tickets_version = package_version("sheetdesk")
 SETTLED_KEY = "settled"
 SETTLED_FORMAT = f"1 {tickets_version}"  # a remembered result from other code is never used
 CYCLE_STAGES = ("reading the workbook", "reading the rules", "checking rows", "deciding", "writing", "mailing")
-TICKET_ID = re.compile(r"^CS-(\d{8})-(\d{4,})$")
 
 
 @dataclass
@@ -123,6 +122,7 @@ class CycleReport:
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
     language: str = "en"
     quiet: bool = False  # nothing could have changed since the last cycle: nothing was recomputed
+    rows_appended: int = 0  # queued complaints that became rows
 
     def summary(self) -> str:
         written = "dry run, nothing written" if self.dry_run else (
@@ -177,6 +177,7 @@ class Desk:
         self.last_calendar_problems: list = []
         self.last_kpis: Kpis | None = None
         self._settled: Settled | None = None
+        self._reserved: tuple[str, int, int] | None = None  # ticket numbers this cycle took for new rows
 
     # -- the cycle -----------------------------------------------------------------------------------------
 
@@ -200,11 +201,13 @@ class Desk:
         # The desk lives in its Calendar's zone: a naive --now is wall-clock time there, and the daily digest
         # and due times in mail are read in that zone.
         now = now.astimezone(calendar.zone) if now.tzinfo is not None else now.replace(tzinfo=calendar.zone)
+        queue = self._take_queue(view, calendar, dry_run)
+        view = WorkbookView.of(queue.snapshot, view.language, self.aliases)
         step(CYCLE_STAGES[1])
         rules = load_rules(view, self.state, now, persist=not dry_run)
         step(CYCLE_STAGES[2])
         rows = self._read_rows(view, calendar, rules, now)
-        self._stamp(rows, view, calendar, now)
+        self._stamp(rows, view, calendar, now, dry_run)
         step(CYCLE_STAGES[3])
         outcomes = self._decide(rows, rules, calendar, now)
         kpis = compute_kpis(
@@ -214,13 +217,13 @@ class Desk:
         self.tickets_tab, self.last_rules, self.last_calendar_problems, self.last_kpis = (
             view.tabs["tickets"], rules, calendar_problems, kpis
         )
-        changes = self._changes(view, rows, outcomes, calendar, rules, calendar_problems, kpis, now)
+        changes = self._changes(view, rows, outcomes, calendar, rules, calendar_problems, kpis, now, queue)
         report.rows, report.outcomes = len(rows), outcomes
         report.problem_rows = sum(1 for outcome in outcomes if outcome.problems)
         report.rule_problems = len(rules.problems) + len(calendar_problems)
         if not dry_run:
             step(CYCLE_STAGES[4])
-            self._write(changes, snapshot, report)
+            self._write(changes, snapshot, report, queue, now)
             self.state.record_cycle(((row.ticket.ticket_id, row.ticket.effective_status.value) for row in rows
                                      if row.ticket.ticket_id), now)
         if self.mailroom is not None:
@@ -281,6 +284,8 @@ class Desk:
         """The last cycle's result, if the workbook is as it left it and no moment that matters has passed."""
         if getattr(self.backend, "fingerprint", None) is None:
             return None
+        if self.state.has_queued():  # a channel queued a complaint: it must be appended
+            return None
         settled = self._settled if self._settled is not None else self._remembered()
         if settled is None:
             return None
@@ -302,7 +307,25 @@ class Desk:
         report.duration_seconds = time.perf_counter() - started
         return report
 
-    def _write(self, changes: ChangeSet, snapshot: Snapshot, report: CycleReport) -> None:
+    def _write(
+        self, changes: ChangeSet, snapshot: Snapshot, report: CycleReport, queue: QueuedRows, now: datetime
+    ) -> None:
+        """Apply ``changes``; then acknowledge the queued complaints that reached the tab.
+
+        Ticket numbers this cycle reserved for new rows are given back when the write was not made, so the
+        next cycle gives those rows the same numbers (unless a channel took a later number meanwhile).
+        """
+        try:
+            self._apply(changes, snapshot, report)
+        finally:
+            if not report.wrote and self._reserved is not None:
+                self.state.release_ticket_numbers(*self._reserved)
+            self._reserved = None
+        appended = queue.already_written + (list(queue.rows) if report.wrote else [])
+        if appended:
+            self.state.mark_appended(appended, now)
+
+    def _apply(self, changes: ChangeSet, snapshot: Snapshot, report: CycleReport) -> None:
         if not changes:
             return
         try:
@@ -312,10 +335,11 @@ class Desk:
             report.deferred = str(deferred)
             return
         report.wrote = True
-        report.cells_written = len(changes.cells)
+        report.cells_written = len(changes.cells) + sum(len(row) for row in changes.append)
+        report.rows_appended = len(changes.append)
         for write in changes.cells:
-            if write.column == "ticket_id" and (match := TICKET_ID.match(str(write.value))):
-                self.state.record_ticket_number(match.group(1), int(match.group(2)))
+            if write.column == "ticket_id" and (parsed := parse_ticket_id(write.value)):
+                self.state.record_ticket_number(*parsed)
 
     def _remind(
         self, outcomes: list[Outcome], calendar: BusinessCalendar, kpis: Kpis, now: datetime, dry_run: bool,
@@ -376,11 +400,13 @@ class Desk:
 
     # -- stamping ------------------------------------------------------------------------------------------
 
-    def _stamp(self, rows: list[TicketRow], view: WorkbookView, calendar: BusinessCalendar, now: datetime) -> None:
+    def _stamp(
+        self, rows: list[TicketRow], view: WorkbookView, calendar: BusinessCalendar, now: datetime, dry_run: bool
+    ) -> None:
         """Fill blank input cells whose meaning is certain: a new Ticket ID, Received, First response, Resolved."""
         first_seen = self.state.first_seen()
         local_now = now.astimezone(calendar.zone).replace(second=0, microsecond=0)
-        self._assign_ids(rows, local_now)
+        self._assign_ids(rows, local_now, reserve=not dry_run)
         for row in rows:
             status = row.ticket.status
             if "received" in view.header.positions and is_blank(row.cell("received")):
@@ -400,21 +426,26 @@ class Desk:
                 row.ticket = row.ticket.model_copy(update=row.stamps)
                 row.problems = [problem for problem in row.problems if not _fixed_by_stamps(problem, row.stamps)]
 
-    def _assign_ids(self, rows: list[TicketRow], local_now: datetime) -> None:
-        """Number new rows after the day's highest number in the sheet or ever written (never reused).
+    def _assign_ids(self, rows: list[TicketRow], local_now: datetime, reserve: bool) -> None:
+        """Number new rows after the day's highest number in the sheet or ever reserved (never reused).
 
-        A number counts as used once it reached the sheet (``_write``), so a deferred write gives the same
-        numbers again next cycle.
+        With ``reserve`` the numbers are reserved in the state store (an intake channel in another process
+        reserves from the same counter); ``_write`` gives them back when the write is not made, so a deferred
+        write gives the same numbers again next cycle.
         """
         unnamed = [row for row in rows if is_blank(row.cell("ticket_id"))]
         if not unnamed:
             return
         day = local_now.strftime("%Y%m%d")
-        taken = [int(match.group(2)) for row in rows if (match := TICKET_ID.match(row.ticket.ticket_id or ""))
-                 and match.group(1) == day]
-        first = max(max(taken, default=0), self.state.last_ticket_number(day)) + 1
+        taken = max((parsed[1] for row in rows if (parsed := parse_ticket_id(row.ticket.ticket_id))
+                     and parsed[0] == day), default=0)
+        if reserve:
+            first = self.state.reserve_ticket_numbers(day, len(unnamed), at_least=taken)
+            self._reserved = (day, first, first + len(unnamed) - 1)
+        else:
+            first = max(taken, self.state.last_ticket_number(day)) + 1
         for number, row in enumerate(unnamed, start=first):
-            row.stamps["ticket_id"] = f"CS-{day}-{number:04d}"
+            row.stamps["ticket_id"] = format_ticket_id(day, number)
 
     # -- deciding ------------------------------------------------------------------------------------------
 
@@ -494,14 +525,20 @@ class Desk:
         calendar_problems: list,
         kpis: Kpis,
         now: datetime,
+        queue: QueuedRows,
     ) -> ChangeSet:
         positions = view.header.positions
-        changes = ChangeSet(view.tabs["tickets"], columns=dict(positions))
+        changes = ChangeSet(view.tabs["tickets"], columns={key: position for key, position in positions.items()
+                                                            if key not in queue.new_columns})
+        changes.add_columns.update(queue.new_columns)
         for key in COMPUTED_KEYS:
             if key not in positions:
                 changes.add_columns[key] = label(key, view.language)
         zone = calendar.zone
         for row, outcome in zip(rows, outcomes, strict=True):
+            if queue.is_queued(row.index):
+                changes.append.append(_new_row(row, outcome, view.language, zone))
+                continue
             reference = RowRef(row.index, row.original_id)
             for key, value in row.stamps.items():
                 if key in positions:
@@ -523,6 +560,26 @@ class Desk:
             changes.formatting = _formatting_spec(view, rules)
         return changes
 
+
+    # -- the intake queue ----------------------------------------------------------------------------------
+
+    def _take_queue(self, view: WorkbookView, calendar: BusinessCalendar, dry_run: bool) -> QueuedRows:
+        """The complaints channels queued, placed below the Tickets rows; publish the Calendar's zone for them."""
+        if not dry_run:
+            self.state.set_desk_zone(calendar.zone)
+        return take_queue(view.snapshot, view.tabs["tickets"], view.header.positions, view.language, self.state,
+                          calendar.zone, save_texts=not dry_run)
+
+
+def _new_row(row: TicketRow, outcome: Outcome, language: str, zone) -> dict[str, Cell]:
+    """A queued complaint's whole row, as ``ChangeSet.append`` takes it: its cells, stamps and computed cells."""
+    cells: dict[str, Cell] = {key: row.cell(key) for key in row.positions if not is_blank(row.cell(key))}
+    for key, value in row.stamps.items():
+        cells.setdefault(key, _wall_clock(value, zone))
+    for key, value in desired_cells(outcome, language, zone).items():
+        if value is not None:
+            cells[key] = value
+    return cells
 
 
 def _dashboard(view: WorkbookView, kpis: Kpis, now: datetime) -> GeneratedTab | None:

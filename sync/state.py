@@ -1,23 +1,42 @@
 """The state store: what the daemon remembers between cycles, in SQLite under ``[state] dir``.
 
 It keeps when each ticket was first seen, the history of its statuses (time spent waiting on the customer
-pauses its SLA clock), the ticket-number counter per day, and the last good version of every rule tab. The mail
-ledger keeps its own tables in the same file.
+pauses its SLA clock), the ticket-number counter per day, the intake queue (complaints taken in by a channel and
+waiting for the next cycle to append them to the Tickets tab), and the last good version of every rule tab. The
+mail ledger and the intake channels keep their own tables in the same file.
+
+Several processes share the file (the daemon, ``sheetdesk serve``, a ``run --once``): every reservation and
+queue change is one ``BEGIN IMMEDIATE`` transaction, so two processes never take the same ticket number.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["StateStore", "StatusSpan", "STATE_FILE"]
+__all__ = ["StateStore", "StatusSpan", "QueuedRow", "STATE_FILE", "format_ticket_id", "parse_ticket_id"]
 
 STATE_FILE = "sheetdesk.sqlite3"
+ZONE_KEY = "calendar zone"
+TICKET_ID = re.compile(r"^CS-(\d{8})-(\d{4,})$")
+
+
+def format_ticket_id(day: str, number: int) -> str:
+    """Return the Ticket ID of number ``number`` of ``day`` ("20261123"): ``CS-20261123-0007``."""
+    return f"CS-{day}-{number:04d}"
+
+
+def parse_ticket_id(text: object) -> tuple[str, int] | None:
+    """Return ``(day, number)`` of a Ticket ID sheetdesk gave, or None for any other text."""
+    match = TICKET_ID.match(str(text or "").strip())
+    return (match.group(1), int(match.group(2))) if match else None
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ticket (
@@ -36,6 +55,16 @@ CREATE TABLE IF NOT EXISTS id_counter (
     day TEXT PRIMARY KEY,
     last INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS intake_queue (
+    ticket_id TEXT PRIMARY KEY,
+    source_ref TEXT UNIQUE,
+    channel TEXT NOT NULL,
+    cells TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}',
+    queued_at TEXT NOT NULL,
+    appended_at TEXT
+);
+CREATE INDEX IF NOT EXISTS intake_queue_waiting ON intake_queue (queued_at) WHERE appended_at IS NULL;
 CREATE TABLE IF NOT EXISTS good_rules (
     role TEXT PRIMARY KEY,
     rows TEXT NOT NULL,
@@ -59,6 +88,22 @@ class StatusSpan:
     status: str
     since: datetime
     until: datetime | None
+
+
+@dataclass(frozen=True)
+class QueuedRow:
+    """A complaint taken in by a channel, waiting to become a Tickets row.
+
+    ``cells`` maps column keys (``tickets.columns``) to values: text, numbers, booleans, or aware datetimes.
+    ``details`` is what the channel keeps beside the row (the ticket's language, the mail it answers, …).
+    """
+
+    ticket_id: str
+    channel: str
+    cells: dict[str, object]
+    queued_at: datetime
+    source_ref: str | None = None
+    details: dict[str, object] = field(default_factory=dict)
 
 
 class StateStore:
@@ -146,6 +191,106 @@ class StateStore:
             (day, number),
         )
 
+    def reserve_ticket_numbers(self, day: str, count: int = 1, at_least: int = 0) -> int:
+        """Reserve ``count`` ticket numbers of ``day`` that no one was ever given; return the first.
+
+        The numbers follow the highest one ever reserved or written for ``day``, and ``at_least`` (the highest
+        the caller saw in the sheet). Once reserved, a number is never given again (unless released at once by
+        ``release_ticket_numbers``), whichever process asks.
+        """
+        with self.transaction() as connection:
+            first = max(self.last_ticket_number(day), at_least) + 1
+            connection.execute(
+                "INSERT INTO id_counter (day, last) VALUES (?, ?) "
+                "ON CONFLICT(day) DO UPDATE SET last = max(last, excluded.last)",
+                (day, first + count - 1),
+            )
+        return first
+
+    def release_ticket_numbers(self, day: str, first: int, last: int) -> bool:
+        """Give back numbers ``first``..``last`` of ``day`` reserved by ``reserve_ticket_numbers`` and never used.
+
+        Only possible while nobody reserved a later number meanwhile; return whether they were given back.
+        """
+        cursor = self.connection.execute(
+            "UPDATE id_counter SET last = ? WHERE day = ? AND last = ?", (first - 1, day, last)
+        )
+        return cursor.rowcount == 1
+
+    def desk_zone(self) -> tzinfo | None:
+        """Return the zone of the desk's Calendar as the last cycle read it (None before the first cycle)."""
+        name = self.get(ZONE_KEY)
+        try:
+            return ZoneInfo(name) if name else None
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+
+    def set_desk_zone(self, zone: tzinfo) -> None:
+        """Publish the Calendar's zone, so channels in other processes number tickets by the desk's day."""
+        if self.get(ZONE_KEY) != str(zone):
+            self.put(ZONE_KEY, str(zone))
+
+    # -- the intake queue ----------------------------------------------------------------------------------
+
+    def enqueue(
+        self, day: str, channel: str, cells: dict[str, object], queued_at: datetime, source_ref: str | None = None,
+        details: dict[str, object] | None = None,
+    ) -> tuple[str, bool]:
+        """Reserve a Ticket ID of ``day`` and queue ``cells`` under it, in one transaction.
+
+        Return ``(ticket ID, True)``. A ``source_ref`` already queued returns ``(its ticket ID, False)`` and
+        queues nothing: a channel that crashed after queueing and takes the same complaint in again gets the
+        same ticket, never a second one.
+        """
+        with self.transaction() as connection:
+            if source_ref is not None:
+                known = connection.execute(
+                    "SELECT ticket_id FROM intake_queue WHERE source_ref = ?", (source_ref,)
+                ).fetchone()
+                if known:
+                    return known[0], False
+            number = self.last_ticket_number(day) + 1
+            self.record_ticket_number(day, number)
+            ticket_id = format_ticket_id(day, number)
+            connection.execute(
+                "INSERT INTO intake_queue (ticket_id, source_ref, channel, cells, details, queued_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (ticket_id, source_ref, channel, json.dumps(cells, default=_queued_value, ensure_ascii=False),
+                 json.dumps(details or {}, default=_queued_value, ensure_ascii=False), queued_at.isoformat()),
+            )
+        return ticket_id, True
+
+    def queued(self) -> list[QueuedRow]:
+        """Return the complaints not yet appended, oldest first."""
+        rows = self.connection.execute(
+            "SELECT ticket_id, channel, cells, queued_at, source_ref, details FROM intake_queue "
+            "WHERE appended_at IS NULL ORDER BY queued_at, ticket_id"
+        )
+        return [QueuedRow(ticket_id, channel, _cells(cells), datetime.fromisoformat(queued_at), source_ref,
+                          _cells(details))
+                for ticket_id, channel, cells, queued_at, source_ref, details in rows]
+
+    def has_queued(self) -> bool:
+        """Whether a complaint waits to be appended (a cycle must not take the quiet path then)."""
+        return self.connection.execute(
+            "SELECT 1 FROM intake_queue WHERE appended_at IS NULL LIMIT 1"
+        ).fetchone() is not None
+
+    def mark_appended(self, ticket_ids: Iterable[str], now: datetime) -> None:
+        """Acknowledge queued complaints: their rows reached the Tickets tab."""
+        with self.transaction() as connection:
+            connection.executemany(
+                "UPDATE intake_queue SET appended_at = ? WHERE ticket_id = ? AND appended_at IS NULL",
+                [(now.isoformat(), ticket_id) for ticket_id in ticket_ids],
+            )
+
+    def queued_ticket(self, source_ref: str) -> str | None:
+        """Return the Ticket ID a complaint with ``source_ref`` was queued under, or None."""
+        row = self.connection.execute(
+            "SELECT ticket_id FROM intake_queue WHERE source_ref = ?", (source_ref,)
+        ).fetchone()
+        return row[0] if row else None
+
     # -- rule tabs -----------------------------------------------------------------------------------------
 
     def good_rules(self, role: str) -> list[list] | None:
@@ -181,6 +326,22 @@ class StateStore:
 
     def put(self, key: str, value: str) -> None:
         self.connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+DATETIME_MARK = "$datetime"
+
+
+def _cells(text: str) -> dict[str, object]:
+    """Read queued cells back: datetimes were stored as ``{"$datetime": ISO}``."""
+    cells = json.loads(text)
+    return {key: datetime.fromisoformat(value[DATETIME_MARK]) if isinstance(value, dict) else value
+            for key, value in cells.items()}
+
+
+def _queued_value(value: object) -> dict[str, str]:
+    if isinstance(value, datetime):
+        return {DATETIME_MARK: value.isoformat()}
+    raise TypeError(f"a queued cell holds {type(value).__name__}, not a cell value")
 
 
 def _json_default(value: object) -> str:

@@ -94,6 +94,9 @@ TICKET_COLUMNS: tuple[Column, ...] = (
     _input("follow_up", "Follow-up", "回访时间", Kind.DATETIME, width=17, aliases=("Follow up", "Followup")),
     _input("satisfaction", "Satisfaction", "满意度", Kind.INTEGER, width=11),
     _input("notes", "Notes", "备注", width=30),
+    _input("order_no", "Order no.", "订单号", width=14, aliases=("Order number", "Order", "订单编号")),
+    # Where an intake channel took the ticket from (a mail's Message-ID, a form response's id or content hash).
+    _input("source_ref", "Source ref", "来源编号", width=18, aliases=("Source", "来源")),
     _computed("grade", "Grade", "等级", width=10),
     _computed("department", "Department", "责任部门", width=16),
     _computed("liaison", "Liaison", "联络官", width=14),

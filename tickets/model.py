@@ -89,6 +89,8 @@ class Ticket(BaseModel):
     follow_up: AwareDatetime | None = None
     satisfaction: int | None = None
     notes: str | None = None
+    order_no: str | None = None
+    source_ref: str | None = None
 
     @property
     def effective_status(self) -> Status:

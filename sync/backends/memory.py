@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sync.backends.port import Cell, ChangeSet, FormattingSpec, Sheet, Snapshot
-from sync.backends.relocate import locate_columns, locate_rows, may_write
+from sync.backends.relocate import appended_rows, locate_columns, locate_rows, may_write
 from sync.errors import WorkbookError
 
 __all__ = ["MemoryBackend"]
@@ -62,8 +62,21 @@ class MemoryBackend:
                 row.extend([None] * (position + 1 - len(row)))
             if may_write(write.column, row[position]):
                 row[position] = write.value
+        _append(rows, appended_rows(changes.append, rows, columns))
         for name, tab in changes.tabs.items():
             self.tabs[name] = copy.deepcopy(tab.rows)
             self.charts[name] = list(tab.charts)
         if changes.formatting is not None:
             self.formatting = changes.formatting
+
+
+def _append(rows: list[list[Cell]], placed: dict[int, dict[int, Cell]]) -> None:
+    """Put new rows at their indices, growing the tab as needed."""
+    for index, cells in sorted(placed.items()):
+        while len(rows) <= index:
+            rows.append([])
+        row = rows[index]
+        for position, value in cells.items():
+            if len(row) <= position:
+                row.extend([None] * (position + 1 - len(row)))
+            row[position] = value

@@ -113,20 +113,25 @@ class ChangeSet:
     """Everything one cycle writes. Empty means: write nothing, touch nothing.
 
     ``cells`` writes to the Tickets tab; ``columns`` is where each column key stood in the header as read;
-    ``add_columns`` appends headers for computed columns that are missing
-    (``{column key: header text}``); ``tabs`` replaces generated tabs whole (created when absent);
-    ``formatting`` asks for the Tickets tab's conditional formatting and drop-downs to be (re-)applied.
+    ``add_columns`` appends headers for columns that are missing (``{column key: header text}``; the backend
+    decides where they land and writes their cells there); ``append`` adds new Tickets rows, each
+    ``{column key: value}`` with a ``ticket_id``, below the last row that holds anything (as the tab is at
+    write time), skipping a row whose Ticket ID already stands in the tab (so an append repeated after a crash
+    never makes a second row); text is written as data, never a formula, whatever it starts with
+    (``=``, ``+``, ``-``, ``@``); ``tabs`` replaces generated tabs whole (created when absent); ``formatting``
+    asks for the Tickets tab's conditional formatting and drop-downs to be (re-)applied.
     """
 
     tickets_tab: str
     columns: dict[str, int] = field(default_factory=dict)
     cells: list[CellWrite] = field(default_factory=list)
     add_columns: dict[str, str] = field(default_factory=dict)
+    append: list[dict[str, Cell]] = field(default_factory=list)
     tabs: dict[str, GeneratedTab] = field(default_factory=dict)
     formatting: FormattingSpec | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.cells or self.add_columns or self.tabs or self.formatting)
+        return bool(self.cells or self.add_columns or self.append or self.tabs or self.formatting)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from sync.backends.port import Cell, CellWrite, RowRef
 from tickets import COMPUTED_KEYS, INPUT_KEYS, is_blank, match_headers, normalize_label, read_text
 
-__all__ = ["locate_columns", "locate_rows", "fingerprint", "may_write"]
+__all__ = ["locate_columns", "locate_rows", "fingerprint", "may_write", "appended_rows", "end_of_data"]
 
 
 def locate_columns(
@@ -94,3 +94,37 @@ def locate_rows(
 def may_write(column: str, current: Cell) -> bool:
     """A computed cell is always the daemon's; an input cell only while it is still blank."""
     return column in COMPUTED_KEYS or is_blank(current)
+
+
+def appended_rows(
+    appends: Iterable[dict[str, Cell]], current_rows: Sequence[Sequence[Cell]], columns: dict[str, int]
+) -> dict[int, dict[int, Cell]]:
+    """Return where the rows of ``ChangeSet.append`` land: ``{row index: {column position: value}}``.
+
+    They go below the last row of ``current_rows`` holding anything, in order, at the ``columns`` positions (a key
+    without a position is left out); a row whose Ticket ID already stands in the tab, or came earlier in
+    ``appends``, is skipped.
+    """
+    id_position = columns.get("ticket_id")
+    present = {
+        _plain(row[id_position]) for row in current_rows[1:] if id_position is not None and id_position < len(row)
+    }
+    next_index = end_of_data(current_rows)
+    placed: dict[int, dict[int, Cell]] = {}
+    for values in appends:
+        ticket_id = _plain(values.get("ticket_id"))
+        if not ticket_id or ticket_id in present:
+            continue
+        present.add(ticket_id)
+        placed[next_index] = {columns[key]: value for key, value in values.items()
+                              if key in columns and not (value is None or value == "")}
+        next_index += 1
+    return placed
+
+
+def end_of_data(rows: Sequence[Sequence[Cell]]) -> int:
+    """The index just below the last row holding anything (1 for a tab with only its header)."""
+    for index in range(len(rows) - 1, 0, -1):
+        if any(not is_blank(value) for value in rows[index]):
+            return index + 1
+    return 1

@@ -48,7 +48,7 @@ from sync.backends.port import (
     Snapshot,
     formatting_marker,
 )
-from sync.backends.relocate import locate_columns, locate_rows, may_write
+from sync.backends.relocate import appended_rows, locate_columns, locate_rows, may_write
 from sync.errors import BackendError, ConfigError, SheetdeskError, WorkbookError, WriteDeferred
 from tickets import column_letter, find_tab, is_blank, match_headers, read_text, to_excel_serial
 
@@ -305,7 +305,7 @@ class GSheetsBackend:
 
     def _plan(self, changes: ChangeSet, snapshot: Snapshot) -> list[dict]:
         requests: list[dict] = []
-        if changes.cells or changes.add_columns or changes.formatting is not None:
+        if changes.cells or changes.add_columns or changes.append or changes.formatting is not None:
             requests += self._ticket_requests(changes, snapshot)
         for name, tab in changes.tabs.items():
             requests += self._generated_tab_requests(name, tab)
@@ -335,6 +335,10 @@ class GSheetsBackend:
             now = current[row][position] if position < len(current[row]) else None
             if may_write(write.column, now):
                 writes.append((row, position, write.value))
+        appended = appended_rows(changes.append, [header, *current[1:]], located)
+        if appended:
+            requests += _grow(meta, rows=max(appended) + 1)
+        writes += [(row, position, value) for row, cells in appended.items() for position, value in cells.items()]
         requests += _cell_runs(meta.sheet_id, writes)
         if changes.formatting is not None:
             requests += self._formatting_requests(meta, match_headers(header).positions, changes.formatting)

@@ -35,7 +35,7 @@ from sync.backends.port import (
     Snapshot,
     formatting_marker,
 )
-from sync.backends.relocate import may_write
+from sync.backends.relocate import appended_rows, may_write
 from sync.backends.xlsx.format import apply_ticket_formatting
 from sync.backends.xlsx.patch import PatchRefused, patch_rows, worksheet_member
 from sync.errors import WorkbookError, WriteDeferred
@@ -138,7 +138,7 @@ class XlsxBackend:
                 return
             except PatchRefused as refusal:
                 log.info("%s: writing with openpyxl instead of patching cells (%s)", self.path.name, refusal)
-        self._save(lambda temporary: self._rewrite(changes, temporary), snapshot)
+        self._save(lambda temporary: self._rewrite(changes, snapshot, temporary), snapshot)
 
     def _patch(
         self, changes: ChangeSet, snapshot: Snapshot, tabs: dict[str, dict[int, dict[int, Cell]]], temporary: Path
@@ -157,7 +157,7 @@ class XlsxBackend:
                 source.unlink()
             source = target
 
-    def _rewrite(self, changes: ChangeSet, temporary: Path) -> None:
+    def _rewrite(self, changes: ChangeSet, snapshot: Snapshot, temporary: Path) -> None:
         """Load the whole workbook with openpyxl, apply ``changes`` and save it to ``temporary``."""
         import openpyxl
 
@@ -165,6 +165,10 @@ class XlsxBackend:
         tickets = workbook[changes.tickets_tab]
         columns = _add_columns(tickets, changes)
         _write_cells(tickets, changes, columns)
+        read = snapshot.sheets.get(changes.tickets_tab)  # the file is as read: its version was checked
+        for index, cells in appended_rows(changes.append, read.rows if read else [], columns).items():
+            for position, value in cells.items():
+                _set_value(tickets.cell(row=index + 1, column=position + 1), value)
         for name, tab in changes.tabs.items():
             _replace_tab(workbook, name, tab)
         if changes.formatting is not None:
@@ -354,6 +358,8 @@ def _cell_writes(changes: ChangeSet, tickets: Sheet) -> tuple[dict[int, dict[int
             rows.setdefault(write.row.index, row)[column] = write.value
             if write.column not in COMPUTED_KEYS:
                 input_cells.add((write.row.index, column))
+    for index, cells in appended_rows(changes.append, tickets.rows, columns).items():
+        rows.setdefault(index, {}).update(cells)
     return rows, input_cells
 
 

@@ -209,6 +209,83 @@ class BackendContract:
                 if column != grade:
                     assert after[row_number][column] == value, (row_number, column)
 
+    def test_appended_rows_go_below_the_last_row_as_data(self, harness):
+        harness.load(workbook())
+        snapshot = harness.backend.read()
+        positions = match_headers(snapshot.sheets["Tickets"].rows[0]).positions
+        received = datetime(2026, 11, 23, 8, 5)
+        words = ["=1+1", "+33 1 23 45", "-5 stars", "@SUM(A1:A2)", "=HYPERLINK(\"http://x\")"]
+        changes = ChangeSet("Tickets", columns=positions)
+        for number, text in enumerate(words, start=10):
+            changes.append.append({"ticket_id": f"CS-{number}", "received": received, "customer": text,
+                                   "notes": text, "grade": "P3"})
+        harness.backend.apply(changes, snapshot)
+        rows = plain_tab(harness.tabs()["Tickets"])
+        assert rows[:5] == plain_tab(workbook()["Tickets"])
+        assert [row[0] for row in rows[5:]] == [f"CS-{number}" for number in range(10, 15)]
+        assert [row[HEADER.index("Notes")] for row in rows[5:]] == words
+        assert by_ticket(rows, "customer")["CS-13"] == "@SUM(A1:A2)"
+        assert by_ticket(rows, "received")["CS-10"] == "2026-11-23 08:05"
+        assert by_ticket(rows, "grade")["CS-14"] == "P3"
+        read_back = harness.backend.read().sheets["Tickets"].rows
+        assert [row[HEADER.index("Customer")] for row in read_back[5:10]] == words
+
+    def test_appended_rows_stay_data_when_the_formatting_is_written_too(self, harness):
+        """(xlsx: the openpyxl path rather than the streaming patch.)"""
+        harness.load(workbook())
+        snapshot = harness.backend.read()
+        positions = match_headers(snapshot.sheets["Tickets"].rows[0]).positions
+        spec = FormattingSpec({"overdue": "overdue", "due_soon": "due soon"})
+        words = ["=1+1", "+1", "-1", "@A1"]
+        changes = ChangeSet("Tickets", columns=positions, add_columns={"sla": "SLA"}, formatting=spec,
+                            append=[{"ticket_id": f"CS-{n}", "notes": text, "sla": "overdue"}
+                                    for n, text in enumerate(words, start=50)])
+        harness.backend.apply(changes, snapshot)
+        rows = plain_tab(harness.tabs()["Tickets"])
+        assert [row[HEADER.index("Notes")] for row in rows[5:]] == words
+        assert by_ticket(rows, "sla")["CS-52"] == "overdue"
+
+    def test_an_append_repeated_after_a_crash_makes_no_second_row(self, harness):
+        harness.load(workbook())
+        row = {"ticket_id": "CS-20", "customer": "Foxtrot", "status": "New"}
+        for _ in range(2):
+            snapshot = harness.backend.read()
+            positions = match_headers(snapshot.sheets["Tickets"].rows[0]).positions
+            harness.backend.apply(ChangeSet("Tickets", columns=positions, append=[dict(row)]), snapshot)
+        rows = plain_tab(harness.tabs()["Tickets"])
+        assert [line[0] for line in rows].count("CS-20") == 1
+        snapshot = harness.backend.read()
+        positions = match_headers(snapshot.sheets["Tickets"].rows[0]).positions
+        changes = ChangeSet("Tickets", columns=positions, append=[{"ticket_id": "CS-1", "customer": "Again"}])
+        harness.backend.apply(changes, snapshot)
+        assert plain_tab(harness.tabs()["Tickets"]) == rows
+
+    def test_appended_rows_fill_a_column_added_in_the_same_write(self, harness):
+        harness.load(workbook())
+        snapshot = harness.backend.read()
+        positions = match_headers(snapshot.sheets["Tickets"].rows[0]).positions
+        changes = ChangeSet("Tickets", columns=positions, add_columns={"source_ref": "Source ref"},
+                            append=[{"ticket_id": "CS-30", "customer": "Golf", "source_ref": "<a@b>"}])
+        harness.backend.apply(changes, snapshot)
+        rows = plain_tab(harness.tabs()["Tickets"])
+        assert rows[0] == HEADER + ["Source ref"]
+        assert by_ticket(rows, "source_ref") == {"CS-1": "", "CS-2": "", "CS-3": "", "CS-30": "<a@b>"}
+
+    def test_rows_a_person_added_meanwhile_are_kept_above_the_appended_ones(self, harness):
+        harness.load(workbook())
+        snapshot = harness.backend.read()
+        harness.person_inserts_row("Tickets", 5, ["CS-9", None, "Echo", "New", "typed meanwhile"])
+        positions = match_headers(snapshot.sheets["Tickets"].rows[0]).positions
+        changes = ChangeSet("Tickets", columns=positions, append=[{"ticket_id": "CS-40", "customer": "Hotel"}])
+        try:
+            harness.backend.apply(changes, snapshot)
+        except WriteDeferred:
+            snapshot = harness.backend.read()
+            harness.backend.apply(changes, snapshot)
+        rows = plain_tab(harness.tabs()["Tickets"])
+        assert [row[0] for row in rows[1:]] == ["CS-1", "CS-2", "", "CS-3", "CS-9", "CS-40"]
+        assert by_ticket(rows, "notes")["CS-9"] == "typed meanwhile"
+
 
 @pytest.fixture
 def sample_workbook():

@@ -13,7 +13,7 @@ from sync.backends.gsheets.http import EMULATOR_VARIABLE, RetryPolicy
 from sync.backends.port import CellWrite, ChangeSet, Chart, FormattingSpec, GeneratedTab, RowRef, Snapshot
 from sync.errors import ConfigError, WorkbookError
 from tests.sync.backends.gsheets.fake_sheets import FakeSheets
-from tickets import TICKET_COLUMNS, match_headers
+from tickets import TICKET_COLUMNS, column_letter, match_headers
 
 KEY = "desk-key"
 HEADER = [column.en for column in TICKET_COLUMNS]
@@ -282,8 +282,9 @@ def test_formatting_rules_follow_the_sla_and_check_columns_over_the_whole_table(
     backend.apply(ChangeSet("Tickets", columns=positions, formatting=spec), snapshot)
     rules = spreadsheet.sheet("Tickets").conditional_formats
     formulas = [rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for rule in rules]
-    assert formulas[0] == '=AND(LEN($AH2)>0,N("sheetdesk SLA=AD Check=AH")=0)'
-    assert '=AND(TRIM($AD2)="overdue",N("sheetdesk SLA=AD Check=AH")=0)' in formulas
+    sla, check = column_letter(positions["sla"]), column_letter(positions["check"])
+    assert formulas[0] == f'=AND(LEN(${check}2)>0,N("sheetdesk SLA={sla} Check={check}")=0)'
+    assert f'=AND(TRIM(${sla}2)="overdue",N("sheetdesk SLA={sla} Check={check}")=0)' in formulas
     assert len(rules) == 5
     assert all(rule["ranges"] == [{"sheetId": spreadsheet.sheet("Tickets").sheet_id, "startRowIndex": 1,
                                    "startColumnIndex": 0}] for rule in rules)
