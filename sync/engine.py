@@ -208,6 +208,7 @@ class Desk:
         step(CYCLE_STAGES[2])
         rows = self._read_rows(view, calendar, rules, now)
         self._stamp(rows, view, calendar, now, dry_run)
+        _default_tiers(rows, queue, rules.allowed.get("tier", ()))
         step(CYCLE_STAGES[3])
         outcomes = self._decide(rows, rules, calendar, now)
         kpis = compute_kpis(
@@ -569,6 +570,23 @@ class Desk:
             self.state.set_desk_zone(calendar.zone)
         return take_queue(view.snapshot, view.tabs["tickets"], view.header.positions, view.language, self.state,
                           calendar.zone, save_texts=not dry_run)
+
+
+def _default_tiers(rows: list[TicketRow], queue: QueuedRows, tiers: Sequence[str]) -> None:
+    """Give a queued complaint without a tier its customer's tier: the one on the contact's latest ticket, else
+    the last tier of the Lists tab (the template's Standard), so its deadlines hold from the first cycle."""
+    known: dict[str, str] = {}
+    for row in rows:
+        contact = (row.ticket.contact or "").casefold()
+        if contact and row.ticket.tier and not queue.is_queued(row.index):
+            known[contact] = row.ticket.tier
+    for row in rows:
+        if not queue.is_queued(row.index) or row.ticket.tier or "tier" not in row.positions:
+            continue
+        tier = known.get((row.ticket.contact or "").casefold()) or (tiers[-1] if tiers else None)
+        if tier:
+            row.stamps["tier"] = tier
+            row.ticket = row.ticket.model_copy(update={"tier": tier})
 
 
 def _new_row(row: TicketRow, outcome: Outcome, language: str, zone) -> dict[str, Cell]:

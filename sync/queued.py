@@ -28,6 +28,8 @@ __all__ = ["QueuedRows", "take_queue", "fit_cell", "CELL_TEXT_LIMIT", "TEXTS_DIR
 
 CELL_TEXT_LIMIT = 32_000  # Excel holds 32 767 characters in a cell, Google Sheets 50 000
 TEXTS_DIR = "texts"
+# A channel key (``sync.intake.CHANNELS``) as the Channel cell shows it, in the template's words (Lists tab).
+CHANNEL_WORDS = {"email": {"en": "Email", "zh": "邮件"}, "website": {"en": "Website", "zh": "官网"}}
 CUT_NOTE = {"en": "… [cut: the whole text is in {path}]", "zh": "…［已截断：全文见 {path}］"}
 
 
@@ -99,6 +101,8 @@ def _row(queued: QueuedRow, columns: dict[str, int], width: int, zone: tzinfo, t
             continue
         if isinstance(value, datetime):
             value = value.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) if value.tzinfo else value
+        elif key == "channel":
+            value = CHANNEL_WORDS.get(str(value), {}).get(language, value)
         elif isinstance(value, str):
             value = fit_cell(value, queued.ticket_id, key, texts, language)
         row[columns[key]] = value  # type: ignore[assignment]
