@@ -33,7 +33,7 @@ from bench.common import markdown_table, median_seconds, write_results  # noqa: 
 from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, build_transport  # noqa: E402
 from sync.backends.xlsx.backend import XlsxBackend  # noqa: E402
 from sync.backends.xlsx.writer import write_xlsx  # noqa: E402
-from sync.engine import Desk  # noqa: E402
+from sync.engine import Desk, DeskSettings  # noqa: E402
 from sync.state import StateStore  # noqa: E402
 
 BUDGET = 0.1
@@ -45,7 +45,7 @@ def daemon_desk(directory: Path) -> Desk:
     mail = MailSettings(outbox_dir=str(directory / "outbox"))
     reminders = ReminderSettings(admin_email="admin@example.com")
     mailroom = Mailroom(reminders, mail, Ledger(state.path), build_transport(mail))
-    return Desk(XlsxBackend(directory / "desk.xlsx"), state, mailroom=mailroom, remember=False)
+    return Desk(XlsxBackend(directory / "desk.xlsx"), state, DeskSettings(remember=False), mailroom=mailroom)
 
 
 def measure(rows: int, repeats: int, directory: Path) -> dict:

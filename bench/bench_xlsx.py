@@ -41,7 +41,7 @@ from bench.common import markdown_table, median_seconds, write_results  # noqa: 
 from sheets_templates import build_spec  # noqa: E402
 from sync.backends.xlsx.backend import XlsxBackend  # noqa: E402
 from sync.backends.xlsx.writer import write_xlsx  # noqa: E402
-from sync.engine import Desk  # noqa: E402
+from sync.engine import Desk, DeskSettings  # noqa: E402
 from sync.state import StateStore  # noqa: E402
 from tickets import label  # noqa: E402
 
@@ -142,7 +142,7 @@ def cold_cycle(work: Path, now: datetime, timings: dict[str, float] | None = Non
             _require_cells_only(backend)
         if timings is not None:
             _time_backend(backend, timings)
-        return Desk(backend, state, dashboard=not cells_only).cycle(now)
+        return Desk(backend, state, DeskSettings(dashboard=not cells_only)).cycle(now)
     finally:
         state.close()
 
@@ -313,7 +313,7 @@ def memory_child(work: Path, mode: str) -> None:
         backend = XlsxBackend(work / "desk.xlsx", backup_dir=work / "state" / "backups")
         if mode == "cells":
             _cut_to_cells(backend)
-        report = Desk(backend, state, dashboard=mode != "cells").cycle(NOW)
+        report = Desk(backend, state, DeskSettings(dashboard=mode != "cells")).cycle(NOW)
     finally:
         state.close()
     assert report.wrote

@@ -18,7 +18,7 @@ from mailers.mailroom import (
     sender_address,
 )
 from mailers.outbox import OutboxTransport
-from mailers.plan import DeadlineKind, Plan, Reminder, Role, Stage, escalation_level, plan_reminders
+from mailers.plan import Plan, Reminder, Role, Stage, plan_reminders
 from mailers.settings import MailSettings, ReminderSettings
 from mailers.smtp import SmtpTransport
 from mailers.transport import MemoryTransport, SendResult, Transport
@@ -41,11 +41,9 @@ __all__ = [
     "sender_address",
     "mail_test",
     "plan_reminders",
-    "escalation_level",
     "Plan",
     "Reminder",
     "Stage",
-    "DeadlineKind",
     "Role",
     "compose_digest",
     "compose_daily_digest",

@@ -20,8 +20,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from mailers.addresses import clean_header_text, make_address
-from mailers.plan import DeadlineKind, Reminder, Role, Stage
+from mailers.plan import Reminder, Role, Stage
 from mailers.templates import HTML_PAGE, words
+from tickets import DueKind
 from tickets.columns import label
 from tickets.model import Ticket
 
@@ -55,7 +56,7 @@ class DigestRow:
     ticket: Ticket
     grade: str | None
     department: str
-    deadline: DeadlineKind
+    deadline: DueKind
     stage: Stage
     repeat: int
     due: datetime
@@ -115,7 +116,7 @@ def digest_rows(
     reminders: Sequence[Reminder], now: datetime, row_link: RowLink | None = None
 ) -> list[DigestRow]:
     """Return one row per ticket clock, at its most advanced stage, most urgent (earliest due) first."""
-    best: dict[tuple[str, DeadlineKind], Reminder] = {}
+    best: dict[tuple[str, DueKind], Reminder] = {}
     for reminder in reminders:
         slot = (reminder.ticket_id, reminder.deadline)
         if slot not in best or reminder.stage.rank > best[slot].stage.rank:
@@ -149,7 +150,7 @@ def _safe_link(link: str | None) -> str | None:
 def _bucket(row: DigestRow) -> str:
     if row.stage in (Stage.ESCALATION, Stage.ADMIN_ESCALATION):
         return "count_escalated"
-    if row.deadline is DeadlineKind.FOLLOW_UP:
+    if row.deadline is DueKind.FOLLOW_UP:
         return "count_follow_up"
     return "count_due_soon" if row.stage is Stage.DUE_SOON else "count_overdue"
 

@@ -11,8 +11,9 @@ Stages per ticket and clock::
                     └─ 2 × escalate_after_hours overdue ──► admin escalation          (to admin_email)
 
 Only the most advanced liaison stage is due at a time (a ticket first seen 50 h late gets repeat #2, not the
-overdue notice and repeat #1 too). Lateness counts wall-clock hours, so the ladder means the same on business
-and 24x7 clocks.
+overdue notice and repeat #1 too). Repeats count wall-clock hours. Which clock runs and how far a ticket has
+escalated are the kernel's decisions (``tickets.running_clock``, the Escalation column ``Outcome.escalation``),
+so mail and sheet agree.
 """
 
 from __future__ import annotations
@@ -24,27 +25,11 @@ from enum import StrEnum
 
 from mailers.addresses import is_valid_email
 from mailers.settings import ReminderSettings
+from tickets import DueKind, escalation_step, running_clock
 from tickets.outcome import Clock, Outcome, SlaState
-from tickets.status import OPEN_STATUSES, Status
+from tickets.status import OPEN_STATUSES
 
-__all__ = [
-    "DeadlineKind",
-    "Stage",
-    "Role",
-    "Reminder",
-    "Plan",
-    "plan_reminders",
-    "escalation_level",
-    "active_deadline",
-]
-
-
-class DeadlineKind(StrEnum):
-    """Which of a ticket's deadlines a reminder is about."""
-
-    RESPONSE = "response"
-    RESOLUTION = "resolution"
-    FOLLOW_UP = "follow_up"
+__all__ = ["Stage", "Role", "Reminder", "Plan", "plan_reminders"]
 
 
 class Stage(StrEnum):
@@ -71,7 +56,6 @@ class Role(StrEnum):
 
 
 _URGENT_STAGES = frozenset({Stage.OVERDUE, Stage.ESCALATION, Stage.ADMIN_ESCALATION})
-_SILENT_STATUSES = frozenset({Status.CLOSED, Status.DUPLICATE, Status.FOLLOWED_UP, Status.WAITING})
 
 
 @dataclass(frozen=True)
@@ -80,7 +64,7 @@ class Reminder:
 
     outcome: Outcome = field(compare=False, repr=False)
     ticket_id: str
-    deadline: DeadlineKind
+    deadline: DueKind
     stage: Stage
     due: datetime
     recipient: str
@@ -136,10 +120,10 @@ def plan_reminders(outcomes: Sequence[Outcome], settings: ReminderSettings, now:
     open_tickets = 0
     for outcome in outcomes:
         open_tickets += outcome.ticket.effective_status in OPEN_STATUSES
-        found = active_deadline(outcome)
-        if found is None or not outcome.ticket.ticket_id:
+        running = running_clock(outcome)
+        if running is None or not outcome.ticket.ticket_id:
             continue
-        kind, due, start = found
+        kind, due, start = running.kind, running.due, running.start
         if now >= due:
             overdue.add(f"{outcome.ticket.ticket_id}|{kind}|{due.astimezone(UTC).isoformat()}")
         stages = list(_stages(outcome, due, start, settings, now))
@@ -149,39 +133,8 @@ def plan_reminders(outcomes: Sequence[Outcome], settings: ReminderSettings, now:
     return Plan(tuple(reminders), frozenset(overdue), open_tickets, tuple(unaddressed))
 
 
-def active_deadline(outcome: Outcome) -> tuple[DeadlineKind, datetime, datetime | None] | None:
-    """Return the clock that runs for a ticket now — (kind, due, start) — or None if none does.
-
-    Response until the first response, then resolution; the follow-up clock once Resolved.
-    """
-    ticket, deadlines = outcome.ticket, outcome.deadlines
-    status = ticket.effective_status
-    if deadlines is None or status in _SILENT_STATUSES or outcome.sla in (SlaState.PAUSED, SlaState.CLOSED):
-        return None
-    if status is Status.RESOLVED:
-        if ticket.follow_up is not None or deadlines.follow_up_due is None:
-            return None
-        return DeadlineKind.FOLLOW_UP, deadlines.follow_up_due, ticket.resolved
-    if ticket.first_response is None and deadlines.response_due is not None:
-        return DeadlineKind.RESPONSE, deadlines.response_due, ticket.received
-    if deadlines.resolution_due is None:
-        return None
-    return DeadlineKind.RESOLUTION, deadlines.resolution_due, ticket.received
-
-
-def escalation_level(late_by: timedelta, settings: ReminderSettings) -> int:
-    """Return 0 (not escalated), 1 (manager) or 2 (admin) for a clock ``late_by`` past due.
-
-    The engine may use this to fill the Escalation column, so sheet and mail agree.
-    """
-    hours = late_by.total_seconds() / 3600
-    if hours < settings.escalate_after_hours:
-        return 0
-    return 1 if hours < 2 * settings.escalate_after_hours else 2
-
-
 def _reminders_for(
-    outcome: Outcome, kind: DeadlineKind, due: datetime, stages: list[tuple[Stage, int, _Audience | None]]
+    outcome: Outcome, kind: DueKind, due: datetime, stages: list[tuple[Stage, int, _Audience | None]]
 ) -> Iterator[Reminder]:
     for stage, repeat, audience in stages:
         if audience is None:
@@ -219,11 +172,10 @@ def _stages(
 
 
 def _escalation(outcome: Outcome, late_by: timedelta, settings: ReminderSettings) -> int:
-    """The sheet's Escalation column (1 overdue, 2 manager, 3 admin, on the rule's clock) when the engine set it,
-    so mail and sheet agree; wall-clock hours otherwise."""
-    if outcome.escalation:
-        return max(outcome.escalation - 1, 0)
-    return escalation_level(late_by, settings)
+    """0, 1 (manager) or 2 (admin): the sheet's Escalation column (1 overdue, 2 manager, 3 admin, on the rule's
+    clock) when the engine set it, so mail and sheet agree; the kernel's steps over wall-clock hours otherwise."""
+    level = outcome.escalation or escalation_step(late_by.total_seconds() / 3600, settings.escalate_after_hours)
+    return max(level - 1, 0)
 
 
 def _is_due_soon(

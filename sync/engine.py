@@ -7,25 +7,24 @@ a bad rule tab goes to the Rule check tab and its last good version keeps servin
 
 from __future__ import annotations
 
-import functools
 import logging
-import pickle
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from datetime import time as time_of_day
-from importlib.metadata import version as package_version
 
 from mailers import Mailroom
-from rules import Verdict
+from rules import RuleProblem, Verdict
 from sync.backends.port import (
     Backend,
     Cell,
     CellWrite,
     ChangeSet,
+    Fingerprinted,
     FormattingSpec,
     GeneratedTab,
+    RowLinks,
     RowRef,
     Snapshot,
 )
@@ -35,6 +34,7 @@ from sync.facts import customer_counts, similar_counts
 from sync.queued import QueuedRows, take_queue
 from sync.quiet import next_change
 from sync.rule_loading import LoadedRules, load_rules
+from sync.settled import Settled, SettledCache
 from sync.state import StateStore, StatusSpan, format_ticket_id, parse_ticket_id
 from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.workbook import WorkbookView
@@ -43,8 +43,7 @@ from tickets import (
     DONE_STATUSES,
     INPUT_KEYS,
     BusinessCalendar,
-    Clock,
-    Deadlines,
+    CalendarProblem,
     Kpis,
     Outcome,
     Pause,
@@ -52,26 +51,21 @@ from tickets import (
     RowContext,
     SlaState,
     Status,
+    Thresholds,
     Ticket,
-    compute_deadlines,
     compute_kpis,
-    escalation_level,
-    hours_open,
+    decide,
     is_blank,
     is_blank_row,
     label,
     parse_calendar,
-    sla_state,
+    rule_facts,
 )
 from tickets.model import check_choices, check_loop, read_cells
 
-__all__ = ["Desk", "CycleReport", "TicketRow", "CYCLE_STAGES"]
+__all__ = ["Desk", "DeskSettings", "CycleReport", "TicketRow", "CYCLE_STAGES"]
 
 log = logging.getLogger(__name__)
-tickets_version = package_version("sheetdesk")
-
-SETTLED_KEY = "settled"
-SETTLED_FORMAT = f"1 {tickets_version}"  # a remembered result from other code is never used
 CYCLE_STAGES = ("reading the workbook", "reading the rules", "checking rows", "deciding", "writing", "mailing")
 
 
@@ -93,17 +87,6 @@ class TicketRow:
         return self.values[position] if position is not None and position < len(self.values) else None
 
 
-@dataclass(frozen=True)
-class Settled:
-    """What a full cycle left behind for the quiet ones: the workbook as written, and until when it holds."""
-
-    fingerprint: object
-    until: datetime
-    report: CycleReport
-    calendar: BusinessCalendar
-    kpis: Kpis
-
-
 @dataclass
 class CycleReport:
     """What one cycle did, for the log line, the heartbeat and the tests."""
@@ -123,6 +106,10 @@ class CycleReport:
     language: str = "en"
     quiet: bool = False  # nothing could have changed since the last cycle: nothing was recomputed
     rows_appended: int = 0  # queued complaints that became rows
+    tickets_tab: str = ""  # the Tickets tab's name as found in the workbook
+    rule_findings: tuple[RuleProblem, ...] = field(default=(), repr=False)  # each names its tab and cell
+    calendar_findings: tuple[CalendarProblem, ...] = field(default=(), repr=False)  # each starts with its cell
+    kpis: Kpis | None = field(default=None, repr=False)
 
     def summary(self) -> str:
         written = "dry run, nothing written" if self.dry_run else (
@@ -135,48 +122,46 @@ class CycleReport:
         )
 
 
+@dataclass(frozen=True)
+class DeskSettings:
+    """How one desk works, built once from the config (``sync.service.desks``) and passed down.
+
+    ``language`` is the workbook's ("auto": from its headers); ``aliases`` add header labels per column key;
+    ``thresholds`` are the ``[reminders]`` time thresholds; ``dashboard`` writes the Dashboard tab;
+    ``daily_digest_at`` is when the managers' daily digest goes out; ``remember`` keeps each cycle's settled
+    result in the state store for the next process (``run --once``), where a daemon keeps it in memory only.
+    """
+
+    language: str = "auto"
+    aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    thresholds: Thresholds = Thresholds()
+    dashboard: bool = True
+    daily_digest_at: time_of_day | None = None
+    remember: bool = True
+
+    def identity(self) -> tuple:
+        """What a remembered result depends on among these settings."""
+        aliases = sorted((key, tuple(labels)) for key, labels in self.aliases.items())
+        return (self.language, aliases, self.thresholds)
+
+
 class Desk:
-    """One workbook's complaint desk: its backend, state store and settings."""
+    """One workbook's complaint desk: its backend, state store, settings and (to send mail) its mailroom."""
 
     def __init__(
-        self,
-        backend: Backend,
-        state: StateStore,
-        *,
-        language: str = "auto",
-        aliases: dict[str, list[str]] | None = None,
-        due_soon_fraction: float = 0.25,
-        escalate_after_hours: float = 24,
-        cluster_threshold: int = 3,
-        cluster_days: int = 7,
+        self, backend: Backend, state: StateStore, settings: DeskSettings | None = None, *,
         mailroom: Mailroom | None = None,
-        dashboard: bool = True,
-        daily_digest_at: time_of_day | None = None,
-        remember: bool = True,
     ) -> None:
         self.backend = backend
         self.state = state
-        self.language = language
-        self.aliases = aliases or {}
-        self.due_soon_fraction = due_soon_fraction
-        self.escalate_after_hours = escalate_after_hours
-        self.cluster_threshold = cluster_threshold
-        self.cluster_days = cluster_days
+        self.settings = settings or DeskSettings()
         self.mailroom = mailroom
-        self.dashboard = dashboard
-        self.daily_digest_at = daily_digest_at
-        self.remember = remember  # keep the settled result in the state store for the next process
+        self.settled = SettledCache(state, self.settings.identity(), remember=self.settings.remember)
         # Between cycles of a long-running daemon most rows and rules are unchanged: remember what reading a
         # row's cells and deciding its rules gave, keyed by exactly what they depend on.
         self._row_cache: dict[tuple, tuple[Ticket, list[Problem]]] = {}
         self._verdict_cache: dict[tuple, Verdict] = {}
         self._verdict_cache_version: object = None
-        # What the last cycle saw, for `check` and `report`.
-        self.tickets_tab = ""
-        self.last_rules: LoadedRules | None = None
-        self.last_calendar_problems: list = []
-        self.last_kpis: Kpis | None = None
-        self._settled: Settled | None = None
         self._reserved: tuple[str, int, int] | None = None  # ticket numbers this cycle took for new rows
 
     # -- the cycle -----------------------------------------------------------------------------------------
@@ -191,18 +176,20 @@ class Desk:
         step = progress or _no_progress
         started = time.perf_counter()
         step(CYCLE_STAGES[0])
-        settled = self._still_settled(now)
+        # A channel that queued a complaint needs a full cycle to append it.
+        settled = None if self.state.has_queued() else self.settled.current(now, self._fingerprint())
         if settled is not None and not dry_run:
             return self._quiet_cycle(settled, now, started)
         snapshot = self.backend.read()
-        view = WorkbookView.of(snapshot, self.language, self.aliases)
-        report = CycleReport(self.backend.describe(), dry_run=dry_run, language=view.language)
+        view = WorkbookView.of(snapshot, self.settings.language, self.settings.aliases)
+        report = CycleReport(self.backend.describe(), dry_run=dry_run, language=view.language,
+                             tickets_tab=view.tabs["tickets"])
         calendar, calendar_problems = parse_calendar(view.rows("calendar"))
         # The desk lives in its Calendar's zone: a naive --now is wall-clock time there, and the daily digest
         # and due times in mail are read in that zone.
         now = now.astimezone(calendar.zone) if now.tzinfo is not None else now.replace(tzinfo=calendar.zone)
         queue = self._take_queue(view, calendar, dry_run)
-        view = WorkbookView.of(queue.snapshot, view.language, self.aliases)
+        view = WorkbookView.of(queue.snapshot, view.language, self.settings.aliases)
         step(CYCLE_STAGES[1])
         rules = load_rules(view, self.state, now, persist=not dry_run)
         step(CYCLE_STAGES[2])
@@ -211,15 +198,14 @@ class Desk:
         _default_tiers(rows, queue, rules.allowed.get("tier", ()))
         step(CYCLE_STAGES[3])
         outcomes = self._decide(rows, rules, calendar, now)
+        thresholds = self.settings.thresholds
         kpis = compute_kpis(
             outcomes, now, calendar.zone, grade_order=rules.grades,
-            cluster_threshold=self.cluster_threshold, cluster_days=self.cluster_days,
-        )
-        self.tickets_tab, self.last_rules, self.last_calendar_problems, self.last_kpis = (
-            view.tabs["tickets"], rules, calendar_problems, kpis
+            cluster_threshold=thresholds.cluster_threshold, cluster_days=thresholds.cluster_days,
         )
         changes = self._changes(view, rows, outcomes, calendar, rules, calendar_problems, kpis, now, queue)
-        report.rows, report.outcomes = len(rows), outcomes
+        report.rows, report.outcomes, report.kpis = len(rows), outcomes, kpis
+        report.rule_findings, report.calendar_findings = tuple(rules.problems), tuple(calendar_problems)
         report.problem_rows = sum(1 for outcome in outcomes if outcome.problems)
         report.rule_problems = len(rules.problems) + len(calendar_problems)
         if not dry_run:
@@ -241,70 +227,26 @@ class Desk:
         self, report: CycleReport, rules: LoadedRules, calendar: BusinessCalendar, calendar_rows: list[list[Cell]],
         kpis: Kpis, now: datetime, written: bool,
     ) -> None:
-        """Remember, after a cycle that left the workbook as it wants it, until when nothing can change.
-
-        Also kept in the state store, so the next ``run --once`` process can take the quiet path too.
-        """
-        fingerprint = getattr(self.backend, "fingerprint", None)
-        self._settled = None
+        """Remember, after a cycle that left the workbook as it wants it, until when nothing can change."""
+        fingerprint = self._fingerprint()
+        settled = None
         if written and fingerprint is not None and "hours_open" not in rules.facts_used:
-            until = next_change(
-                report.outcomes, calendar, now, due_soon_fraction=self.due_soon_fraction,
-                escalate_after_hours=self.escalate_after_hours, cluster_threshold=self.cluster_threshold,
-                cluster_days=self.cluster_days,
-            )
-            self._settled = Settled(fingerprint(), until, report, calendar, kpis)
-        if not self.remember or report.wrote:  # a writing cycle stays fast; the next one, finding nothing, keeps it
-            return
-        saved = None
-        if self._settled is not None:  # the calendar is kept as its tab's rows and read again when loaded
-            settled = self._settled
-            saved = pickle.dumps((self._settled_key(), settled.fingerprint, settled.until, settled.report,
-                                  calendar_rows, settled.kpis))
-        self.state.put_blob(SETTLED_KEY, saved)
+            until = next_change(report.outcomes, calendar, now, self.settings.thresholds)
+            settled = Settled(fingerprint(), until, report, calendar)
+        self.settled.keep(settled, calendar_rows, wrote=report.wrote)
 
-    def _settled_key(self) -> tuple:
-        """What a remembered result depends on besides the workbook: this code and these settings."""
-        return (SETTLED_FORMAT, self.language, sorted(self.aliases.items()), self.due_soon_fraction,
-                self.escalate_after_hours, self.cluster_threshold, self.cluster_days)
-
-    def _remembered(self) -> Settled | None:
-        """The result the last process left in the state store, if it was made by this code and settings."""
-        saved = self.state.get_blob(SETTLED_KEY)
-        if not saved:
-            return None
-        try:
-            key, fingerprint, until, report, calendar_rows, kpis = pickle.loads(saved)
-        except Exception:  # written by another version of sheetdesk: recompute
-            return None
-        if key != self._settled_key():
-            return None
-        return Settled(fingerprint, until, report, parse_calendar(calendar_rows)[0], kpis)
-
-    def _still_settled(self, now: datetime) -> Settled | None:
-        """The last cycle's result, if the workbook is as it left it and no moment that matters has passed."""
-        if getattr(self.backend, "fingerprint", None) is None:
-            return None
-        if self.state.has_queued():  # a channel queued a complaint: it must be appended
-            return None
-        settled = self._settled if self._settled is not None else self._remembered()
-        if settled is None:
-            return None
-        moment = now if now.tzinfo is not None else now.replace(tzinfo=settled.calendar.zone)
-        if moment >= settled.until or self.backend.fingerprint() != settled.fingerprint:  # type: ignore[attr-defined]
-            return None
-        return settled
+    def _fingerprint(self) -> Callable[[], object] | None:
+        """The backend's cheap fingerprint of the workbook, when it has one (see ``Fingerprinted``)."""
+        return self.backend.fingerprint if isinstance(self.backend, Fingerprinted) else None
 
     def _quiet_cycle(self, settled: Settled, now: datetime, started: float) -> CycleReport:
         """A cycle over an unchanged workbook before anything falls due: only the mail runs."""
         now = now.astimezone(settled.calendar.zone) if now.tzinfo else now.replace(tzinfo=settled.calendar.zone)
         last = settled.report
-        report = CycleReport(
-            last.workbook, rows=last.rows, problem_rows=last.problem_rows, rule_problems=last.rule_problems,
-            outcomes=last.outcomes, language=last.language, quiet=True,
-        )
-        if self.mailroom is not None:
-            self._remind(last.outcomes, settled.calendar, settled.kpis, now, False, report)
+        report = replace(last, cells_written=0, wrote=False, deferred=None, dry_run=False, mails_sent=0,
+                         mails_held=0, duration_seconds=0.0, quiet=True)
+        if self.mailroom is not None and last.kpis is not None:
+            self._remind(last.outcomes, settled.calendar, last.kpis, now, False, report)
         report.duration_seconds = time.perf_counter() - started
         return report
 
@@ -350,7 +292,7 @@ class Desk:
         mail = self.mailroom.run_cycle(
             outcomes, now, calendar, dry_run=dry_run, row_link=self._row_link(),
             daily_kpis=lambda language: {row[0]: row[1] for row in key_figures(kpis, language).rows},
-            daily_digest_at=self.daily_digest_at,
+            daily_digest_at=self.settings.daily_digest_at,
         )
         report.mails_sent = len(mail.composed) if dry_run else len(mail.sent)
         report.mails_held = mail.held + mail.queued_quiet
@@ -360,9 +302,9 @@ class Desk:
 
     def _row_link(self) -> Callable[[Ticket], str | None] | None:
         """Links to a ticket's row, for backends that have them (Google Sheets)."""
-        link = getattr(self.backend, "row_link", None)
-        if link is None:
+        if not isinstance(self.backend, RowLinks):
             return None
+        link = self.backend.row_link
         return lambda ticket: link(ticket.ticket_id) if ticket.ticket_id else None
 
     # -- reading -------------------------------------------------------------------------------------------
@@ -472,37 +414,16 @@ class Desk:
         customer_30d: int,
         spans: dict[str, list[StatusSpan]],
     ) -> Outcome:
+        """The kernel's decision for one row; the engine only gathers what it needs."""
         ticket = row.ticket
-        problems = list(row.problems)
         if ticket.status is Status.DUPLICATE:
-            return Outcome(ticket, sla=SlaState.CLOSED, similar_7d=similar_7d, customer_30d=customer_30d,
-                           problems=tuple(problems))
-        verdict = self._verdict(rules, _facts(ticket, similar_7d, customer_30d, now, rules.facts_used))
-        problems += verdict.problems
-        deadlines = sla = None
-        escalation = 0
-        if verdict.clock is not None and ticket.received is not None:
-            pauses = _finished_pauses(spans.get(ticket.ticket_id or "", []), ticket.effective_status, now)
-            deadlines = _deadlines(
-                ticket.received, verdict.response_hours, verdict.resolution_hours, verdict.follow_up_hours,
-                verdict.clock, calendar, pauses, ticket.resolved,
-            )
-            sla = sla_state(ticket, deadlines, now, self.due_soon_fraction, calendar)
-            escalation = escalation_level(ticket, deadlines, now, sla, self.escalate_after_hours, calendar)
-        elif ticket.status in (Status.CLOSED,):
-            sla = SlaState.CLOSED
-        return Outcome(
-            ticket,
-            grade=verdict.grade,
-            assignment=verdict.assignment,
-            deadlines=deadlines,
-            sla=sla,
-            escalation=escalation,
-            similar_7d=similar_7d,
-            customer_30d=customer_30d,
-            rules=verdict.fired,
-            problems=tuple(problems),
-        )
+            verdict = Verdict()
+        else:
+            verdict = self._verdict(rules, rule_facts(ticket, similar_7d, customer_30d, now, rules.facts_used))
+        waits = [Pause(span.since, span.until) for span in spans.get(ticket.ticket_id or "", [])
+                 if span.status == Status.WAITING.value]
+        return decide(ticket, verdict, calendar=calendar, now=now, thresholds=self.settings.thresholds, waits=waits,
+                      similar_7d=similar_7d, customer_30d=customer_30d, problems=row.problems)
 
     def _verdict(self, rules: LoadedRules, facts: dict[str, object]) -> Verdict:
         """Decide a ticket's rules, reusing the verdict for the same facts under the same rules."""
@@ -553,7 +474,7 @@ class Desk:
         rule_check = rules.check_tab(calendar_problems, view)
         if rule_check is not None and _tab_differs(view, "rule_check", rule_check):
             changes.tabs[view.tab_name("rule_check")] = rule_check
-        if self.dashboard:
+        if self.settings.dashboard:
             dashboard = _dashboard(view, kpis, now)
             if dashboard is not None:
                 changes.tabs[view.tab_name("dashboard")] = dashboard
@@ -612,17 +533,6 @@ def _no_progress(stage: str) -> None:
     """No progress display."""
 
 
-@functools.lru_cache(maxsize=200_000)
-def _deadlines(
-    received: datetime, response_hours: float | None, resolution_hours: float | None,
-    follow_up_hours: float | None, clock: Clock, calendar: BusinessCalendar, pauses: tuple[Pause, ...],
-    resolved: datetime | None,
-) -> Deadlines:
-    """Due times after finished pauses. They do not depend on the clock, so the daemon remembers them."""
-    return compute_deadlines(received, response_hours, resolution_hours, follow_up_hours, clock, calendar,
-                             pauses, resolved, now=received)
-
-
 def _wall_clock(value: Cell, zone) -> Cell:
     """Datetimes cross the backend port as naive wall-clock time in the calendar's zone."""
     if isinstance(value, datetime) and value.tzinfo is not None:
@@ -644,33 +554,6 @@ def _flag_duplicate_ids(rows: list[TicketRow]) -> None:
 
 def _fixed_by_stamps(problem: Problem, stamps: dict[str, Cell]) -> bool:
     return problem.code == "required_for_status" and problem.column in stamps
-
-
-def _facts(
-    ticket: Ticket, similar_7d: int, customer_30d: int, now: datetime, used: Sequence[str]
-) -> dict[str, object]:
-    facts: dict[str, object] = dict(ticket.__dict__)
-    facts["similar_7d"] = similar_7d
-    facts["customer_30d"] = customer_30d
-    if "hours_open" in used:  # the one fact that changes with the clock; worked out only when a rule tests it
-        facts["hours_open"] = hours_open(ticket.received, now, ticket.resolved) if ticket.received else None
-    return facts
-
-
-def _finished_pauses(spans: list[StatusSpan], status: Status, now: datetime) -> tuple[Pause, ...]:
-    """The finished waits on the customer, from the status history plus this cycle's status.
-
-    A wait still going on is left out: while a ticket waits, its due times stay where they were when the wait
-    began (the SLA column says "paused"), so the sheet does not change every cycle; when the wait ends they move
-    back by all of it at once.
-    """
-    pauses = [Pause(span.since, span.until) for span in spans if span.status == Status.WAITING.value]
-    if pauses and pauses[-1].end is None:
-        if status is Status.WAITING:
-            pauses.pop()
-        else:
-            pauses[-1] = Pause(pauses[-1].start, now)  # the wait ended this cycle
-    return tuple(pauses)
 
 
 def _tab_differs(view: WorkbookView, role: str, tab: GeneratedTab) -> bool:

@@ -8,62 +8,26 @@ daemon can skip the work until then (the mail still runs every cycle). It errs e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from tickets import DATE_INPUT_KEYS, BusinessCalendar, Outcome, SlaState, pending_due
+from tickets import BusinessCalendar, Outcome, Thresholds, moments_of_change
 
 __all__ = ["next_change", "LONGEST_QUIET"]
 
 # Even with nothing due, recompute at least this often.
 LONGEST_QUIET = timedelta(hours=1)
-_JUST_AFTER = timedelta(microseconds=1)
-_TIMED_STATES = frozenset({SlaState.ON_TRACK, SlaState.DUE_SOON, SlaState.OVERDUE, SlaState.MET, SlaState.MET_LATE})
 
 
 def next_change(
-    outcomes: Sequence[Outcome],
-    calendar: BusinessCalendar,
-    now: datetime,
-    *,
-    due_soon_fraction: float,
-    escalate_after_hours: float,
-    cluster_threshold: int,
-    cluster_days: int,
+    outcomes: Sequence[Outcome], calendar: BusinessCalendar, now: datetime, thresholds: Thresholds
 ) -> datetime:
-    """Return the earliest moment after ``now`` at which time alone could change a cycle's result."""
+    """Return the earliest moment after ``now`` at which time alone could change a cycle's result: a row's
+    (the kernel says when, ``tickets.moments_of_change``), or the Dashboard's week."""
     moments = [now + LONGEST_QUIET, _next_monday(now, calendar)]
     for outcome in outcomes:
-        moments += _future_dates(outcome, now)
-        moments += _clock_moments(outcome, calendar, due_soon_fraction, escalate_after_hours)
-        if outcome.similar_7d >= cluster_threshold and outcome.ticket.received is not None:
-            moments.append(outcome.ticket.received + timedelta(days=cluster_days))
+        moments += moments_of_change(outcome, calendar, now, thresholds)
     return min(moment for moment in moments if moment > now)
-
-
-def _future_dates(outcome: Outcome, now: datetime) -> Iterable[datetime]:
-    for key in DATE_INPUT_KEYS:
-        moment = getattr(outcome.ticket, key)
-        if moment is not None and moment > now:
-            yield moment
-
-
-def _clock_moments(
-    outcome: Outcome, calendar: BusinessCalendar, fraction: float, escalate_after_hours: float
-) -> Iterable[datetime]:
-    """The moments a ticket turns due soon, overdue, and escalates once and twice."""
-    if outcome.deadlines is None or outcome.sla not in _TIMED_STATES:
-        return
-    pending = pending_due(outcome.ticket, outcome.deadlines)
-    if pending is None:
-        return
-    if pending.start is not None:
-        target = calendar.hours_between(pending.start, pending.due, pending.clock)
-        yield calendar.add_hours(pending.start, max(target * (1 - fraction), 0) - 1 / 60, pending.clock)
-    # Overdue and escalated are strict ("more than"): the change comes just after each moment.
-    yield pending.due + _JUST_AFTER
-    yield calendar.add_hours(pending.due, escalate_after_hours, pending.clock) + _JUST_AFTER
-    yield calendar.add_hours(pending.due, 2 * escalate_after_hours, pending.clock) + _JUST_AFTER
 
 
 def _next_monday(now: datetime, calendar: BusinessCalendar) -> datetime:

@@ -1,4 +1,5 @@
-"""The domain kernel: tickets, statuses, columns, values, calendar and SLA maths. Pure: no IO."""
+"""The domain kernel: tickets, statuses, columns, values, calendar, SLA maths, a row's decision, the error
+root. Pure: no IO. The one owner of time rules (which deadline runs, escalation, when time changes a row)."""
 
 from tickets.calendar import BusinessCalendar, CalendarProblem, parse_calendar
 from tickets.columns import (
@@ -20,12 +21,31 @@ from tickets.columns import (
     match_headers,
     normalize_label,
 )
+from tickets.decide import (
+    RuleDecision,
+    Thresholds,
+    decide,
+    finished_pauses,
+    moments_of_change,
+    rule_facts,
+    running_clock,
+)
 from tickets.errors import SheetdeskError
 from tickets.kpi import Kpis, compute_kpis
 from tickets.messages import Problem, render
 from tickets.model import RowContext, RowResult, Ticket, is_blank_row, read_row
 from tickets.outcome import Assignment, Clock, Deadlines, Outcome, SlaState
-from tickets.sla import Pause, compute_deadlines, escalation_level, hours_open, pending_due, sla_state
+from tickets.sla import (
+    DueKind,
+    Pause,
+    PendingDue,
+    compute_deadlines,
+    escalation_level,
+    escalation_step,
+    hours_open,
+    pending_due,
+    sla_state,
+)
 from tickets.status import DONE_STATUSES, OPEN_STATUSES, Status, parse_status
 from tickets.values import (
     CellValueError,
@@ -40,6 +60,16 @@ from tickets.values import (
 
 __all__ = [
     "SheetdeskError",
+    "RuleDecision",
+    "Thresholds",
+    "decide",
+    "finished_pauses",
+    "moments_of_change",
+    "rule_facts",
+    "running_clock",
+    "DueKind",
+    "PendingDue",
+    "escalation_step",
     "BusinessCalendar",
     "CalendarProblem",
     "parse_calendar",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from tickets.calendar import DEFAULT_ZONE, BusinessCalendar
@@ -44,11 +44,16 @@ __all__ = [
     "pending_due",
     "sla_state",
     "escalation_level",
+    "escalation_step",
+    "change_moments",
+    "ESCALATION_STEPS",
     "hours_open",
 ]
 
 DEFAULT_FOLLOW_UP_HOURS = 48.0
 FOLLOW_UP_CLOCK = Clock.ALWAYS  # see the module docstring
+ESCALATION_STEPS = (1, 2)  # overdue by more than this many times escalate_after_hours: manager, then admin
+_JUST_AFTER = timedelta(microseconds=1)
 _FINISHED = frozenset({Status.RESOLVED, Status.FOLLOWED_UP})
 _CLOSED = frozenset({Status.CLOSED, Status.DUPLICATE})
 
@@ -255,12 +260,30 @@ def escalation_level(
     pending = pending_due(ticket, deadlines)
     if pending is None:
         return 1
-    overdue_by = calendar.hours_between(pending.due, now, pending.clock)
-    if overdue_by > 2 * escalate_after_hours:
-        return 3
-    if overdue_by > escalate_after_hours:
-        return 2
-    return 1
+    return escalation_step(calendar.hours_between(pending.due, now, pending.clock), escalate_after_hours)
+
+
+def escalation_step(overdue_hours: float, escalate_after_hours: float) -> int:
+    """Given how many hours a due is past, return its escalation level: 1 overdue, 2 overdue by more than
+    ``escalate_after_hours`` (the manager), 3 by more than ``ESCALATION_STEPS[-1]`` times that (the admin)."""
+    return 1 + sum(1 for step in ESCALATION_STEPS if overdue_hours > step * escalate_after_hours)
+
+
+def change_moments(pending: PendingDue, fraction: float, escalate_after_hours: float,
+                   calendar: BusinessCalendar) -> list[datetime]:
+    """Given the due a ticket works toward, return the moments its SLA state or escalation level changes:
+    when it turns due soon (a minute early: cells show minutes), overdue, and each escalation step.
+
+    Overdue and escalated are strict ("more than"), so each of those changes comes just after its moment.
+    """
+    moments = []
+    if pending.start is not None:
+        target = calendar.hours_between(pending.start, pending.due, pending.clock)
+        moments.append(calendar.add_hours(pending.start, max(target * (1 - fraction), 0) - 1 / 60, pending.clock))
+    moments.append(pending.due + _JUST_AFTER)
+    moments += [calendar.add_hours(pending.due, step * escalate_after_hours, pending.clock) + _JUST_AFTER
+                for step in ESCALATION_STEPS]
+    return moments
 
 
 def hours_open(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from tickets import column_letter
 
@@ -26,6 +26,8 @@ __all__ = [
     "GeneratedTab",
     "ChangeSet",
     "Backend",
+    "Fingerprinted",
+    "RowLinks",
     "DATETIME_FORMAT",
     "formatting_marker",
 ]
@@ -182,4 +184,25 @@ class Backend(Protocol):
 
     def describe(self) -> str:
         """Return a short human name for logs, e.g. the file path or spreadsheet title."""
+        ...
+
+
+# -- optional features: a backend declares one by having its method; the engine asks with isinstance ----------
+
+
+@runtime_checkable
+class Fingerprinted(Protocol):
+    """A backend that can tell cheaply, without reading it, whether the workbook changed (quiet cycles)."""
+
+    def fingerprint(self) -> object:
+        """Return a value equal to the last one while the workbook is unchanged (None if it cannot be told)."""
+        ...
+
+
+@runtime_checkable
+class RowLinks(Protocol):
+    """A backend whose rows have links a person can open (mail digests link each ticket to its row)."""
+
+    def row_link(self, ticket_id: str) -> str | None:
+        """Return a link to the ticket's row as last read, or None if it was not in that read."""
         ...

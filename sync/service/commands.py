@@ -168,7 +168,7 @@ def check_desks(settings: Settings, now: datetime | None, console: Console | Non
     def check(config: DeskConfig) -> int:
         with read_only_desk(config) as desk:
             report = desk.cycle(now_or_clock(now), dry_run=True)
-            found = _print_problems(console, desk, report)
+            found = _print_problems(console, report)
         console.print(f"{config.name}: {report.rows} tickets checked, {found} problems", markup=False, soft_wrap=True)
         return found
 
@@ -179,14 +179,12 @@ def check_desks(settings: Settings, now: datetime | None, console: Console | Non
     return sum(counts) + failures
 
 
-def _print_problems(console: Console, desk: Desk, report: CycleReport) -> int:
+def _print_problems(console: Console, report: CycleReport) -> int:
     language = report.language
-    lines = []
-    if desk.last_rules is not None:  # a RuleProblem renders as "Tab!Cell: message" itself
-        lines += [problem.render(language) for problem in desk.last_rules.problems]
-    lines += [problem.message(language) for problem in desk.last_calendar_problems]  # starts with its cell
+    lines = [problem.render(language) for problem in report.rule_findings]  # "Tab!Cell: message"
+    lines += [problem.message(language) for problem in report.calendar_findings]  # starts with its cell
     for outcome in report.outcomes:
-        where = f"{desk.tickets_tab}!{outcome.ticket.row}"
+        where = f"{report.tickets_tab}!{outcome.ticket.row}"
         lines += [f"{where}: {text}" for text in _row_problems(outcome, language)]
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)  # one line each, for grep
@@ -242,7 +240,7 @@ def print_report(settings: Settings, as_json: bool, now: datetime | None, consol
     def kpis(config: DeskConfig):
         with read_only_desk(config) as desk:
             report = desk.cycle(now_or_clock(now), dry_run=True)
-            return config.name, desk.last_kpis, report.language
+            return config.name, report.kpis, report.language
 
     def failed(config: DeskConfig, message: str) -> None:
         log.error("%s: no report: %s", config.name, message)

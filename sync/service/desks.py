@@ -15,16 +15,18 @@ from pathlib import Path
 
 from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, build_transport
 from sync.backends.port import Backend
-from sync.engine import Desk
+from sync.engine import Desk, DeskSettings
 from sync.errors import AlreadyRunning, ConfigError
 from sync.service.config import Settings, StateSettings, WorkbookSettings
 from sync.state import StateStore
+from tickets import Thresholds
 
 __all__ = [
     "DeskConfig",
     "desk_configs",
     "open_backend",
     "open_desk",
+    "desk_settings",
     "open_desk_cleanly",
     "ensure_state_dir",
     "open_mailroom",
@@ -101,19 +103,19 @@ def open_desk(
     """
     state = StateStore(config.state_dir)
     mailroom = open_mailroom(config, state) if mail else None
+    return Desk(backend or open_backend(config), state, desk_settings(config, remember), mailroom=mailroom)
+
+
+def desk_settings(config: DeskConfig, remember: bool = True) -> DeskSettings:
+    """The engine's settings for ``config``'s desk, built once from its config sections."""
     reminders = config.reminders
-    return Desk(
-        backend or open_backend(config),
-        state,
-        language=config.workbook.language,
-        aliases=config.workbook.aliases,
-        due_soon_fraction=reminders.due_soon_fraction,
-        escalate_after_hours=reminders.escalate_after_hours,
-        cluster_threshold=reminders.cluster_threshold,
-        cluster_days=reminders.cluster_days,
-        mailroom=mailroom,
-        daily_digest_at=config.settings.schedule.daily_digest_at,
-        remember=remember,
+    thresholds = Thresholds(
+        due_soon_fraction=reminders.due_soon_fraction, escalate_after_hours=reminders.escalate_after_hours,
+        cluster_threshold=reminders.cluster_threshold, cluster_days=reminders.cluster_days,
+    )
+    return DeskSettings(
+        language=config.workbook.language, aliases=config.workbook.aliases, thresholds=thresholds,
+        daily_digest_at=config.settings.schedule.daily_digest_at, remember=remember,
     )
 
 

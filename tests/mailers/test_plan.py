@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from mailers import DeadlineKind, ReminderSettings, Role, Stage, escalation_level, plan_reminders
+from mailers import ReminderSettings, Role, Stage, plan_reminders
 from tests.mailers.builders import ADMIN, QUALITY, at, make_outcome
+from tickets import DueKind
 from tickets.outcome import Clock, SlaState
 from tickets.status import Status
 
@@ -38,7 +39,8 @@ def test_the_kernels_due_soon_state_counts_even_when_wall_time_says_otherwise():
 def test_a_passed_deadline_gives_an_overdue_notice_then_numbered_repeats_and_escalations():
     outcome = make_outcome("CS-1")
     assert stages(outcome, at(23, 17)) == [(Stage.OVERDUE, 0, "li@quality.example")]
-    assert stages(outcome, at(24, 17)) == [
+    assert stages(outcome, at(24, 17)) == [(Stage.REPEAT, 1, "li@quality.example")]  # escalates after 24 h
+    assert stages(outcome, at(24, 18)) == [
         (Stage.REPEAT, 1, "li@quality.example"),
         (Stage.ESCALATION, 0, "wang@quality.example"),
     ]
@@ -64,7 +66,7 @@ def test_the_response_clock_runs_until_the_first_response():
     outcome = make_outcome("CS-1", status=Status.NEW, response_due=at(23, 11))
     (reminder,) = plan_reminders([outcome], SETTINGS, at(23, 12)).reminders
     assert (reminder.deadline, reminder.stage, reminder.due) == (
-        DeadlineKind.RESPONSE,
+        DueKind.RESPONSE,
         Stage.OVERDUE,
         at(23, 11),
     )
@@ -82,7 +84,7 @@ def test_a_resolved_ticket_runs_the_follow_up_clock_until_it_is_followed_up():
         resolution_due=at(23, 17),
     )
     (reminder,) = plan_reminders([resolved], SETTINGS, at(25, 1)).reminders
-    assert (reminder.deadline, reminder.stage) == (DeadlineKind.FOLLOW_UP, Stage.DUE_SOON)
+    assert (reminder.deadline, reminder.stage) == (DueKind.FOLLOW_UP, Stage.DUE_SOON)
 
     visited = make_outcome(
         "CS-1", status=Status.RESOLVED, resolved=at(23, 12), follow_up_due=at(25, 12), follow_up=at(24, 9)
@@ -123,7 +125,7 @@ def test_a_moved_deadline_re_arms_the_reminders():
 def test_only_overdue_and_escalation_on_a_24x7_clock_are_urgent():
     safety = make_outcome("CS-1", clock=Clock.ALWAYS)
     business = make_outcome("CS-2")
-    plan = plan_reminders([safety, business], SETTINGS, at(24, 17))
+    plan = plan_reminders([safety, business], SETTINGS, at(24, 18))  # more than 24 h overdue: escalated
     urgent = {(reminder.ticket_id, reminder.stage) for reminder in plan.reminders if reminder.urgent}
     assert urgent == {("CS-1", Stage.ESCALATION)}
     assert not any(reminder.urgent for reminder in plan_reminders([safety], SETTINGS, at(23, 16)).reminders)
@@ -137,12 +139,21 @@ def test_the_plan_counts_open_tickets_and_overdue_clocks_for_the_breaker():
     assert plan.overdue_clocks == {"CS-1|resolution|2026-11-23T09:00:00+00:00"}
 
 
-def test_escalation_level_counts_hours_overdue():
-    assert [escalation_level(timedelta(hours=hours), SETTINGS) for hours in (0, 23.9, 24, 47.9, 48, 500)] == [
-        0,
-        0,
-        1,
-        1,
-        2,
-        2,
-    ]
+def test_without_the_sheets_escalation_the_kernels_steps_count_wall_clock_hours_overdue():
+    outcome = make_outcome("CS-1")  # due at(23, 17); no Escalation column value
+    late = {hours: stages(outcome, at(23, 17) + timedelta(hours=hours)) for hours in (23.9, 24.1, 47.9, 48.1)}
+    assert [Stage.ESCALATION in {stage for stage, _, _ in found} for found in late.values()] == [
+        False, True, True, True]
+    assert [Stage.ADMIN_ESCALATION in {stage for stage, _, _ in found} for found in late.values()] == [
+        False, False, False, True]
+
+
+def test_the_sheets_escalation_column_decides_who_is_escalated_to():
+    outcome = replace(make_outcome("CS-1"), escalation=1)  # on the business clock it is only just overdue
+    assert stages(outcome, at(25, 18)) == [(Stage.REPEAT, 2, "li@quality.example")]
+
+
+def test_reminders_speak_of_the_due_the_sla_column_speaks_of_the_earliest_pending_one():
+    odd_rule = make_outcome("CS-1", status=Status.NEW, response_due=at(23, 20), resolution_due=at(23, 17))
+    (reminder,) = plan_reminders([odd_rule], SETTINGS, at(23, 18)).reminders
+    assert (reminder.deadline, reminder.due) == (DueKind.RESOLUTION, at(23, 17))

@@ -12,7 +12,7 @@ import pytest
 from sheets_templates import build_spec
 from sync.backends.xlsx.backend import XlsxBackend
 from sync.backends.xlsx.writer import write_xlsx
-from sync.engine import Desk
+from sync.engine import Desk, DeskSettings
 from sync.state import StateStore
 from tests.mailers.conftest import smtp_server  # noqa: F401 (the real SMTP server on 127.0.0.1, shared)
 
@@ -68,11 +68,11 @@ def desk_factory(tmp_path):
     """Return a function making a Desk over a workbook file, with its state in tmp_path/state."""
     stores: list[StateStore] = []
 
-    def make(path: Path, **options) -> Desk:
+    def make(path: Path, settings: DeskSettings | None = None, **options) -> Desk:
         state = StateStore(tmp_path / "state")
         stores.append(state)
         backend = XlsxBackend(path, backup_dir=tmp_path / "state" / "backups")
-        return Desk(backend, state, **options)
+        return Desk(backend, state, settings, **options)
 
     yield make
     for store in stores:

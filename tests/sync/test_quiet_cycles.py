@@ -10,9 +10,10 @@ from datetime import timedelta
 import openpyxl
 
 from sync.backends.xlsx.backend import XlsxBackend
-from sync.engine import Desk
+from sync.engine import Desk, DeskSettings
 from sync.state import StateStore
 from tests.sync.conftest import NOW, make_workbook
+from tickets import Thresholds
 
 
 def contents(path):
@@ -76,7 +77,7 @@ def test_a_remembered_result_from_other_settings_is_not_used(tmp_path):
     assert Desk(XlsxBackend(path), state).cycle(NOW).wrote  # a writing cycle keeps nothing (it stays fast) …
     assert not Desk(XlsxBackend(path), state).cycle(NOW + timedelta(seconds=5)).quiet  # … the next one does
     assert Desk(XlsxBackend(path), state).cycle(NOW + timedelta(seconds=10)).quiet
-    assert not Desk(XlsxBackend(path), state, due_soon_fraction=0.5).cycle(NOW + timedelta(seconds=20)).quiet
+    assert not Desk(XlsxBackend(path), state, DeskSettings(thresholds=Thresholds(due_soon_fraction=0.5))).cycle(NOW + timedelta(seconds=20)).quiet
     state.close()
 
 
@@ -99,10 +100,10 @@ def outcome_due(received, due, sla, status=None):
 
 def quiet_until(outcome, now):
     from sync.quiet import next_change
-    from tickets import BusinessCalendar
+    from tickets import BusinessCalendar, Thresholds
 
-    return next_change([outcome], BusinessCalendar(), now, due_soon_fraction=0.25, escalate_after_hours=4,
-                       cluster_threshold=3, cluster_days=7)
+    thresholds = Thresholds(due_soon_fraction=0.25, escalate_after_hours=4, cluster_threshold=3, cluster_days=7)
+    return next_change([outcome], BusinessCalendar(), now, thresholds)
 
 
 def test_time_alone_next_matters_when_a_ticket_turns_due_soon_overdue_then_escalated():
