@@ -15,7 +15,7 @@ from datetime import datetime
 from datetime import time as time_of_day
 
 from mailers import Mailroom
-from rules import RuleProblem, Verdict
+from rules import Verdict
 from sync.backends.port import (
     Backend,
     Cell,
@@ -29,6 +29,7 @@ from sync.backends.port import (
     Snapshot,
 )
 from sync.computed_cells import desired_cells, rows_differ, same_cell
+from sync.cycle_report import CycleReport
 from sync.errors import WriteDeferred
 from sync.facts import customer_counts, similar_counts
 from sync.queued import QueuedRows, take_queue
@@ -43,7 +44,6 @@ from tickets import (
     DONE_STATUSES,
     INPUT_KEYS,
     BusinessCalendar,
-    CalendarProblem,
     Kpis,
     Outcome,
     Pause,
@@ -85,41 +85,6 @@ class TicketRow:
         """The raw cell of column ``key`` as read (None when the column or the cell is absent)."""
         position = self.positions.get(key)
         return self.values[position] if position is not None and position < len(self.values) else None
-
-
-@dataclass
-class CycleReport:
-    """What one cycle did, for the log line, the heartbeat and the tests."""
-
-    workbook: str
-    rows: int = 0
-    problem_rows: int = 0
-    rule_problems: int = 0
-    cells_written: int = 0
-    wrote: bool = False
-    deferred: str | None = None
-    dry_run: bool = False
-    mails_sent: int = 0
-    mails_held: int = 0
-    duration_seconds: float = 0.0
-    outcomes: list[Outcome] = field(default_factory=list, repr=False)
-    language: str = "en"
-    quiet: bool = False  # nothing could have changed since the last cycle: nothing was recomputed
-    rows_appended: int = 0  # queued complaints that became rows
-    tickets_tab: str = ""  # the Tickets tab's name as found in the workbook
-    rule_findings: tuple[RuleProblem, ...] = field(default=(), repr=False)  # each names its tab and cell
-    calendar_findings: tuple[CalendarProblem, ...] = field(default=(), repr=False)  # each starts with its cell
-    kpis: Kpis | None = field(default=None, repr=False)
-
-    def summary(self) -> str:
-        written = "dry run, nothing written" if self.dry_run else (
-            f"deferred: {self.deferred}" if self.deferred else f"{self.cells_written} cells written"
-        )
-        return (
-            f"{self.workbook}: {self.rows} tickets, {self.problem_rows} with problems, "
-            f"{self.rule_problems} rule problems, {written}, {self.mails_sent} mails sent, "
-            f"{self.mails_held} held, {self.duration_seconds:.2f}s"
-        )
 
 
 @dataclass(frozen=True)

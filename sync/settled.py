@@ -13,14 +13,11 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version as package_version
-from typing import TYPE_CHECKING
 
 from sync.backends.port import Cell
+from sync.cycle_report import CycleReport
 from sync.state import StateStore
 from tickets import BusinessCalendar, parse_calendar
-
-if TYPE_CHECKING:
-    from sync.engine import CycleReport
 
 __all__ = ["Settled", "SettledCache", "SETTLED_KEY"]
 
