@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -62,6 +62,7 @@ class DigestRow:
     due: datetime
     late_by: timedelta
     link: str | None = None
+    new: bool = False  # this mail also dispatches the ticket: the first its liaison hears of it
 
 
 @dataclass(frozen=True)
@@ -115,13 +116,20 @@ def _transfer_encoding(body: str) -> str:
 def digest_rows(
     reminders: Sequence[Reminder], now: datetime, row_link: RowLink | None = None
 ) -> list[DigestRow]:
-    """Return one row per ticket clock, at its most advanced stage, most urgent (earliest due) first."""
+    """Return one row per ticket clock, at its most advanced stage, most urgent (earliest due) first.
+
+    A ticket dispatched by this mail says so on its row, whatever stage its clock has reached.
+    """
     best: dict[tuple[str, DueKind], Reminder] = {}
+    dispatched = {reminder.ticket_id for reminder in reminders if reminder.stage is Stage.DISPATCH}
     for reminder in reminders:
         slot = (reminder.ticket_id, reminder.deadline)
         if slot not in best or reminder.stage.rank > best[slot].stage.rank:
             best[slot] = reminder
-    rows = [_row(reminder, now, row_link) for reminder in best.values()]
+    rows = [
+        replace(_row(reminder, now, row_link), new=reminder.ticket_id in dispatched and slot[1] is not DueKind.ACTION)
+        for slot, reminder in best.items()
+    ]
     return sorted(rows, key=lambda row: (row.due, -row.stage.rank, row.ticket.ticket_id or ""))
 
 
@@ -150,14 +158,18 @@ def _safe_link(link: str | None) -> str | None:
 def _bucket(row: DigestRow) -> str:
     if row.stage in (Stage.ESCALATION, Stage.ADMIN_ESCALATION):
         return "count_escalated"
-    if row.deadline is DueKind.FOLLOW_UP:
+    if row.stage is Stage.DISPATCH:
+        return "count_dispatch"
+    if row.deadline is DueKind.ACTION:
+        return "count_action"
+    if row.deadline in (DueKind.FOLLOW_UP, DueKind.SECOND_FOLLOW_UP):
         return "count_follow_up"
     return "count_due_soon" if row.stage is Stage.DUE_SOON else "count_overdue"
 
 
 def digest_subject(rows: Sequence[DigestRow], language: str, summary: bool = False) -> str:
     """Return a subject that says what is inside, e.g. ``3 overdue, 2 due soon — Quality``."""
-    order = ("count_escalated", "count_overdue", "count_due_soon", "count_follow_up")
+    order = ("count_escalated", "count_overdue", "count_action", "count_due_soon", "count_follow_up", "count_dispatch")
     buckets = [_bucket(row) for row in rows]
     counts = words("list_separator", language).join(
         words(key, language, count=buckets.count(key)) for key in order if key in buckets
@@ -241,11 +253,18 @@ def _cells(row: DigestRow, language: str) -> list[str]:
         _one_line(ticket.customer),
         _one_line(ticket.category),
         _excerpt(ticket.description),
-        words(f"deadline_{row.deadline}", language),
+        words(f"deadline_{row.deadline}", language, owner=_one_line(ticket.action_owner) or words("no_owner", language)),
         f"{row.due:%Y-%m-%d %H:%M}",
         _lateness(row.late_by, language),
-        words(f"stage_{row.stage}", language, number=row.repeat + 1),
+        _stage_text(row, language),
     ]
+
+
+def _stage_text(row: DigestRow, language: str) -> str:
+    stage = words(f"stage_{row.stage}", language, number=row.repeat + 1)
+    if row.new and row.stage is not Stage.DISPATCH:
+        return words("stage_dispatch", language) + " · " + stage
+    return stage
 
 
 def _excerpt(value: str | None) -> str:

@@ -14,6 +14,18 @@ Only the most advanced liaison stage is due at a time (a ticket first seen 50 h 
 overdue notice and repeat #1 too). Repeats count wall-clock hours. Which clock runs and how far a ticket has
 escalated are the kernel's decisions (``tickets.running_clock``, the Escalation column ``Outcome.escalation``),
 so mail and sheet agree.
+
+Besides the ladder:
+
+- **Dispatch.** An open ticket with a department tells its liaison once (per recipient: a ticket moved to
+  another department is dispatched again), so the first mail about a ticket says it is new — not "due soon".
+- **Second follow-up.** A follow-up score below the target gives the ticket a second follow-up due
+  (``tickets.sla``); the kernel's running clock then speaks of it, on the follow-up's ladder.
+- **Action due.** A typed ``Action due`` that passes while the ticket is not yet Resolved reminds the liaison,
+  naming the ``Action owner``: overdue, then a repeat every ``repeat_hours`` (no escalation: the date is the
+  team's own promise, not an SLA).
+
+A ticket on a 24x7 clock is urgent at every stage, dispatch included: quiet hours never hold it (DESIGN §5).
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ __all__ = ["Stage", "Role", "Reminder", "Plan", "plan_reminders"]
 class Stage(StrEnum):
     """A step on the reminder ladder; the order of the members is the order of urgency."""
 
+    DISPATCH = "dispatch"
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
     REPEAT = "repeat"
@@ -55,9 +68,6 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-_URGENT_STAGES = frozenset({Stage.OVERDUE, Stage.ESCALATION, Stage.ADMIN_ESCALATION})
-
-
 @dataclass(frozen=True)
 class Reminder:
     """One stage of one ticket's clock, due now, for one recipient."""
@@ -76,7 +86,12 @@ class Reminder:
 
     @property
     def key(self) -> str:
-        """The ledger key: ticket, clock, stage (with repeat number), due time, recipient."""
+        """The ledger key: ticket, clock, stage (with repeat number), due time, recipient.
+
+        A dispatch is keyed by ticket and recipient alone: due times move (pauses), the dispatch happens once.
+        """
+        if self.stage is Stage.DISPATCH:
+            return f"{self.ticket_id}|dispatch|{self.recipient.lower()}"
         stage = f"{self.stage}#{self.repeat}" if self.stage is Stage.REPEAT else str(self.stage)
         due = self.due.astimezone(UTC).isoformat(timespec="seconds")
         return f"{self.ticket_id}|{self.deadline}|{stage}|{due}|{self.recipient.lower()}"
@@ -112,7 +127,8 @@ class _Audience:
 def plan_reminders(outcomes: Sequence[Outcome], settings: ReminderSettings, now: datetime) -> Plan:
     """Given a cycle's outcomes, the reminder settings and an aware ``now``, return every reminder due now.
 
-    Closed, Duplicate, Followed-up and Waiting (paused) tickets, and rows without a Ticket ID yet, get nothing.
+    Closed, Duplicate and Waiting (paused) tickets, and rows without a Ticket ID yet, get nothing; an open
+    ticket with a department gets its dispatch notice (kept once per recipient by the ledger's key).
     """
     reminders: list[Reminder] = []
     overdue: set[str] = set()
@@ -120,17 +136,43 @@ def plan_reminders(outcomes: Sequence[Outcome], settings: ReminderSettings, now:
     open_tickets = 0
     for outcome in outcomes:
         open_tickets += outcome.ticket.effective_status in OPEN_STATUSES
-        running = running_clock(outcome)
-        if running is None or not outcome.ticket.ticket_id:
+        if not outcome.ticket.ticket_id:
             continue
-        kind, due, start = running.kind, running.due, running.start
-        if now >= due:
-            overdue.add(f"{outcome.ticket.ticket_id}|{kind}|{due.astimezone(UTC).isoformat()}")
-        stages = list(_stages(outcome, due, start, settings, now))
+        running = running_clock(outcome)
+        kind, due, start = (running.kind, running.due, running.start) if running else (
+            DueKind.RESPONSE, outcome.ticket.received, None)
+        stages = _dispatch(outcome, settings) if due is not None else []
+        if running is not None:
+            if now >= due:
+                overdue.add(f"{outcome.ticket.ticket_id}|{kind}|{due.astimezone(UTC).isoformat()}")
+            stages += _stages(outcome, due, start, settings, now)
         if stages and stages[0][2] is None:  # the liaison stage found nobody, not even the admin
             unaddressed.append(outcome.ticket.ticket_id)
-        reminders += _reminders_for(outcome, kind, due, stages)
+        if due is not None:
+            reminders += _reminders_for(outcome, kind, due, stages)
+        reminders += _action_reminders(outcome, settings, now)
     return Plan(tuple(reminders), frozenset(overdue), open_tickets, tuple(unaddressed))
+
+
+def _dispatch(outcome: Outcome, settings: ReminderSettings) -> list[tuple[Stage, int, _Audience | None]]:
+    """The dispatch notice of an open ticket that has a department (sent once per recipient by the ledger)."""
+    ticket = outcome.ticket
+    if outcome.assignment is None or ticket.effective_status not in OPEN_STATUSES:
+        return []
+    return [(Stage.DISPATCH, 0, _liaison(outcome, settings))]
+
+
+def _action_reminders(outcome: Outcome, settings: ReminderSettings, now: datetime) -> list[Reminder]:
+    """Overdue (then repeats) for a typed Action due that passed before the ticket was Resolved."""
+    ticket = outcome.ticket
+    due = ticket.action_due
+    if due is None or ticket.effective_status not in OPEN_STATUSES or outcome.sla is SlaState.PAUSED:
+        return []
+    if now < due:
+        return []
+    repeat = int((now - due).total_seconds() // (settings.repeat_hours * 3600))
+    stage = (Stage.REPEAT if repeat else Stage.OVERDUE, repeat, _liaison(outcome, settings))
+    return list(_reminders_for(outcome, DueKind.ACTION, due, [stage]))
 
 
 def _reminders_for(
@@ -150,7 +192,7 @@ def _reminders_for(
             language=audience.language,
             recipient_name=audience.name,
             repeat=repeat,
-            urgent=stage in _URGENT_STAGES and _runs_around_the_clock(outcome),
+            urgent=_runs_around_the_clock(outcome),
         )
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sheets_templates.template import load_template
 from tickets import DONE_STATUSES, INPUT_KEYS, Status
+from tickets.model import DEFAULT_SATISFACTION_TARGET
 
 __all__ = ["sample_tickets"]
 
@@ -65,6 +66,7 @@ _SAFETY_AT = 3
 _CORE_QUALITY_AT = 6
 _FOLLOWED_UP = frozenset({Status.FOLLOWED_UP, Status.CLOSED})
 _SATISFACTION = (10, 9, 9, 8, 8, 8, 7, 6, 4)
+_TARGET = DEFAULT_SATISFACTION_TARGET
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,32 @@ def _ticket(draft: _Draft, template: dict[str, Any], now: datetime, rng: random.
         notes=_note(draft, sample, rng),
     )
     ticket.update(_findings(status, story, words, rng))
+    ticket.update(_actions(draft, ticket, template, now, rng))
     return ticket
+
+
+def _actions(
+    draft: _Draft, ticket: dict[str, Any], template: dict[str, Any], now: datetime, rng: random.Random
+) -> dict[str, Any]:
+    """Return who owns the actions and by when, whether the fix was verified, and a second follow-up when a
+    Closed ticket's score was low (a Closed ticket always passes Check)."""
+    status = draft.status
+    if ticket.get("corrective_action") is None:
+        return {}
+    actions: dict[str, Any] = {
+        "action_owner": rng.choice(template["sample"]["handlers"]),
+        "action_due": _to_minute(draft.received + timedelta(days=rng.choice((2, 3, 5)))),
+    }
+    if status in _FOLLOWED_UP:
+        actions["fix_verified"] = template["words"]["yes"]
+    follow_up, score = ticket.get("follow_up"), ticket.get("satisfaction")
+    if status is Status.CLOSED and follow_up is not None and score is not None and score < _TARGET:
+        second = _to_minute(follow_up + (now - follow_up) * rng.uniform(0.3, 0.7))
+        if second > follow_up:
+            actions["second_follow_up"] = second
+        else:
+            actions["satisfaction"] = _TARGET
+    return actions
 
 
 def _timeline(draft: _Draft, now: datetime, rng: random.Random) -> tuple[datetime | None, ...]:

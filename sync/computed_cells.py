@@ -25,7 +25,7 @@ def check_text(problems: tuple[Problem, ...] | list[Problem], language: str) -> 
     if not problems:
         return None
     parts = [problem.render(language, label(problem.column, language) if problem.column else "") for problem in problems]
-    return "; ".join(parts)
+    return ("；" if language == "zh" else "; ").join(parts)
 
 
 def desired_cells(outcome: Outcome, language: str, zone: tzinfo) -> dict[str, Cell]:
@@ -40,6 +40,7 @@ def desired_cells(outcome: Outcome, language: str, zone: tzinfo) -> dict[str, Ce
         "response_due": _local(deadlines.response_due, zone) if deadlines else None,
         "resolution_due": _local(deadlines.resolution_due, zone) if deadlines else None,
         "follow_up_due": _local(deadlines.follow_up_due, zone) if deadlines else None,
+        "second_follow_up_due": _local(deadlines.second_follow_up_due, zone) if deadlines else None,
         "sla": sla.label(language) if sla else None,
         "escalation": outcome.escalation or None,
         "similar_7d": outcome.similar_7d or None,

@@ -277,7 +277,9 @@ class Desk:
     def _read_rows(
         self, view: WorkbookView, calendar: BusinessCalendar, rules: LoadedRules, now: datetime
     ) -> list[TicketRow]:
-        context = RowContext(zone=calendar.zone, now=now, allowed=rules.allowed)
+        context = RowContext(
+            zone=calendar.zone, now=now, allowed=rules.allowed, satisfaction_target=self.settings.thresholds.satisfaction_target
+        )
         positions = view.header.positions
         sheet_rows = view.rows("tickets")
         rows: list[TicketRow] = []

@@ -22,6 +22,7 @@ __all__ = [
     "COMPUTED_KEYS",
     "STAMPED_KEYS",
     "DATE_INPUT_KEYS",
+    "EVENT_DATE_KEYS",
     "Tab",
     "TABS",
     "HeaderMap",
@@ -89,10 +90,16 @@ TICKET_COLUMNS: tuple[Column, ...] = (
     _input("root_cause", "Root cause", "根本原因", width=30),
     _input("corrective_action", "Corrective action", "纠正措施", width=30),
     _input("preventive_action", "Preventive action", "预防措施", width=30),
+    _input("action_owner", "Action owner", "措施负责人", width=14, aliases=("Action by", "措施责任人")),
+    _input("action_due", "Action due", "措施期限", Kind.DATETIME, width=17, aliases=("措施截止",)),
+    _input("fix_verified", "Fix verified", "效果验证", Kind.BOOLEAN, width=11, choices="yes_no",
+           aliases=("Verified", "已验证")),
     _input("resolved", "Resolved", "解决时间", Kind.DATETIME, width=17),
     _input("customer_confirmed", "Customer confirmed", "客户确认", Kind.BOOLEAN, width=11, choices="yes_no"),
     _input("follow_up", "Follow-up", "回访时间", Kind.DATETIME, width=17, aliases=("Follow up", "Followup")),
     _input("satisfaction", "Satisfaction", "满意度", Kind.INTEGER, width=11),
+    _input("second_follow_up", "2nd follow-up", "二次回访时间", Kind.DATETIME, width=17,
+           aliases=("Second follow-up", "二次回访")),
     _input("notes", "Notes", "备注", width=30),
     _input("order_no", "Order no.", "订单号", width=14, aliases=("Order number", "Order", "订单编号")),
     # Where an intake channel took the ticket from (a mail's Message-ID, a form response's id or content hash).
@@ -103,6 +110,8 @@ TICKET_COLUMNS: tuple[Column, ...] = (
     _computed("response_due", "Response due", "响应截止", Kind.DATETIME, width=17),
     _computed("resolution_due", "Resolution due", "解决截止", Kind.DATETIME, width=17),
     _computed("follow_up_due", "Follow-up due", "回访截止", Kind.DATETIME, width=17),
+    _computed("second_follow_up_due", "2nd follow-up due", "二次回访截止", Kind.DATETIME, width=17,
+              aliases=("Second follow-up due",)),
     _computed("sla", "SLA", "SLA状态", width=12, aliases=("SLA state",)),
     _computed("escalation", "Escalation", "升级级别", Kind.INTEGER, width=11),
     _computed("similar_7d", "Similar 7d", "7日同类", Kind.INTEGER, width=10),
@@ -113,8 +122,10 @@ TICKET_COLUMNS: tuple[Column, ...] = (
 COLUMNS_BY_KEY: dict[str, Column] = {column.key: column for column in TICKET_COLUMNS}
 INPUT_KEYS: tuple[str, ...] = tuple(c.key for c in TICKET_COLUMNS if not c.computed)
 COMPUTED_KEYS: tuple[str, ...] = tuple(c.key for c in TICKET_COLUMNS if c.computed)
-# Input columns holding a moment (Received, First response, Resolved, Follow-up).
+# Input columns holding a moment (Received, First response, Action due, Resolved, Follow-up, 2nd follow-up).
 DATE_INPUT_KEYS: tuple[str, ...] = tuple(c.key for c in TICKET_COLUMNS if not c.computed and c.kind is Kind.DATETIME)
+# Input columns holding a moment that has happened: never in the future, never before Received.
+EVENT_DATE_KEYS: tuple[str, ...] = tuple(key for key in DATE_INPUT_KEYS if key != "action_due")
 # Input cells the daemon may fill when blank, because their meaning is certain (DESIGN §3).
 STAMPED_KEYS: tuple[str, ...] = ("ticket_id", "received", "first_response", "resolved")
 

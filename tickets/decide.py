@@ -18,7 +18,7 @@ from typing import Protocol
 from tickets.calendar import BusinessCalendar
 from tickets.columns import DATE_INPUT_KEYS
 from tickets.messages import Problem
-from tickets.model import Ticket
+from tickets.model import DEFAULT_SATISFACTION_TARGET, Ticket
 from tickets.outcome import Assignment, Clock, Deadlines, Outcome, SlaState
 from tickets.sla import (
     Pause,
@@ -33,22 +33,25 @@ from tickets.sla import (
 from tickets.status import Status
 
 __all__ = ["Thresholds", "RuleDecision", "decide", "finished_pauses", "rule_facts", "running_clock",
-           "moments_of_change", "SILENT_STATUSES"]
+           "moments_of_change", "second_follow_up_from", "SILENT_STATUSES"]
 
-# Tickets whose clocks no reminder speaks of: done, or waiting on the customer.
-SILENT_STATUSES = frozenset({Status.CLOSED, Status.DUPLICATE, Status.FOLLOWED_UP, Status.WAITING})
+# Tickets whose clocks no reminder speaks of: closed, or waiting on the customer. (A Followed-up ticket still
+# has one when its low score asks for a second follow-up: ``pending_due`` says so.)
+SILENT_STATUSES = frozenset({Status.CLOSED, Status.DUPLICATE, Status.WAITING})
 _TIMED_STATES = frozenset({SlaState.ON_TRACK, SlaState.DUE_SOON, SlaState.OVERDUE, SlaState.MET, SlaState.MET_LATE})
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The desk's time thresholds (config ``[reminders]``): when a due is "soon", when an overdue one
-    escalates, and what makes a cluster of similar tickets."""
+    """The desk's thresholds (config ``[reminders]``, ``[loop]``): when a due is "soon", when an overdue one
+    escalates, what makes a cluster of similar tickets, and the follow-up score below which a second
+    follow-up is due."""
 
     due_soon_fraction: float = 0.25
     escalate_after_hours: float = 24
     cluster_threshold: int = 3
     cluster_days: int = 7
+    satisfaction_target: int = DEFAULT_SATISFACTION_TARGET
 
 
 class RuleDecision(Protocol):
@@ -87,7 +90,8 @@ def decide(
     if verdict.clock is not None and ticket.received is not None:
         pauses = finished_pauses(waits, ticket.effective_status, now)
         deadlines = _deadlines(ticket.received, verdict.response_hours, verdict.resolution_hours,
-                               verdict.follow_up_hours, verdict.clock, calendar, pauses, ticket.resolved)
+                               verdict.follow_up_hours, verdict.clock, calendar, pauses, ticket.resolved,
+                               second_follow_up_from(ticket, thresholds.satisfaction_target))
         sla = sla_state(ticket, deadlines, now, thresholds.due_soon_fraction, calendar)
         escalation = escalation_level(ticket, deadlines, now, sla, thresholds.escalate_after_hours, calendar)
     elif ticket.status is Status.CLOSED:
@@ -103,11 +107,17 @@ def decide(
 def _deadlines(
     received: datetime, response_hours: float | None, resolution_hours: float | None,
     follow_up_hours: float | None, clock: Clock, calendar: BusinessCalendar, pauses: tuple[Pause, ...],
-    resolved: datetime | None,
+    resolved: datetime | None, second_from: datetime | None = None,
 ) -> Deadlines:
     """Due times after finished pauses. They do not depend on the clock, so a daemon remembers them."""
     return compute_deadlines(received, response_hours, resolution_hours, follow_up_hours, clock, calendar,
-                             pauses, resolved, now=received)
+                             pauses, resolved, now=received, second_from=second_from)
+
+
+def second_follow_up_from(ticket: Ticket, target: int) -> datetime | None:
+    """The first follow-up, when its score is below ``target``: the second follow-up counts from it."""
+    score = ticket.satisfaction
+    return ticket.follow_up if score is not None and 1 <= score < target else None
 
 
 def finished_pauses(waits: Sequence[Pause], status: Status | None, now: datetime) -> tuple[Pause, ...]:

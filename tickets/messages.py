@@ -53,6 +53,20 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "{column} is empty — a {status} ticket needs it",
         "{column}为空 —— 状态为“{status}”的工单必须填写",
     ),
+    "fix_not_verified": (
+        "{column} is no — a {status} ticket needs the fix checked to work: verify it, then write yes",
+        "{column}为“否” —— 状态为“{status}”的工单需确认措施有效，验证后填写 是",
+    ),
+    "not_confirmed": (
+        '{column} is not yes — a {status} ticket needs the customer\'s confirmation, or a Note starting '
+        '"unreachable" after two tries',
+        "{column}不是“是” —— 状态为“{status}”的工单需客户确认；两次联系不上时请在备注开头写“无法联系”",
+    ),
+    "second_follow_up_needed": (
+        "{column} is empty — the score {value} is below the target {target}: a second follow-up comes before "
+        "Closed",
+        "{column}为空 —— 满意度 {value} 低于目标 {target}，关闭前需进行二次回访",
+    ),
     "before_received": (
         "{column}: {value} is before Received — check the date",
         "{column}：{value} 早于接收时间，请检查日期",

@@ -16,12 +16,28 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from tickets.columns import COLUMNS_BY_KEY, DATE_INPUT_KEYS, INPUT_KEYS, Kind
+from tickets.columns import COLUMNS_BY_KEY, EVENT_DATE_KEYS, INPUT_KEYS, Kind
 from tickets.messages import Problem
 from tickets.status import DONE_STATUSES, Status, parse_status
 from tickets.values import CellValueError, read_boolean, read_datetime, read_integer, read_text
 
-__all__ = ["Ticket", "RowContext", "RowResult", "read_row", "read_cells", "is_blank_row"]
+__all__ = [
+    "Ticket",
+    "RowContext",
+    "RowResult",
+    "DEFAULT_SATISFACTION_TARGET",
+    "UNREACHABLE_PREFIXES",
+    "read_row",
+    "read_cells",
+    "is_blank_row",
+    "customer_unreachable",
+    "needs_second_follow_up",
+]
+
+# 003: "客户满意度：保持在7分以上（满分10分）". A lower score asks for a second follow-up before Closed.
+DEFAULT_SATISFACTION_TARGET = 7
+# A Note starting with one of these says the customer could not be reached (after two tries) to confirm.
+UNREACHABLE_PREFIXES = ("unreachable", "无法联系")
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,7 @@ class RowContext:
     zone: tzinfo = UTC
     now: datetime | None = None
     allowed: Mapping[str, Sequence[str]] = field(default_factory=dict)  # choice list key -> allowed values
+    satisfaction_target: int = DEFAULT_SATISFACTION_TARGET  # [loop] satisfaction_target
 
 
 def _status(value: Any) -> Status:
@@ -84,10 +101,14 @@ class Ticket(BaseModel):
     root_cause: str | None = None
     corrective_action: str | None = None
     preventive_action: str | None = None
+    action_owner: str | None = None
+    action_due: AwareDatetime | None = None
+    fix_verified: bool | None = None
     resolved: AwareDatetime | None = None
     customer_confirmed: bool | None = None
     follow_up: AwareDatetime | None = None
     satisfaction: int | None = None
+    second_follow_up: AwareDatetime | None = None
     notes: str | None = None
     order_no: str | None = None
     source_ref: str | None = None
@@ -117,7 +138,9 @@ def is_blank_row(cells: Mapping[str, Any]) -> bool:
 
 _INPUT_KINDS = tuple((key, COLUMNS_BY_KEY[key].kind) for key in INPUT_KEYS)
 _CHOICE_KEYS = tuple(key for key in INPUT_KEYS if COLUMNS_BY_KEY[key].kind is Kind.CHOICE)
-_CLOSED_NEEDS = ("root_cause", "corrective_action", "preventive_action", "follow_up")
+# The closed loop (DESIGN §3; 004 steps 2–4, 000 §4): what a status needs before it may be set.
+_RESOLVED_NEEDS = ("first_response", "root_cause", "corrective_action")
+_CLOSED_NEEDS = ("preventive_action", "fix_verified", "follow_up")
 
 
 def read_row(row: int, cells: Mapping[str, Any], context: RowContext) -> RowResult:
@@ -175,24 +198,64 @@ def _folded(allowed: tuple[str, ...]) -> frozenset[str]:
 
 
 def check_loop(ticket: Ticket, context: RowContext) -> list[Problem]:
-    """Return the closed-loop problems of a ticket (DESIGN §3)."""
-    problems: list[Problem] = []
-    status = ticket.status
-    if status is Status.CLOSED:
-        problems += [
-            Problem(key, "required_for_status", {"status": status})
-            for key in _CLOSED_NEEDS
-            if getattr(ticket, key) is None
-        ]
-    if status in DONE_STATUSES and ticket.first_response is None:
-        problems.append(Problem("first_response", "required_for_status", {"status": status}))
-    if status is Status.FOLLOWED_UP and ticket.follow_up is None:
-        problems.append(Problem("follow_up", "required_for_status", {"status": status}))
+    """Return the closed-loop problems of a ticket (DESIGN §3): what its status needs, and values out of range."""
+    problems = _status_needs(ticket, context)
     if ticket.satisfaction is not None and not 1 <= ticket.satisfaction <= 10:
         problems.append(Problem("satisfaction", "satisfaction_range", {"value": ticket.satisfaction}))
     if ticket.affected_customers is not None and ticket.affected_customers < 0:
         problems.append(Problem("affected_customers", "negative_number", {"value": ticket.affected_customers}))
-    for key in DATE_INPUT_KEYS:
+    problems += _date_problems(ticket, context)
+    return problems
+
+
+def customer_unreachable(ticket: Ticket) -> bool:
+    """Whether the Notes say the customer could not be reached ("unreachable…" / "无法联系…")."""
+    notes = (ticket.notes or "").strip().casefold()
+    return notes.startswith(UNREACHABLE_PREFIXES)
+
+
+def needs_second_follow_up(ticket: Ticket, target: int) -> bool:
+    """Whether a follow-up score below ``target`` still waits for its second follow-up (二次回访)."""
+    score = ticket.satisfaction
+    return score is not None and 1 <= score < target and ticket.second_follow_up is None
+
+
+def _status_needs(ticket: Ticket, context: RowContext) -> list[Problem]:
+    status = ticket.status
+    problems: list[Problem] = []
+    if status in DONE_STATUSES:
+        problems += _required(ticket, _RESOLVED_NEEDS, status)
+    if status is Status.FOLLOWED_UP:
+        problems += _required(ticket, ("follow_up",), status)
+    if status is Status.CLOSED:
+        problems += _closed_needs(ticket, context)
+    return problems
+
+
+def _required(ticket: Ticket, keys: Sequence[str], status: Status) -> list[Problem]:
+    return [Problem(key, "required_for_status", {"status": status}) for key in keys if getattr(ticket, key) is None]
+
+
+def _closed_needs(ticket: Ticket, context: RowContext) -> list[Problem]:
+    """Closed: the fix verified, the customer's confirmation, a follow-up with a score, a second one if low."""
+    status = Status.CLOSED
+    problems = _required(ticket, _CLOSED_NEEDS, status)
+    if ticket.fix_verified is False:
+        problems.append(Problem("fix_verified", "fix_not_verified", {"status": status}))
+    unreachable = customer_unreachable(ticket)
+    if ticket.customer_confirmed is not True and not unreachable:
+        problems.append(Problem("customer_confirmed", "not_confirmed", {"status": status}))
+    if ticket.satisfaction is None and not unreachable:
+        problems.append(Problem("satisfaction", "required_for_status", {"status": status}))
+    if needs_second_follow_up(ticket, context.satisfaction_target):
+        problems.append(Problem("second_follow_up", "second_follow_up_needed",
+                                {"value": ticket.satisfaction, "target": context.satisfaction_target}))
+    return problems
+
+
+def _date_problems(ticket: Ticket, context: RowContext) -> list[Problem]:
+    problems: list[Problem] = []
+    for key in EVENT_DATE_KEYS:
         moment = getattr(ticket, key)
         if moment is None:
             continue

@@ -58,6 +58,7 @@ class Deadlines:
     response_due: datetime | None = None
     resolution_due: datetime | None = None
     follow_up_due: datetime | None = None
+    second_follow_up_due: datetime | None = None  # set only when a low score asks for a second follow-up
 
 
 @dataclass(frozen=True)

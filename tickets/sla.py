@@ -7,6 +7,9 @@ Decisions, in one place:
   "处理结束后48小时内" / "24 至 48 小时内" after the fix, and the template's Deadline rules say so too (business rows
   give resolution in multiples of 9 working hours but follow-up as a flat 48, "within 48 hours of the fix"). On the
   business clock 48 h would be more than five working days. ``PendingDue.clock`` says which clock a due uses.
+- **Second follow-up.** A follow-up score below the satisfaction target (003: 7 of 10) asks for a second
+  follow-up (二次回访, 002: "立即启动二次处理流程"); it is due the same follow-up hours after the first follow-up,
+  on the same real-hours clock.
 - **Pauses.** Time in ``Waiting on customer`` does not count. A due is the moment at which ``hours`` of
   *unpaused* time on the clock have passed since Received; equivalently, it is pushed back by exactly the clock
   time of every pause that began before it. A pause that began after the due moves nothing (it came too late); an
@@ -14,7 +17,8 @@ Decisions, in one place:
   working days on the business clock therefore moves the dues back exactly two working days. Follow-up due
   (counted from Resolved) is not paused.
 - **The due that matters.** For an open ticket, the earliest of response due (until a first response) and
-  resolution due; for a Resolved ticket not yet followed up, follow-up due; otherwise none.
+  resolution due; for a Resolved ticket not yet followed up, follow-up due; for a followed-up ticket whose low
+  score asks for a second follow-up not yet made, the second follow-up due; otherwise none.
 - **Escalation.** 0 not overdue; 1 overdue; 2 overdue by more than ``escalate_after_hours`` (the department
   manager); 3 by more than twice that (the admin). "Overdue by" is measured on the rule's clock, so a
   business-clock response or resolution does not escalate over a weekend (a follow-up, on 24x7, does).
@@ -75,6 +79,8 @@ class DueKind(StrEnum):
     RESPONSE = "response"
     RESOLUTION = "resolution"
     FOLLOW_UP = "follow_up"
+    SECOND_FOLLOW_UP = "second_follow_up"
+    ACTION = "action"  # the typed Action due: reminded about, never an SLA state
 
 
 @dataclass(frozen=True)
@@ -98,12 +104,14 @@ def compute_deadlines(
     resolved: datetime | None = None,
     *,
     now: datetime,
+    second_from: datetime | None = None,
 ) -> Deadlines:
     """Given a ticket's times, the rule's hours and clock, return its due times in the calendar's zone.
 
     Response and resolution due count from ``received`` on ``clock`` and are pushed back by ``pauses`` (see the
     module docstring); follow-up due counts from ``resolved`` on ``FOLLOW_UP_CLOCK``, unpaused, with
-    ``DEFAULT_FOLLOW_UP_HOURS`` when the hours are None.
+    ``DEFAULT_FOLLOW_UP_HOURS`` when the hours are None; the second follow-up due counts the same hours from
+    ``second_from`` (the first follow-up, given only when a low score asks for a second one).
     A due whose start or hours are missing is None. An ongoing pause counts up to ``now``. Raise ValueError if any
     hours are negative or not finite.
     """
@@ -114,6 +122,7 @@ def compute_deadlines(
         response_due=_due(received, response_hours, clock, calendar, paused),
         resolution_due=_due(received, resolution_hours, clock, calendar, paused),
         follow_up_due=_due(resolved, follow_up, FOLLOW_UP_CLOCK, calendar, []),
+        second_follow_up_due=_due(second_from, follow_up, FOLLOW_UP_CLOCK, calendar, []),
     )
 
 
@@ -171,11 +180,15 @@ def pending_due(ticket: Ticket, deadlines: Deadlines) -> PendingDue | None:
     """Given a ticket and its deadlines, return the due it is working toward now, or None when there is none.
 
     Open (and waiting) tickets: the earliest of response due (while there is no first response) and resolution
-    due. A Resolved ticket without a Follow-up time: follow-up due. Followed up, Closed, Duplicate: none.
+    due. A Resolved ticket without a Follow-up time: follow-up due. Resolved or Followed up with a second
+    follow-up due and no second follow-up yet: that due. Otherwise (Closed, Duplicate, done): none.
     """
     status = ticket.effective_status
     if status is Status.RESOLVED and ticket.follow_up is None and deadlines.follow_up_due is not None:
         return PendingDue(DueKind.FOLLOW_UP, ticket.resolved, deadlines.follow_up_due, FOLLOW_UP_CLOCK)
+    if status in _FINISHED and ticket.follow_up is not None and ticket.second_follow_up is None:
+        second = deadlines.second_follow_up_due
+        return None if second is None else PendingDue(DueKind.SECOND_FOLLOW_UP, ticket.follow_up, second, FOLLOW_UP_CLOCK)
     if status not in OPEN_STATUSES:
         return None
     candidates = []

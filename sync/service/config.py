@@ -23,6 +23,7 @@ __all__ = [
     "ScheduleSettings",
     "StateSettings",
     "TeamSettings",
+    "LoopSettings",
     "load_settings",
     "DEFAULT_CONFIG",
 ]
@@ -81,6 +82,17 @@ class StateSettings(_Section):
     dir: Path = Field(Path("state"), description="Folder for the state store, backups and heartbeat.")
 
 
+class LoopSettings(_Section):
+    """How the desk closes the loop with the customer."""
+
+    satisfaction_target: int = Field(
+        7,
+        ge=1,
+        le=10,
+        description="A follow-up score below this (1–10) asks for a second follow-up before Closed.",
+    )
+
+
 class TeamSettings(_Section):
     """One more workbook served by the same daemon, with its own rules, state and mail."""
 
@@ -99,6 +111,7 @@ class Settings(_Section):
     reminders: ReminderSettings = ReminderSettings()
     mail: MailSettings = MailSettings()
     state: StateSettings = StateSettings()
+    loop: LoopSettings = LoopSettings()
     teams: list[TeamSettings] = Field(default_factory=list, description="More workbooks ([[teams]] tables).")
     base_dir: Path = Path(".")
 

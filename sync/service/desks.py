@@ -112,6 +112,7 @@ def desk_settings(config: DeskConfig, remember: bool = True) -> DeskSettings:
     thresholds = Thresholds(
         due_soon_fraction=reminders.due_soon_fraction, escalate_after_hours=reminders.escalate_after_hours,
         cluster_threshold=reminders.cluster_threshold, cluster_days=reminders.cluster_days,
+        satisfaction_target=config.settings.loop.satisfaction_target,
     )
     return DeskSettings(
         language=config.workbook.language, aliases=config.workbook.aliases, thresholds=thresholds,

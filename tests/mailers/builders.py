@@ -44,6 +44,7 @@ def make_outcome(
     resolution_due: datetime | None = None,
     response_due: datetime | None = None,
     follow_up_due: datetime | None = None,
+    second_follow_up_due: datetime | None = None,
     first_response: datetime | None = None,
     resolved: datetime | None = None,
     status: Status = Status.INVESTIGATING,
@@ -74,6 +75,7 @@ def make_outcome(
         response_due=response_due,
         resolution_due=resolution_due or at(23, 17),
         follow_up_due=follow_up_due,
+        second_follow_up_due=second_follow_up_due,
     )
     return Outcome(
         ticket=ticket, grade=grade, assignment=assignment, deadlines=deadlines, sla=sla, similar_7d=similar_7d

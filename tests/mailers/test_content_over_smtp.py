@@ -53,7 +53,7 @@ def test_chinese_subjects_bodies_and_display_names_arrive_intact(
         "张伟，您好：",
         "华东电器有限公司",
         "水壶漏水",
-        "解决截止 2026-11-23 17:00 — 超时 10分钟 — 已超时",
+        "解决截止 2026-11-23 17:00 — 超时 10分钟 — 新派单 · 已超时",  # the first mail about it: a dispatch
     ):
         assert expected in text
 

@@ -51,8 +51,10 @@ def mail_by_recipient(server) -> dict[str, list[str]]:
 
 
 def test_liaisons_get_due_soon_then_overdue_then_their_manager_is_told(desk, smtp_server):
-    desk.cycle(MONDAY)
-    assert [item for item in smtp_server.received if "daily" not in str(item.message["Subject"]).lower()] == []
+    desk.cycle(MONDAY)  # each liaison hears of the new ticket at once: the dispatch notice
+    dispatched = sorted((item.rcpt_tos[0], str(item.message["Subject"])) for item in smtp_server.received
+                        if "daily" not in str(item.message["Subject"]).lower())
+    assert dispatched == [("grace.li@example.com", "1 new — Quality"), ("tom.chen@example.com", "1 new — Logistics")]
 
     desk.cycle(MONDAY + timedelta(hours=1, minutes=40))  # 11:40, 20 minutes before the 12:00 response due
     desk.cycle(MONDAY + timedelta(hours=1, minutes=40))  # the same --now again sends nothing more
@@ -60,11 +62,11 @@ def test_liaisons_get_due_soon_then_overdue_then_their_manager_is_told(desk, smt
     desk.cycle(MONDAY + timedelta(hours=7))  # 17:00: 5 working hours late, past escalate_after_hours = 4
     mail = mail_by_recipient(smtp_server)
     quality = [subject for subject in mail["grace.li@example.com"] if "daily" not in subject.lower()]
-    assert quality == ["1 due soon — Quality", "1 overdue — Quality"]
+    assert quality == ["1 new — Quality", "1 due soon — Quality", "1 overdue — Quality"]
     manager = [subject for subject in mail["peter.zhang@example.com"] if "daily" not in subject.lower()]
     assert len(manager) == 1 and "escalat" in manager[0].lower()
     # The delivery ticket's first response is due Tuesday 10:00 (9 working hours): at 17:00 two are left.
-    assert mail["tom.chen@example.com"] == ["1 due soon — Logistics"]
+    assert mail["tom.chen@example.com"] == ["1 new — Logistics", "1 due soon — Logistics"]
     assert all("daily" in subject.lower() for subject in mail["admin@example.com"])
 
 

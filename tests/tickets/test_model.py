@@ -46,7 +46,9 @@ def test_every_problem_of_a_row_is_collected_not_only_the_first():
     assert codes(result) == [
         ("affected_customers", "not_a_whole_number"),
         ("corrective_action", "required_for_status"),
+        ("customer_confirmed", "not_confirmed"),
         ("first_response", "required_for_status"),
+        ("fix_verified", "required_for_status"),
         ("follow_up", "required_for_status"),
         ("preventive_action", "required_for_status"),
         ("received", "not_a_date"),
@@ -68,9 +70,13 @@ def test_dates_in_the_future_or_before_received_are_problems():
     assert codes(result) == [("first_response", "before_received"), ("resolved", "future_date")]
 
 
-def test_a_resolved_ticket_needs_a_first_response():
+def test_a_resolved_ticket_needs_a_first_response_a_root_cause_and_a_corrective_action():
     result = read_row(3, {**GOOD, "status": "Resolved", "resolved": "2026-11-21 10:00"}, CONTEXT)
-    assert codes(result) == [("first_response", "required_for_status")]
+    assert codes(result) == [
+        ("corrective_action", "required_for_status"),
+        ("first_response", "required_for_status"),
+        ("root_cause", "required_for_status"),
+    ]
 
 
 def test_messages_speak_the_workbooks_language():
