@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mailers.addresses import is_valid_email
+from tickets.kpi import DEFAULT_CLUSTER_THRESHOLD
 
 __all__ = ["ReminderSettings", "MailSettings", "Language"]
 
@@ -35,7 +36,7 @@ class ReminderSettings(BaseModel):
         True, description="Hold non-urgent mail outside the Calendar's working hours (see docs/mail.md)."
     )
     cluster_threshold: int = Field(
-        3, ge=2, description="Alert the quality lead when Similar 7d reaches this many tickets."
+        DEFAULT_CLUSTER_THRESHOLD, ge=2, description="Alert the quality lead when Similar 7d reaches this many tickets."
     )
     cluster_days: int = Field(
         7, ge=1, description="Alert about the same product and category once per this many days."

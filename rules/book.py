@@ -4,11 +4,18 @@
 (FIRST) and Deadline rules (UNIQUE), which may also test the grade just decided, and returns a ``Verdict``.
 A ticket that no rule matches, or that two Deadline rules match, gets a problem — never a guess.
 ``check_book`` adds the checks that need more than one tab.
+
+A blank rule input is not a dead end. A choice column a tab tests (Tier, Category, Channel, Request) that is
+blank gets an "X is empty — choose one of …" problem naming the Lists tab's values, and when the Deadline rules
+match nothing because of it, the catch-all decides: the blank is read as each allowed value in turn and the
+strictest deadline wins (the shortest response, then resolution), so the ticket has due times and reminders
+until someone chooses — erring toward too early, never too late.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rules.liaisons import Liaisons
@@ -16,8 +23,8 @@ from rules.lists import Lists
 from rules.problems import RuleProblem
 from rules.tabs import RuleTab, did_you_mean
 from rules.vocabulary import DEFAULT_FOLLOW_UP_HOURS, suggest
-from tickets.columns import normalize_label
-from tickets.messages import Problem
+from tickets.columns import COLUMNS_BY_KEY, Kind, normalize_label
+from tickets.messages import Choices, Problem
 from tickets.outcome import Assignment, Clock
 from tickets.status import parse_status
 
@@ -57,6 +64,7 @@ class RuleBook:
         self.liaisons = liaisons or Liaisons()
         self.lists = lists or Lists()
         self._assignments: dict[tuple[str, str | None], Assignment] = {}  # the tabs are fixed: look up once
+        self._choice_inputs = _choice_inputs((grade, owner, deadline), self.lists)
 
     def evaluate(self, facts: Mapping[str, object]) -> Verdict:
         """Given a ticket's facts by column key (str, int, bool, aware datetime, Status or None) plus
@@ -66,11 +74,13 @@ class RuleBook:
         status = facts.get("status")
         if type(status) is str:  # a status given as text: read it, in either language, as the Status it names
             facts = {**facts, "status": parse_status(status) or status}
+        blanks = [(key, values) for key, values in self._choice_inputs if facts.get(key) in (None, "")]
+        problems += [Problem(key, "empty_choice", {"allowed": Choices(values)}) for key, values in blanks]
         grade = self._grade(facts, fired, problems)
         if self.grade is not None:
             facts = {**facts, "grade": grade}
         assignment = self._owner(facts, fired, problems)
-        deadline = self._deadline(facts, fired, problems)
+        deadline = self._deadline(facts, fired, problems, dict(blanks))
         return Verdict(
             grade=grade,
             assignment=assignment,
@@ -109,11 +119,17 @@ class RuleBook:
         return assignment
 
     def _deadline(
-        self, facts: Mapping[str, object], fired: list[str], problems: list[Problem]
+        self,
+        facts: Mapping[str, object],
+        fired: list[str],
+        problems: list[Problem],
+        blanks: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Mapping[str, object]:
         if self.deadline is None:
             return {}
         decision = self.deadline.table.decide(facts)
+        if decision.row is None and not decision.conflict and blanks:
+            decision = self._catch_all(facts, blanks) or decision
         if decision.conflict:
             rules = ", ".join(rule.id for rule in decision.matched)
             problems.append(
@@ -125,6 +141,40 @@ class RuleBook:
             return {}
         fired.append(decision.hits[0].id)
         return decision.row
+
+
+    def _catch_all(self, facts: Mapping[str, object], blanks: Mapping[str, tuple[str, ...]]):
+        """The strictest Deadline rules decision over every allowed value of the blank inputs it tests."""
+        assert self.deadline is not None
+        tested = [key for key in blanks if key in {condition.key for condition in self.deadline.conditions}]
+        best = None
+        for values in itertools.islice(itertools.product(*(blanks[key] for key in tested)), _MOST_COMBINATIONS):
+            decision = self.deadline.table.decide({**facts, **dict(zip(tested, values, strict=True))})
+            if decision.row is not None and (best is None or _strictness(decision.row) < _strictness(best.row)):
+                best = decision
+        return best
+
+
+_MOST_COMBINATIONS = 1000  # blank inputs tried together; the template's tabs test one choice column at most
+
+
+def _strictness(row: Mapping[str, object]) -> tuple[float, float]:
+    def hours(key: str) -> float:
+        value = row.get(key)
+        return float(value) if isinstance(value, int | float) else float("inf")
+
+    return hours("response_hours"), hours("resolution_hours")
+
+
+def _choice_inputs(tabs: Sequence[RuleTab | None], lists: Lists) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The choice columns the tabs test, with their allowed values, in column order, each once."""
+    keys = {condition.key for tab in tabs if tab is not None for condition in tab.conditions}
+    found = []
+    for key, column in COLUMNS_BY_KEY.items():
+        values = lists.allowed(column.choices) if column.kind is Kind.CHOICE and column.choices else ()
+        if key in keys and values:
+            found.append((key, values))
+    return tuple(found)
 
 
 def check_book(book: RuleBook) -> list[RuleProblem]:

@@ -181,10 +181,10 @@ def _gather_cluster(
 ) -> None:
     """Turn a few open drafts into complaints about the same product and category within about three days.
 
-    The cluster has 3 tickets (4 from 20 tickets up); fewer than 6 tickets get none. Later statuses get the
+    The cluster has 3 tickets (5 from 20 tickets up, reaching the cluster threshold); fewer than 6 get none. Later statuses get the
     older tickets, so a New one is always the newest.
     """
-    size = 0 if len(drafts) < 6 else 3 if len(drafts) < 20 else 4
+    size = 0 if len(drafts) < 6 else 3 if len(drafts) < 20 else 5
     candidates = [d for d in drafts if d.status in _CLUSTER_STATUSES and not d.story.safety_risk]
     if size == 0 or len(candidates) < size:
         return

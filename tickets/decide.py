@@ -18,6 +18,7 @@ from typing import Protocol
 from tickets.calendar import BusinessCalendar
 from tickets.columns import DATE_INPUT_KEYS
 from tickets.messages import Problem
+from tickets.kpi import DEFAULT_CLUSTER_DAYS, DEFAULT_CLUSTER_THRESHOLD
 from tickets.model import DEFAULT_SATISFACTION_TARGET, Ticket
 from tickets.outcome import Assignment, Clock, Deadlines, Outcome, SlaState
 from tickets.sla import (
@@ -49,8 +50,8 @@ class Thresholds:
 
     due_soon_fraction: float = 0.25
     escalate_after_hours: float = 24
-    cluster_threshold: int = 3
-    cluster_days: int = 7
+    cluster_threshold: int = DEFAULT_CLUSTER_THRESHOLD
+    cluster_days: int = DEFAULT_CLUSTER_DAYS
     satisfaction_target: int = DEFAULT_SATISFACTION_TARGET
 
 

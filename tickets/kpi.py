@@ -31,7 +31,7 @@ __all__ = [
     "REPEAT_WINDOW_DAYS",
 ]
 
-DEFAULT_CLUSTER_THRESHOLD = 3
+DEFAULT_CLUSTER_THRESHOLD = 5  # 002: “同一问题7天内收到5条以上反馈”升为重要
 DEFAULT_CLUSTER_DAYS = 7
 TREND_WEEKS = 8
 REPEAT_WINDOW_DAYS = 30  # the window of Outcome.customer_30d, named here for the docs and labels

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Problem", "render", "TEMPLATES"]
+__all__ = ["Problem", "Choices", "render", "TEMPLATES"]
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     # code: (English, Chinese)
@@ -91,11 +91,27 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "⚠ {tab} cannot be applied (see Rule check) and has no earlier good version — this column stays blank",
         "⚠ {tab}有错误且没有可沿用的旧版本（见规则检查页），此列暂时留空",
     ),
+    "empty_choice": (
+        "{column} is empty — choose one of: {allowed}",
+        "{column}为空 —— 请从以下选择：{allowed}",
+    ),
     "missing_input": (
         "{column} is empty — the rules need it to {purpose}",
         "{column}为空 —— 规则需要它来{purpose}",
     ),
 }
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The allowed values a message offers: joined with ", " in English and "、" in Chinese, each value in the
+    message's language when it knows its own labels (statuses)."""
+
+    values: tuple[Any, ...]
+
+    def label(self, language: str) -> str:
+        separator = "、" if language == "zh" else ", "
+        return separator.join(str(_localize(value, language)) for value in self.values)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from tickets.columns import COLUMNS_BY_KEY, EVENT_DATE_KEYS, INPUT_KEYS, Kind
-from tickets.messages import Problem
+from tickets.messages import Choices, Problem
 from tickets.status import DONE_STATUSES, Status, parse_status
 from tickets.values import CellValueError, read_boolean, read_datetime, read_integer, read_text
 
@@ -175,7 +175,7 @@ def read_cells(cells: Mapping[str, Any], zone: tzinfo) -> tuple[dict[str, Any], 
 
 def _problem(key: str, error: CellValueError) -> Problem:
     if error.code == "unknown_status":
-        return Problem(key, error.code, {"value": error.value, "allowed": ", ".join(s.value for s in Status)})
+        return Problem(key, error.code, {"value": error.value, "allowed": Choices(tuple(Status))})
     return Problem(key, error.code, {"value": error.value})
 
 
@@ -188,7 +188,7 @@ def check_choices(ticket: Ticket, context: RowContext) -> list[Problem]:
         if value is None or not allowed:
             continue
         if value.casefold() not in _folded(tuple(allowed)):
-            problems.append(Problem(key, "unknown_value", {"value": value, "allowed": ", ".join(allowed)}))
+            problems.append(Problem(key, "unknown_value", {"value": value, "allowed": Choices(tuple(allowed))}))
     return problems
 
 

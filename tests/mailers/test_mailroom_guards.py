@@ -3,6 +3,7 @@ dead messages, cluster alerts, the daily digest, dry runs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time, timedelta
 
 import pytest
@@ -200,10 +201,13 @@ def test_a_permanent_error_drops_the_message_at_once(mailroom, transport):
 def test_a_complaint_cluster_alerts_the_quality_lead_once_per_window(ledger, transport):
     settings = ReminderSettings(admin_email=ADMIN, quality_email="qa@desk.example", cluster_days=7)
     mailroom = Mailroom(settings, MailSettings(transport="memory"), ledger, transport)
-    cluster = [
-        make_outcome(f"CS-{number}", similar_7d=3, product="Kettle K2", category="Leak")
-        for number in range(3)
+    cluster = [  # the default threshold: 5 similar in 7 days (002)
+        make_outcome(f"CS-{number}", similar_7d=5, product="Kettle K2", category="Leak")
+        for number in range(5)
     ]
+    below = [replace(outcome, similar_7d=4) for outcome in cluster[:4]]
+    four = mailroom.run_cycle(below, at(23, 9), AlwaysWorking())
+    assert not any("cluster" in str(message["Subject"]).lower() for message in four.composed)
 
     first = mailroom.run_cycle(cluster, at(23, 10), AlwaysWorking())
     same_week = mailroom.run_cycle(cluster, at(26, 10), AlwaysWorking())
@@ -214,7 +218,7 @@ def test_a_complaint_cluster_alerts_the_quality_lead_once_per_window(ledger, tra
 
     (alert,) = to_quality(first)
     assert str(alert["Subject"]) == "Complaint cluster: Kettle K2 · Leak"
-    assert "Kettle K2 · Leak: 3 tickets (CS-0, CS-1, CS-2)" in alert.get_body(("plain",)).get_content()
+    assert "Kettle K2 · Leak: 5 tickets (CS-0, CS-1, CS-2, CS-3, CS-4)" in alert.get_body(("plain",)).get_content()
     assert to_quality(same_week) == []
     assert len(to_quality(next_window)) == 1
 

@@ -201,3 +201,20 @@ def test_an_unknown_department_still_gets_an_assignment_without_emails():
     verdict = build_book(GRADE_EN, owner, DEADLINE_EN, LIAISONS_EN, LISTS_EN).evaluate(ticket())
     assert verdict.assignment.department == "Nowhere"
     assert verdict.assignment.liaison_email is None
+
+
+def test_a_blank_tier_takes_the_strictest_deadline_of_its_choices_and_says_what_to_choose():
+    deadline = [row[:] for row in DEADLINE_EN[:-1]]
+    deadline += [["D4", "C", "Platinum, Gold", 4, 48, "", "business"], ["D5", "C", "Standard", 8, 72, "", ""]]
+    book = build_book(GRADE_EN, OWNER_EN, deadline, LIAISONS_EN, LISTS_EN)
+    verdict = book.evaluate(ticket(tier=None))
+    assert verdict.grade == "C"  # the Grade rules' own catch-all
+    assert (verdict.response_hours, verdict.resolution_hours, verdict.clock) == (4, 48, Clock.BUSINESS)
+    assert verdict.fired[-1] == "D4"  # Platinum and Gold: 4 h before Standard's 8 h
+    (problem,) = verdict.problems
+    assert (problem.column, problem.code) == ("tier", "empty_choice")
+    assert problem.render("en", "Tier") == "Tier is empty — choose one of: Platinum, Gold, Standard"
+    assert problem.render("zh", "客户等级") == "客户等级为空 —— 请从以下选择：Platinum、Gold、Standard"
+    # With the tier chosen the ticket takes its own row and the message goes.
+    chosen = book.evaluate(ticket(tier="Standard"))
+    assert (chosen.response_hours, chosen.fired[-1], chosen.problems) == (8, "D5", ())

@@ -70,7 +70,7 @@ def test_deadline_rules_give_whole_hours_and_a_known_clock(language):
     table = load_template(language)["deadline_rules"]
     for row in table["rows"]:
         response, resolution, follow_up, clock = row[4:8]
-        assert 0 < response < resolution and follow_up == 48 and clock in table["clock_values"]
+        assert 0 < response <= resolution and follow_up == 48 and clock in table["clock_values"]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -11,7 +11,7 @@ from sync.service.desks import desk_configs, open_desk
 from tests.sync.conftest import NEW_COMPLAINT, SHANGHAI, make_workbook
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
-QUALITY = {**NEW_COMPLAINT, "Customer": "Harbour Foods"}  # Core + Product quality: Urgent, 2 working hours
+QUALITY = {**NEW_COMPLAINT, "Customer": "Harbour Foods"}  # Core + Product quality: Urgent, 2 hours
 DELIVERY = {**NEW_COMPLAINT, "Customer": "Lotus Tea", "Tier": "Standard", "Category": "Delivery"}
 
 
@@ -65,8 +65,8 @@ def test_liaisons_get_due_soon_then_overdue_then_their_manager_is_told(desk, smt
     assert quality == ["1 new — Quality", "1 due soon — Quality", "1 overdue — Quality"]
     manager = [subject for subject in mail["peter.zhang@example.com"] if "daily" not in subject.lower()]
     assert len(manager) == 1 and "escalat" in manager[0].lower()
-    # The delivery ticket's first response is due Tuesday 10:00 (9 working hours): at 17:00 two are left.
-    assert mail["tom.chen@example.com"] == ["1 new — Logistics", "1 due soon — Logistics"]
+    # The routine delivery ticket's first reply is due Tuesday 10:00 (24 h): at 17:00 17 h of 24 are left.
+    assert mail["tom.chen@example.com"] == ["1 new — Logistics"]
     assert all("daily" in subject.lower() for subject in mail["admin@example.com"])
 
 

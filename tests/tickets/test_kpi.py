@@ -157,7 +157,7 @@ def known_outcomes() -> list[Outcome]:
 
 @pytest.fixture
 def kpis():
-    return compute_kpis(known_outcomes(), NOW, SHANGHAI, grade_order=("A", "B", "C"))
+    return compute_kpis(known_outcomes(), NOW, SHANGHAI, grade_order=("A", "B", "C"), cluster_threshold=3)
 
 
 def test_it_counts_every_ticket_but_the_duplicate(kpis):
@@ -234,6 +234,7 @@ def test_clusters_are_recent_pairs_whose_similar_7d_reached_the_threshold(kpis):
 
 def test_a_higher_cluster_threshold_finds_no_cluster():
     assert compute_kpis(known_outcomes(), NOW, SHANGHAI, cluster_threshold=4).clusters == ()
+    assert compute_kpis(known_outcomes(), NOW, SHANGHAI).clusters == ()  # the default: 5 in 7 days (002)
 
 
 def test_the_trend_counts_eight_iso_weeks_in_the_calendar_zone(kpis):
