@@ -182,4 +182,9 @@ def test_a_known_customer_keeps_their_tier_and_a_new_one_gets_the_last_tier(tmp_
     desk.cycle(NOW)
     rows = tickets_by_id(path)
     assert rows[returning.ticket_id]["Tier"] == "Key" and rows[stranger.ticket_id]["Tier"] == "Standard"
-    assert rows[stranger.ticket_id]["Response due"] and not rows[stranger.ticket_id]["Check"]
+    assert rows[stranger.ticket_id]["Response due"]
+    # A mailed complaint has no category yet: Check asks a person to choose one (the due times do not wait).
+    assert rows[stranger.ticket_id]["Check"] == (
+        "Category is empty — choose one of: Product quality, Safety, Function & usability, Delivery, Packaging, "
+        "After-sales service, Service attitude, Billing, Other"
+    )
