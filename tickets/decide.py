@@ -17,8 +17,8 @@ from typing import Protocol
 
 from tickets.calendar import BusinessCalendar
 from tickets.columns import DATE_INPUT_KEYS
-from tickets.messages import Problem
 from tickets.kpi import DEFAULT_CLUSTER_DAYS, DEFAULT_CLUSTER_THRESHOLD
+from tickets.messages import Problem
 from tickets.model import DEFAULT_SATISFACTION_TARGET, Ticket
 from tickets.outcome import Assignment, Clock, Deadlines, Outcome, SlaState
 from tickets.sla import (
