@@ -21,6 +21,8 @@ Run: ``.venv/bin/python bench/bench_daemon.py [--rows 10000] [--repeats 5]``.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_xlsx import NOW, baseline, template_spec  # noqa: E402
-from bench.common import markdown_table, median_seconds, write_results  # noqa: E402
+from bench.common import calamine_read, interleaved, load_now, markdown_table, write_results  # noqa: E402
 from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, build_transport  # noqa: E402
 from sync.backends.xlsx.backend import XlsxBackend  # noqa: E402
 from sync.backends.xlsx.writer import write_xlsx  # noqa: E402
@@ -48,68 +50,115 @@ def daemon_desk(directory: Path) -> Desk:
     return Desk(XlsxBackend(directory / "desk.xlsx"), state, DeskSettings(remember=False), mailroom=mailroom)
 
 
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = """[workbook]
+backend = "xlsx"
+path = "desk.xlsx"
+backups = 0
+[reminders]
+admin_email = "admin@example.com"
+[mail]
+transport = "outbox"
+outbox_dir = "outbox"
+[state]
+dir = "state"
+"""
+READ_PROCESS = "import sys; from bench.common import calamine_read; calamine_read(sys.argv[1])"
+
+
+def run_once_process(directory: Path) -> None:
+    """``sheetdesk run --once`` as its own process (interpreter start and imports included), at the bench's NOW."""
+    subprocess.run(
+        [sys.executable, "-m", "sync.service.cli", "run", "--once", "--config", str(directory / "config.toml"),
+         "--now", NOW.replace(tzinfo=None).isoformat(timespec="minutes")],
+        check=True, cwd=directory, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+    )
+
+
+def read_process(path: Path) -> None:
+    """The whole-process floor: a Python process that reads the workbook with python-calamine and exits."""
+    subprocess.run([sys.executable, "-c", READ_PROCESS, str(path)], check=True, cwd=ROOT,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
 def measure(rows: int, repeats: int, directory: Path) -> dict:
     write_xlsx(template_spec(rows), directory / "desk.xlsx")
+    (directory / "config.toml").write_text(CONFIG)
     desk = daemon_desk(directory)
     desk.cycle(NOW)  # fills every computed column and sends the first-run mail
     desk.cycle(NOW)
-    plain = median_seconds(lambda: baseline(directory / "desk.xlsx", directory), repeats)
+    path = directory / "desk.xlsx"
 
     def forget() -> None:
         state = StateStore(directory / "state")
         state.put_blob("settled", None)
         state.close()
 
-    def cold_full() -> None:
-        report = Desk(XlsxBackend(directory / "desk.xlsx"), StateStore(directory / "state")).cycle(NOW)
-        assert report.cells_written == 0 and not report.quiet
-
-    def cold_quiet() -> None:
-        report = Desk(XlsxBackend(directory / "desk.xlsx"), StateStore(directory / "state")).cycle(NOW)
-        assert report.cells_written == 0 and report.quiet
+    def cold(quiet: bool):
+        def run() -> None:
+            state = StateStore(directory / "state")
+            try:
+                report = Desk(XlsxBackend(path), state).cycle(NOW)
+            finally:
+                state.close()
+            assert report.cells_written == 0 and report.quiet is quiet, report
+        return run
 
     def touch() -> None:  # a person saves the file unchanged: the next cycle must look again
-        (directory / "desk.xlsx").touch()
+        path.touch()
 
-    def full() -> None:
-        report = desk.cycle(NOW)
-        assert report.cells_written == 0 and not report.quiet, report
+    def daemon(quiet: bool):
+        def run() -> None:
+            report = desk.cycle(NOW)
+            assert report.cells_written == 0 and report.quiet is quiet, report
+        return run
 
-    def quiet() -> None:
-        report = desk.cycle(NOW)
-        assert report.quiet and report.cells_written == 0, report
+    def saved_then_settled() -> None:  # the quiet process cases start from a settled result of these bytes
+        touch()
+        run_once_process(directory)
 
-    cases = {
-        "once_full": median_seconds(cold_full, repeats, prepare=forget),
-        "once_quiet": median_seconds(cold_quiet, repeats),
-        "daemon_full": median_seconds(full, repeats, prepare=touch),
-        "daemon_quiet": median_seconds(quiet, repeats),
-    }
-    results = {"rows": rows, "repeats": repeats, "baseline_seconds": plain}
-    for name, seconds in cases.items():
-        results[f"{name}_seconds"] = seconds
-        results[f"{name}_ratio"] = seconds / plain
-    return results
+    spreads = interleaved({
+        "baseline": (lambda: baseline(path, directory), None),
+        "read_floor": (lambda: calamine_read(path), None),
+        "process_floor": (lambda: read_process(path), None),
+        "once_full": (cold(quiet=False), forget),
+        "once_quiet": (cold(quiet=True), None),
+        "daemon_full": (daemon(quiet=False), touch),
+        "daemon_quiet": (daemon(quiet=True), None),
+        "process_after_save": (lambda: run_once_process(directory), touch),
+        "process_quiet": (lambda: run_once_process(directory), saved_then_settled),
+    }, repeats)
+    return {"rows": rows, "repeats": repeats, "load_average": load_now(), "_spreads": spreads,
+            "spreads": {name: spread.as_dict() for name, spread in spreads.items()}}
+
+
+NAMES = {  # case: (description, its floor)
+    "once_full": ("in-process `run --once`: after a person's save (nothing remembered)", "read_floor"),
+    "once_quiet": ("in-process `run --once`: steady state (remembered, mail only)", "read_floor"),
+    "daemon_full": ("daemon: cycle after a person's save", "read_floor"),
+    "daemon_quiet": ("daemon: steady state (mail only)", "read_floor"),
+    "process_after_save": ("whole process `sheetdesk run --once`: after a person's save", "process_floor"),
+    "process_quiet": ("whole process `sheetdesk run --once`: steady state", "process_floor"),
+}
 
 
 def table(results: dict) -> str:
-    def row(name: str, seconds: float, ratio: float | None, verdict: str) -> list:
-        return [name, f"{seconds:.2f} s", "1.00×" if ratio is None else f"{ratio:.3f}×", verdict]
-
-    budget = f"≤ {BUDGET}×"
-    names = {
-        "once_full": "`run --once`: full cycle (nothing remembered)",
-        "once_quiet": "`run --once`: quiet cycle (remembered, mail only)",
-        "daemon_full": "daemon: full cycle after a save",
-        "daemon_quiet": "daemon: quiet cycle (mail only)",
-    }
-    rows = [row("baseline: openpyxl load + save", results["baseline_seconds"], None, "")]
-    for key, name in names.items():
-        ratio = results[f"{key}_ratio"]
-        rows.append(row(name, results[f"{key}_seconds"], ratio, "ok" if ratio <= BUDGET else "over"))
+    spreads = results["_spreads"]
+    base = spreads["baseline"]
+    rows = [
+        ["baseline: openpyxl load + save", base.text(), "1.00×", "", ""],
+        ["floor: python-calamine read (in process)", spreads["read_floor"].text(), spreads["read_floor"].times(base),
+         "1.00×", ""],
+        ["floor: a process that reads with python-calamine", spreads["process_floor"].text(),
+         spreads["process_floor"].times(base), "1.00×", ""],
+    ]
+    for key, (name, floor) in NAMES.items():
+        spread = spreads[key]
+        rows.append([name, spread.text(), spread.times(base), spread.times(spreads[floor]),
+                     "ok" if spread.median / base.median <= BUDGET else "over"])
     return markdown_table(
-        [f"case ({results['rows']:,} tickets, nothing to write)", "median", "vs baseline", f"budget {budget}"], rows
-    )
+        [f"case ({results['rows']:,} tickets, nothing to write)", "median (min–max)", "× baseline", "× floor",
+         f"budget ≤ {BUDGET}×"], rows)
 
 
 def main() -> None:
@@ -121,6 +170,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sheetdesk-bench-") as directory:
         results = measure(arguments.rows, arguments.repeats, Path(directory))
     print(table(results))
+    print(f"\nload average while measuring: {results['load_average']} on {os.cpu_count()} CPUs")
+    results.pop("_spreads")
     path = write_results("daemon", results)
     print(f"\n({time.perf_counter() - started:.0f} s in all; written {path})")
 

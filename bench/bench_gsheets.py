@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,9 +38,11 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 import gspread  # noqa: E402
 from google.auth.credentials import AnonymousCredentials  # noqa: E402
 
+from bench.common import interleaved, load_now, markdown_table  # noqa: E402
 from sync.backends.gsheets.backend import GSheetsBackend  # noqa: E402
 from sync.backends.gsheets.http import EMULATOR_VARIABLE, SheetsHTTPClient  # noqa: E402
 from sync.backends.port import CellWrite, ChangeSet, RowRef  # noqa: E402
+from sync.state import StateStore  # noqa: E402
 from tests.sync.backends.gsheets.fake_sheets import FakeSheets  # noqa: E402
 from tickets import TICKET_COLUMNS, match_headers  # noqa: E402
 
@@ -110,6 +113,50 @@ def measure_backend(fake: FakeSheets, count: int) -> dict:
         "steady": backend_cycle(backend, fake, steady_cells(rows)),
         "idle": backend_cycle(backend, fake, []),
     }
+
+
+def measure_startup(fake: FakeSheets, count: int, repeats: int, directory: Path) -> dict:
+    """A timer's ``run --once``: a new process's first read, with and without the metadata kept in the state
+    store, against the running daemon's read (the values batchGet) — interleaved, ``repeats`` rounds."""
+    fake.create(KEY, tabs={"Tickets": tickets(count)})
+    daemon = GSheetsBackend(KEY)
+    daemon.read()
+    primed = StateStore(directory / "state")
+    GSheetsBackend(KEY, memory=primed).read()
+    primed.close()
+    requests: dict[str, list[int]] = {"cold": [], "remembered": [], "daemon": []}
+
+    def first_read(name: str, memory: bool):
+        def run() -> None:
+            state = StateStore(directory / "state") if memory else None
+            before = fake.reads
+            (GSheetsBackend(KEY, memory=state) if memory else GSheetsBackend(KEY)).read()
+            requests[name].append(fake.reads - before)
+            if state is not None:
+                state.close()
+        return run
+
+    def daemon_read() -> None:
+        before = fake.reads
+        daemon.read()
+        requests["daemon"].append(fake.reads - before)
+
+    spreads = interleaved({"cold": (first_read("cold", memory=False), None),
+                           "remembered": (first_read("remembered", memory=True), None),
+                           "daemon": (daemon_read, None)}, repeats)
+    return {name: {**spread.as_dict(), "requests": max(requests[name]), "_spread": spread}
+            for name, spread in spreads.items()}
+
+
+def startup_markdown(count: int, startup: dict) -> str:
+    daemon = startup["daemon"]["_spread"]
+    names = {"cold": "new process, nothing remembered (open + full read with grid data)",
+             "remembered": "new process, metadata kept in the state store (values read)",
+             "daemon": "running daemon's read (values read)"}
+    rows = [[name, f"{count:,}", startup[key]["requests"], startup[key]["_spread"].text(),
+             startup[key]["_spread"].times(daemon)] for key, name in names.items()]
+    return markdown_table(["first read of a `run --once` process", "tickets", "requests", "median (min–max)",
+                           "× the daemon's read"], rows)
 
 
 # -- the naive gspread loop ---------------------------------------------------------------------------------------
@@ -183,6 +230,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--naive-cap", type=int, default=1000, help="update_cell calls measured per cycle, at most")
+    parser.add_argument("--startup-rows", type=int, default=10_000, help="tickets for the process start-up case")
+    parser.add_argument("--repeats", type=int, default=5)
     arguments = parser.parse_args()
     os.environ.pop(EMULATOR_VARIABLE, None)
     results: dict = {
@@ -200,6 +249,8 @@ def main() -> None:
                     "naive": measure_naive(fake, size, arguments.naive_cap),
                 }
                 print(f"measured {size} tickets", file=sys.stderr)
+            with tempfile.TemporaryDirectory(prefix="bench-gsheets-") as directory:
+                startup = measure_startup(fake, arguments.startup_rows, arguments.repeats, Path(directory))
         finally:
             os.environ.pop(EMULATOR_VARIABLE, None)
     within = all(
@@ -207,9 +258,14 @@ def main() -> None:
         for entry in results["sizes"].values() for cycle in ("first", "steady", "idle")
     ) and all(entry["backend"]["idle"]["writes"] == 0 for entry in results["sizes"].values())
     results["within_budget"] = within
+    results["startup"] = {"rows": arguments.startup_rows, "load_average": load_now(),
+                          **{name: {key: value for key, value in entry.items() if key != "_spread"}
+                             for name, entry in startup.items()}}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(markdown(results))
+    print()
+    print(startup_markdown(arguments.startup_rows, startup))
     print(f"\nwithin budget: {within}; written {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
 
 

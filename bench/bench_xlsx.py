@@ -8,7 +8,8 @@ place): the backend patches those cells into the file instead of loading and sav
 The workbook is the English template with sample tickets whose computed columns a first cycle has filled.
 The writing cycle follows a person's edit — 1 % of the tickets change status and new rows are typed — and runs
 on a fresh Desk each time, as ``sheetdesk run --once`` does. The unchanged cycle runs right after it, at the
-same moment, again cold. Each case is the median of ``--repeats`` runs. Peak memory is measured in a child
+same moment, again cold. Each case is the median, min and max of ``--repeats`` runs, interleaved with the baseline and the floors
+(a calamine read; a calamine read plus a zip copy of the file for a writing case). Peak memory is measured in a child
 process (its own ``ru_maxrss``) running one writing cycle over a workbook whose computed columns are empty:
 as it comes (formatting and Dashboard to write, so openpyxl) and cut to its cells (the patch).
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import resource
 import shutil
@@ -37,7 +39,16 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 import openpyxl  # noqa: E402
 
-from bench.common import markdown_table, median_seconds, write_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    Spread,
+    Step,
+    calamine_read,
+    interleaved,
+    load_now,
+    markdown_table,
+    write_results,
+    zip_copy,
+)
 from sheets_templates import build_spec  # noqa: E402
 from sync.backends.xlsx.backend import XlsxBackend  # noqa: E402
 from sync.backends.xlsx.writer import write_xlsx  # noqa: E402
@@ -120,7 +131,9 @@ class Case:
     def save_from(self, path: Path, state: Path) -> Case:
         self.directory.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, self.directory / "saved.xlsx")
-        shutil.copytree(state, self.directory / "saved-state", dirs_exist_ok=True)
+        (self.directory / "saved-state").mkdir(exist_ok=True)
+        if state.exists():
+            shutil.copytree(state, self.directory / "saved-state", dirs_exist_ok=True)
         return self
 
     def reset(self, work: Path) -> None:
@@ -187,14 +200,16 @@ def baseline(path: Path, work: Path) -> None:
     workbook.save(work / "plain.xlsx")
 
 
-def prepare_cases(rows: int, directory: Path) -> tuple[Case, Case, dict]:
-    """Build the filled workbook, the person's edit on it, and the state after the writing cycle."""
+def prepare_cases(rows: int, directory: Path) -> tuple[Case, Case, Case, dict]:
+    """Build the workbook as ``sheetdesk init`` leaves it (fresh), the filled one with a person's edit on it
+    (writing), and the one after the writing cycle (unchanged)."""
     facts = {}
     started = time.perf_counter()
     first = directory / "first"
     first.mkdir()
     write_xlsx(template_spec(rows), first / "desk.xlsx")
     facts["build_seconds"] = time.perf_counter() - started
+    fresh = Case(directory, "fresh").save_from(first / "desk.xlsx", first / "state")
     report = cold_cycle(first, NOW)
     facts["first_cycle"] = {"seconds": report.duration_seconds, "cells": report.cells_written,
                             "problem_rows": report.problem_rows}
@@ -206,58 +221,58 @@ def prepare_cases(rows: int, directory: Path) -> tuple[Case, Case, dict]:
     cold_cycle(after, EDITED_AT)
     unchanged = Case(directory, "unchanged").save_from(after / "desk.xlsx", after / "state")
     facts["file_mb"] = round((writing.directory / "saved.xlsx").stat().st_size / 1e6, 2)
-    return writing, unchanged, facts
+    return writing, unchanged, fresh, facts
 
 
 def measure_speed(rows: int, repeats: int, directory: Path, profile: bool) -> dict:
-    writing, unchanged, facts = prepare_cases(rows, directory)
+    """Every case, its baseline and its floors, interleaved: one run of each per round, ``repeats`` rounds."""
+    writing, unchanged, fresh, facts = prepare_cases(rows, directory)
     work = directory / "work"
-    plain = median_seconds(lambda: baseline(writing.directory / "saved.xlsx", directory), repeats)
+    saved = writing.directory / "saved.xlsx"
+    reports: dict[str, list] = {"write": [], "cells": [], "unchanged": [], "first": []}
+    splits: dict[str, list] = {"write": [], "cells": []}
 
-    reports, splits = [], []
+    def cycle(name: str, reset: Case, cells_only: bool = False) -> Step:
+        def run():
+            timings: dict[str, float] = {}
+            reports[name].append(cold_cycle(work, EDITED_AT, timings, cells_only=cells_only))
+            splits.setdefault(name, []).append(timings)
+        return run, lambda: reset.reset(work)
 
-    def write_once():
-        timings: dict[str, float] = {}
-        reports.append(cold_cycle(work, EDITED_AT, timings))
-        splits.append(timings)
-
-    written = median_seconds(write_once, repeats, prepare=lambda: writing.reset(work))
-    assert all(report.wrote for report in reports), "the writing cycle did not write"
-
-    quiet_reports = []
-
-    def unchanged_once():
+    def unchanged_run():
         before = (work / "desk.xlsx").stat().st_mtime_ns
-        quiet_reports.append(cold_cycle(work, EDITED_AT))
+        reports["unchanged"].append(cold_cycle(work, EDITED_AT))
         assert (work / "desk.xlsx").stat().st_mtime_ns == before, "the unchanged cycle saved the workbook"
 
-    quiet = median_seconds(unchanged_once, repeats, prepare=lambda: unchanged.reset(work))
-    assert not any(report.wrote or report.cells_written for report in quiet_reports), "nothing should be written"
+    def first_run():
+        reports["first"].append(cold_cycle(work, NOW))
 
-    cells_reports, cells_splits = [], []
-
-    def cells_once():
-        timings: dict[str, float] = {}
-        cells_reports.append(cold_cycle(work, EDITED_AT, timings, cells_only=True))
-        cells_splits.append(timings)
-
-    cells = median_seconds(cells_once, repeats, prepare=lambda: writing.reset(work))
-    assert all(report.wrote for report in cells_reports), "the cells-only cycle did not write"
-
+    spreads = interleaved({
+        "baseline": (lambda: baseline(saved, directory), None),
+        "read_floor": (lambda: calamine_read(saved), None),
+        "write_floor": (lambda: (calamine_read(saved), zip_copy(saved, directory / "copy.xlsx")), None),
+        "write": cycle("write", writing),
+        "cells": cycle("cells", writing, cells_only=True),
+        "unchanged": (unchanged_run, lambda: unchanged.reset(work)),
+        "first": (first_run, lambda: fresh.reset(work)),
+    }, repeats)
+    assert all(report.wrote for report in reports["write"] + reports["cells"] + reports["first"]), "a cycle did not write"
+    assert not any(report.wrote or report.cells_written for report in reports["unchanged"]), "nothing should be written"
     result = {
-        "rows": rows, **facts, "repeats": repeats,
-        "baseline_seconds": plain, "write_cycle_seconds": written, "unchanged_cycle_seconds": quiet,
-        "write_ratio": written / plain, "unchanged_ratio": quiet / plain,
-        "write_cells": reports[0].cells_written,
-        "write_split_seconds": _median_split(splits, written),
-        "cells_cycle_seconds": cells, "cells_ratio": cells / plain, "cells_written": cells_reports[0].cells_written,
-        "cells_split_seconds": _median_split(cells_splits, cells),
+        "rows": rows, **facts, "repeats": repeats, "load_average": load_now(),
+        "spreads": {name: spread.as_dict() for name, spread in spreads.items()},
+        "write_cells": reports["write"][0].cells_written, "cells_written": reports["cells"][0].cells_written,
+        "first_cells": reports["first"][0].cells_written,
+        "write_split_seconds": _median_split(splits["write"], spreads["write"].median),
+        "cells_split_seconds": _median_split(splits["cells"], spreads["cells"].median),
     }
+    result["_spreads"] = spreads
     if profile:
         result["profiles"] = {
             "write": _profile(lambda: cold_cycle(work, EDITED_AT), lambda: writing.reset(work)),
             "unchanged": _profile(lambda: cold_cycle(work, EDITED_AT), lambda: unchanged.reset(work)),
             "cells only": _profile(lambda: cold_cycle(work, EDITED_AT, cells_only=True), lambda: writing.reset(work)),
+            "first fill": _profile(lambda: cold_cycle(work, NOW), lambda: fresh.reset(work)),
         }
     return result
 
@@ -323,24 +338,35 @@ def memory_child(work: Path, mode: str) -> None:
 
 # -- report --------------------------------------------------------------------------------------------------
 
+CASES = (  # name, description, floor, budget
+    ("write", "(a) cycle that writes", "write_floor", WRITE_BUDGET),
+    ("cells", "(a') cycle that writes cells only", "write_floor", WRITE_BUDGET),
+    ("unchanged", "(b) cycle with nothing to write, after a person's save", "read_floor", UNCHANGED_BUDGET),
+    ("first", "(c) first fill of an existing sheet", "write_floor", WRITE_BUDGET),
+)
+
+
 def table(speed: dict, memory: dict | None) -> str:
+    spreads: dict[str, Spread] = speed["_spreads"]
+    base = spreads["baseline"]
     rows = [
-        ["baseline: openpyxl load + save", f"{speed['rows']:,}", f"{speed['baseline_seconds']:.2f} s", "1.00×", "—", ""],
-        ["(a) cycle that writes", f"{speed['rows']:,}", f"{speed['write_cycle_seconds']:.2f} s",
-         f"{speed['write_ratio']:.2f}×", f"≤ {WRITE_BUDGET}×", _verdict(speed["write_ratio"] <= WRITE_BUDGET)],
-        ["(a') cycle that writes cells only", f"{speed['rows']:,}", f"{speed['cells_cycle_seconds']:.2f} s",
-         f"{speed['cells_ratio']:.2f}×", f"≤ {WRITE_BUDGET}×", _verdict(speed["cells_ratio"] <= WRITE_BUDGET)],
-        ["(b) cycle with nothing to write", f"{speed['rows']:,}", f"{speed['unchanged_cycle_seconds']:.2f} s",
-         f"{speed['unchanged_ratio']:.2f}×", f"≤ {UNCHANGED_BUDGET}×",
-         _verdict(speed["unchanged_ratio"] <= UNCHANGED_BUDGET)],
+        ["baseline: openpyxl load + save", f"{speed['rows']:,}", base.text(), "1.00×", base.times(spreads["write_floor"]), "—", ""],
+        ["read floor: python-calamine read", f"{speed['rows']:,}", spreads["read_floor"].text(),
+         spreads["read_floor"].times(base), "1.00×", "—", ""],
+        ["write floor: calamine read + zip copy", f"{speed['rows']:,}", spreads["write_floor"].text(),
+         spreads["write_floor"].times(base), "1.00×", "—", ""],
     ]
+    for name, case, floor, budget in CASES:
+        spread = spreads[name]
+        rows.append([case, f"{speed['rows']:,}", spread.text(), spread.times(base), spread.times(spreads[floor]),
+                     f"≤ {budget}×", _verdict(spread.median / base.median <= budget)])
     for mode, case in (("openpyxl", "peak memory, one writing cycle (openpyxl)"),
                        ("cells", "peak memory, one cells-only writing cycle (patch)")):
         if memory and mode in memory:
             peak = memory[mode]["peak_rss_mb"]
-            rows.append([case, f"{memory['rows']:,}", f"{peak:.0f} MB RSS, {memory[mode]['cycle_seconds']:.1f} s", "",
+            rows.append([case, f"{memory['rows']:,}", f"{peak:.0f} MB RSS, {memory[mode]['cycle_seconds']:.1f} s", "", "",
                          f"< {MEMORY_BUDGET_MB} MB", _verdict(peak < MEMORY_BUDGET_MB)])
-    return markdown_table(["case", "tickets", "median", "vs baseline", "budget", ""], rows)
+    return markdown_table(["case", "tickets", "median (min–max)", "× baseline", "× floor", "budget", ""], rows)
 
 
 def _verdict(ok: bool) -> str:
@@ -351,7 +377,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--big", type=int, default=100_000, help="tickets for the memory case; 0 skips it")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="add cProfile listings of both cycles")
     parser.add_argument("--memory-modes", default=",".join(MEMORY_MODES),
                         help="which writing cycles to measure memory for: openpyxl, cells (comma-separated)")
@@ -366,8 +392,11 @@ def main() -> None:
         speed = measure_speed(arguments.rows, arguments.repeats, Path(directory), arguments.profile)
         memory = measure_memory(arguments.big, Path(directory), modes) if arguments.big else None
     profiles = speed.pop("profiles", None)
+    printable = dict(speed)
+    speed.pop("_spreads")
     path = write_results("xlsx", {"speed": speed, "memory": memory, "profiles": profiles})
-    print(table(speed, memory))
+    print(table(printable, memory))
+    print(f"\nload average while measuring: {printable['load_average']} on {os.cpu_count()} CPUs")
     split = speed["write_split_seconds"]
     print(f"\n(a) split: read {split['read']:.2f} s · engine {split['engine']:.2f} s · apply {split['apply']:.2f} s; "
           f"{speed['write_cells']:,} cells written, {speed['changed_status']} status changes, "

@@ -345,7 +345,7 @@ def test_a_cycle_whose_dashboard_numbers_change_patches_them_in_and_keeps_shapes
     assert patched_rows == list(openpyxl.load_workbook(rebuilt)["Dashboard"].iter_rows(values_only=True))[1:]
 
 
-def test_a_charted_table_whose_labels_change_places_is_patched_but_one_that_grows_is_rebuilt(tmp_path, monkeypatch):
+def test_a_charted_table_whose_labels_change_places_is_patched_but_one_that_grows_is_written_whole(tmp_path, monkeypatch):
     from sync.backends.port import Chart, GeneratedTab
 
     def tab(rows, last_row):
@@ -367,15 +367,29 @@ def test_a_charted_table_whose_labels_change_places_is_patched_but_one_that_grow
                                                 ["Billing", 4], ["Delivery", 3], ["(note)", None]]
     grown = tab([["Dashboard"], [], ["Category", "Tickets"], ["Billing", 4], ["Delivery", 3], ["Safety", 1]], 5)
     backend.apply(ChangeSet("Tickets", tabs={"Dashboard": grown}), backend.read())
-    assert rewrites == [1]  # the chart now spans another row: rebuilt whole
+    assert rewrites == []  # streamed: the tab, its drawing and chart written whole into the package
     assert openpyxl_rows(path, "Dashboard")[-1] == ["Safety", 1]
+    with zipfile.ZipFile(path) as archive:
+        charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
+        assert len(charts) == 1  # the old chart was dropped, not left behind
+        assert "$B$4:$B$6" in archive.read(charts[0]).decode()  # the chart spans the new row
 
 
 def test_a_workbook_rebuilt_by_openpyxl_asks_for_its_formulas_to_be_recalculated_on_opening(tmp_path):
     from sync.backends.port import GeneratedTab
 
     path = tmp_path / "desk.xlsx"
-    write_workbook(path, {"Tickets": [["Ticket ID", "Grade"], ["CS-1", None]]})
+    write_workbook(path, {"Tickets": [["Ticket ID", "Grade"], ["CS-1", None]], "Rule check": [["Tab"]]})
+    person_comments(path, "Rule check")  # a part the package writer does not own: openpyxl writes instead
     backend = XlsxBackend(path)
     backend.apply(ChangeSet("Tickets", tabs={"Rule check": GeneratedTab([["Tab"], ["fine"]])}), backend.read())
     assert openpyxl.load_workbook(path).calculation.fullCalcOnLoad is True
+
+
+def person_comments(path: Path, sheet: str) -> None:
+    """A person leaves a comment on a tab, which ties a comments part to its sheet."""
+    from openpyxl.comments import Comment
+
+    workbook = openpyxl.load_workbook(path)
+    workbook[sheet]["A1"].comment = Comment("please check", "Ann")
+    workbook.save(path)
