@@ -80,14 +80,16 @@ def desk_configs(settings: Settings) -> list[DeskConfig]:
     return desks
 
 
-def open_backend(config: DeskConfig) -> Backend:
-    """Return the backend the desk's ``[workbook]`` names."""
+def open_backend(config: DeskConfig, state: StateStore | None = None) -> Backend:
+    """Return the backend the desk's ``[workbook]`` names; a Google Sheet keeps its metadata in ``state``, so a
+    new process starts with the light read."""
     workbook = config.workbook
     if workbook.backend == "gsheets":
         from sync.backends.gsheets.backend import GSheetsBackend
 
         credentials = config.settings.resolve(workbook.credentials) if workbook.credentials else None
-        return GSheetsBackend(workbook.spreadsheet or "", credentials, retry_budget_seconds=workbook.retry_budget_seconds)
+        return GSheetsBackend(workbook.spreadsheet or "", credentials, retry_budget_seconds=workbook.retry_budget_seconds,
+                              memory=state)
     from sync.backends.xlsx.backend import XlsxBackend
 
     return XlsxBackend(config.workbook_path, backup_dir=config.state_dir / "backups", backups=workbook.backups)
@@ -103,7 +105,7 @@ def open_desk(
     """
     state = StateStore(config.state_dir)
     mailroom = open_mailroom(config, state) if mail else None
-    return Desk(backend or open_backend(config), state, desk_settings(config, remember), mailroom=mailroom)
+    return Desk(backend or open_backend(config, state), state, desk_settings(config, remember), mailroom=mailroom)
 
 
 def desk_settings(config: DeskConfig, remember: bool = True) -> DeskSettings:

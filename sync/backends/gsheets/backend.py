@@ -12,7 +12,12 @@ Requests per cycle after start-up, whatever the row count (DESIGN §8):
   response carries the metadata as it is after the write.
 
 So a cycle costs 1 request when nothing changed (0 writes) and 3 when it writes. Start-up adds gspread's
-``open_by_key`` (one metadata request). Values are written as data (``updateCells`` with ``stringValue``): text a
+``open_by_key`` (one metadata request) — unless the backend was given a ``memory`` (the desk's state store): then
+the metadata, and how many reads ago it was fetched, are kept there after every read and write, and a new process
+(``sheetdesk run --once`` from a timer) starts with the light values read as a running daemon does. A layout the
+memory does not know is found and falls back to the full read: a tab renamed or deleted (the batchGet fails), or
+a tab whose grid grew or shrank (a person inserted or deleted rows or columns; the values read names each tab's
+grid). Values are written as data (``updateCells`` with ``stringValue``): text a
 person wrote that starts with ``=`` stays text. Datetimes are written as serial numbers formatted
 ``yyyy-mm-dd hh:mm``; read back they stay serial numbers, which ``tickets.values.read_datetime`` accepts.
 
@@ -22,14 +27,16 @@ the Sheets API offers no conditional write to close that window.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import gspread
 from google.auth.credentials import AnonymousCredentials, Credentials
@@ -52,7 +59,7 @@ from sync.backends.relocate import appended_rows, locate_columns, locate_rows, m
 from sync.errors import BackendError, ConfigError, SheetdeskError, WorkbookError, WriteDeferred
 from tickets import column_letter, find_tab, is_blank, match_headers, read_text, to_excel_serial
 
-__all__ = ["GSheetsBackend", "SCOPES", "CREDENTIALS_VARIABLE", "DEFAULT_METADATA_EVERY"]
+__all__ = ["GSheetsBackend", "MetadataMemory", "SCOPES", "CREDENTIALS_VARIABLE", "DEFAULT_METADATA_EVERY"]
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 CREDENTIALS_VARIABLE = "GOOGLE_APPLICATION_CREDENTIALS"
@@ -74,6 +81,16 @@ PIXELS_PER_CHARACTER = 7
 MAX_WRITE_BYTES = 6_000_000  # Google rejects request bodies around 10 MB; a bigger write goes in several parts
 DEFAULT_GRID_ROWS = 1000
 DEFAULT_GRID_COLUMNS = 26
+MEMORY_FORMAT = 1  # the layout of the remembered metadata; another number is ignored
+GRID_END = re.compile(r"!(?:[A-Z]+\d+:)?([A-Z]+)(\d+)$")  # the end of a whole-tab range as the values API names it: 'Tab'!A1:Z1000
+
+
+class MetadataMemory(Protocol):
+    """Where the backend keeps its metadata between processes (the desk's state store)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str) -> None: ...
 
 
 @dataclass
@@ -104,8 +121,10 @@ class GSheetsBackend:
         policy: RetryPolicy | None = None,
         emulator: str | None = None,
         metadata_every: int = DEFAULT_METADATA_EVERY,
+        memory: MetadataMemory | None = None,
     ) -> None:
         self.key = spreadsheet
+        self.memory = memory
         self.emulator = emulator if emulator is not None else emulator_base_url()
         self.policy = policy or RetryPolicy(budget_seconds=retry_budget_seconds)
         self.metadata_every = max(1, metadata_every)
@@ -120,6 +139,7 @@ class GSheetsBackend:
         self._first_row_validations: dict[int, dict] | None = None
         self._applied_dropdowns: set[str] | None = None
         self._last_tickets: tuple[str, list[list[Cell]]] | None = None
+        self._check_grids = False  # the metadata came from memory: the first values read checks it
 
     # -- the port ---------------------------------------------------------------------------------------------
 
@@ -136,12 +156,14 @@ class GSheetsBackend:
         """Return every tab's values in one request. Raise WorkbookError if the spreadsheet cannot be opened or
         BackendError if Google keeps failing past the retry budget."""
         with self.http.operation(), _translated(self.key, self._service_account()):
+            self._recall()
             self._open()
             if self._metadata_due():
                 sheets = self._read_everything()
             else:
                 sheets = self._read_values()
         self._reads += 1
+        self._keep()
         self._remember_tickets(sheets)
         return Snapshot(sheets, version=self._reads, formatting_ok=self._formatting_ok(sheets))
 
@@ -154,6 +176,7 @@ class GSheetsBackend:
         if not changes:
             return
         with self.http.operation(), _translated(self.key, self._service_account(), deferred=True):
+            self._recall()
             self._open()
             try:
                 requests = self._plan(changes, snapshot)
@@ -162,6 +185,8 @@ class GSheetsBackend:
             except APIError:
                 self._reads_since_metadata = None  # the structure may have changed: the next read looks again
                 raise
+            finally:
+                self._keep()
             if changes.formatting is not None:
                 self._applied_dropdowns = set(changes.formatting.dropdowns)
                 self._first_row_validations = None
@@ -208,8 +233,8 @@ class GSheetsBackend:
         return getattr(self._credentials, "service_account_email", None)
 
     def _open(self) -> None:
-        if self._opened is not None:
-            return
+        if self._opened is not None or (self._sheets and self._title is not None):
+            return  # opened, or the metadata is known from memory: every request goes by key
         try:
             self._opened = self._client.open_by_key(self.key)
         except SpreadsheetNotFound as error:
@@ -231,16 +256,61 @@ class GSheetsBackend:
             if error.code != 400:
                 raise
             return self._read_everything()
-        self._reads_since_metadata = (self._reads_since_metadata or 0) + 1
         ranges = body.get("valueRanges", [])
+        if not self._grids_as_known(titles, ranges):
+            return self._read_everything()
+        self._reads_since_metadata = (self._reads_since_metadata or 0) + 1
         return {title: Sheet(title, [_clean_row(row) for row in value_range.get("values", [])])
                 for title, value_range in zip(titles, ranges, strict=True)}
+
+    def _grids_as_known(self, titles: list[str], ranges: list[dict]) -> bool:
+        """Whether every tab's grid is the size the metadata says. Checked on the first read with metadata from
+        memory (another process may have seen a different layout); later reads only take the new sizes."""
+        check, self._check_grids = self._check_grids, False
+        for title, value_range in zip(titles, ranges, strict=True):
+            size = _grid_size(value_range.get("range", ""))
+            meta = self._sheets[title]
+            if size is None or size == (meta.row_count, meta.column_count):
+                continue
+            if check:
+                return False
+            meta.row_count, meta.column_count = size
+        return True
+
+    # -- memory between processes -----------------------------------------------------------------------------
+
+    def _memory_key(self) -> str:
+        return f"gsheets metadata {self.key}"
+
+    def _recall(self) -> None:
+        """Take the metadata a previous process kept, once, before this process's first request."""
+        if self.memory is None or self._sheets or self._opened is not None:
+            return
+        text = self.memory.get(self._memory_key())
+        kept = json.loads(text) if text else None
+        if not kept or kept.get("format") != MEMORY_FORMAT or not kept.get("sheets"):
+            return
+        self._title = kept["title"]
+        self._sheets = {entry["title"]: SheetMeta(**entry) for entry in kept["sheets"]}
+        self._reads_since_metadata = kept["reads_since_metadata"]
+        self._check_grids = True
+
+    def _keep(self) -> None:
+        """Keep the metadata as it is now for the next process; forget it when the next read must look again."""
+        if self.memory is None:
+            return
+        kept = None if self._reads_since_metadata is None or not self._sheets else {
+            "format": MEMORY_FORMAT, "title": self._title, "reads_since_metadata": self._reads_since_metadata,
+            "sheets": [dataclasses.asdict(meta) for meta in self._sheets.values()],
+        }
+        self.memory.put(self._memory_key(), json.dumps(kept))
 
     def _read_everything(self) -> dict[str, Sheet]:
         """One spreadsheets.get returning metadata and every tab's values (and the drop-downs)."""
         body = self.http.fetch_sheet_metadata(self.key, params={"fields": FULL_READ_FIELDS})
         self._load_metadata(body)
         self._reads_since_metadata = 0
+        self._check_grids = False
         sheets = {}
         for entry in body.get("sheets", []):
             title = entry["properties"]["title"]
@@ -557,6 +627,17 @@ def _api_message(error: APIError) -> str:
 
 
 # -- values -----------------------------------------------------------------------------------------------------
+
+
+def _grid_size(text: str) -> tuple[int, int] | None:
+    """``(rows, columns)`` of a whole-tab range as the values API names it (``'Tab'!A1:Z1000``), or None."""
+    match = GRID_END.search(text)
+    if match is None:
+        return None
+    columns = 0
+    for letter in match.group(1):
+        columns = columns * 26 + ord(letter) - 64
+    return int(match.group(2)), columns
 
 
 def _clean_row(row: Sequence[Any]) -> list[Cell]:
