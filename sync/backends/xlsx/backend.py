@@ -1,10 +1,11 @@
 """The default backend: a local .xlsx file.
 
-Reading uses python-calamine (fast, values only). Writing happens only when a cycle has changes. A change set of
-cells only (the common cycle) is streamed into a temporary file by ``sync.backends.xlsx.patch``, which rewrites just the
-Tickets worksheet's cells and leaves every other part of the file as it was (shapes and pictures included); anything
-more (generated tabs, formatting), or a workbook the patcher refuses, goes through openpyxl, which loads the file,
-sets the cells, replaces generated tabs and saves to a temporary file. Either temporary file is fsynced and moved
+Reading uses python-calamine (fast, values only). Writing happens only when a cycle has changes, and streams them
+into a temporary file in one pass over the package (``sync.backends.xlsx.package``): the cells of the Tickets
+worksheet and of generated tabs whose layout held, generated tabs written whole when they are new or their charted
+tables changed size, the Tickets tab's colours and drop-downs; every other part of the file stays as it was
+(shapes and pictures included). Only a workbook the package writer refuses goes through openpyxl, which loads the
+file, sets the cells, replaces generated tabs and saves to a temporary file. Either temporary file is fsynced and moved
 over the original, so a crash at any moment leaves either the old or the new workbook. A write is refused
 (``WriteDeferred``) while the file is open in Excel or LibreOffice or differs from what was read; the next cycle
 tries again. Before each write the previous file is kept in a rotating backup folder.
@@ -37,7 +38,8 @@ from sync.backends.port import (
 )
 from sync.backends.relocate import appended_rows, may_write
 from sync.backends.xlsx.format import apply_ticket_formatting
-from sync.backends.xlsx.patch import PatchRefused, patch_rows, worksheet_member
+from sync.backends.xlsx.package import PackageEdits, write_package
+from sync.backends.xlsx.patch import PatchRefused, worksheet_member
 from sync.errors import WorkbookError, WriteDeferred
 from tickets import COMPUTED_KEYS
 
@@ -127,35 +129,36 @@ class XlsxBackend:
     # -- writing -------------------------------------------------------------------------------------------
 
     def apply(self, changes: ChangeSet, snapshot: Snapshot) -> None:
-        """Write ``changes`` into the file, atomically. Raise WriteDeferred if it is open or changed since read."""
+        """Write ``changes`` into the file, atomically. Raise WriteDeferred if it is open or changed since read.
+
+        The changes are streamed into the package (``sync.backends.xlsx.package``); only a workbook the package
+        writer refuses is loaded and saved with openpyxl instead.
+        """
         if not changes:
             return
         self._ensure_writable(snapshot)
-        tabs = _tab_patches(changes, snapshot)
-        if tabs is not None and changes.formatting is None and changes.tickets_tab in snapshot.sheets:
+        if changes.tickets_tab in snapshot.sheets:
             try:
-                self._save(lambda temporary: self._patch(changes, snapshot, tabs, temporary), snapshot)
+                self._save(lambda temporary: self._stream(changes, snapshot, temporary), snapshot)
                 return
             except PatchRefused as refusal:
-                log.info("%s: writing with openpyxl instead of patching cells (%s)", self.path.name, refusal)
+                log.info("%s: writing with openpyxl instead of streaming the changes (%s)", self.path.name, refusal)
         self._save(lambda temporary: self._rewrite(changes, snapshot, temporary), snapshot)
 
-    def _patch(
-        self, changes: ChangeSet, snapshot: Snapshot, tabs: dict[str, dict[int, dict[int, Cell]]], temporary: Path
-    ) -> None:
-        """Stream the cell writes, and the changed cells of generated tabs, into ``temporary``, one sheet after
-        the other. Raise PatchRefused if they cannot be patched in."""
-        rows, unless_formula = _cell_writes(changes, snapshot.sheets[changes.tickets_tab])
-        sheets = [(name, cells, set()) for name, cells in tabs.items() if cells]
-        if rows or not sheets:  # with nothing to change at all, the patch is a plain copy
-            sheets.insert(0, (changes.tickets_tab, rows, unless_formula))
-        source = self.path
-        for step, (sheet, cells, keep_formulas) in enumerate(sheets):
-            target = temporary if step == len(sheets) - 1 else temporary.with_suffix(f".{step}.part")
-            patch_rows(source, target, sheet, cells, unless_formula=keep_formulas)
-            if source != self.path:
-                source.unlink()
-            source = target
+    def _stream(self, changes: ChangeSet, snapshot: Snapshot, temporary: Path) -> None:
+        """Stream every change into ``temporary`` in one pass over the package. Raise PatchRefused if they cannot
+        be streamed in."""
+        rows, unless_formula, columns = _cell_writes(changes, snapshot.sheets[changes.tickets_tab])
+        edits = PackageEdits(cells={changes.tickets_tab: rows}, unless_formula={changes.tickets_tab: unless_formula})
+        for name, tab in changes.tabs.items():
+            sheet = snapshot.sheets.get(name)
+            if sheet is not None and _same_layout(sheet.rows, tab):
+                edits.cells[name] = _differences(sheet.rows, tab.rows)  # its charts keep pointing at the same cells
+            else:
+                edits.tabs[name] = tab
+        if changes.formatting is not None:
+            edits.formatting = (changes.tickets_tab, columns, changes.formatting)
+        write_package(self.path, temporary, edits)
 
     def _rewrite(self, changes: ChangeSet, snapshot: Snapshot, temporary: Path) -> None:
         """Load the whole workbook with openpyxl, apply ``changes`` and save it to ``temporary``."""
@@ -274,20 +277,6 @@ def _add_columns(worksheet: Any, changes: ChangeSet) -> dict[str, int]:
     return columns
 
 
-def _tab_patches(changes: ChangeSet, snapshot: Snapshot) -> dict[str, dict[int, dict[int, Cell]]] | None:
-    """Return the changed cells of each generated tab ({tab: {row: {column: value}}}), or None when a tab cannot
-    be patched: it is new, or its layout moved (another row count, or a row with another number of filled cells:
-    a table grew or shrank), so its charts would point at the wrong rows and it must be rebuilt whole. Labels may
-    change places within a table (a tally sorted by count): the charts point at the same cells."""
-    patches = {}
-    for name, tab in changes.tabs.items():
-        sheet = snapshot.sheets.get(name)
-        if sheet is None or not _same_layout(sheet.rows, tab):
-            return None
-        patches[name] = _differences(sheet.rows, tab.rows)
-    return patches
-
-
 def _same_layout(current: list[list[Cell]], wanted: GeneratedTab) -> bool:
     """Whether the rows the tab's charts point at, and every row above them, keep their shape. A tab without
     charts may change in any way; rows below its last chart's data may come and go."""
@@ -332,9 +321,11 @@ def _same_value(before: Cell, after: Cell) -> bool:
     return before == after
 
 
-def _cell_writes(changes: ChangeSet, tickets: Sheet) -> tuple[dict[int, dict[int, Cell]], set[tuple[int, int]]]:
-    """Return the cells to patch ({row: {column: value}}, headers of added columns included) and the input cells
-    among them, which a formula keeps as a typed value does (the snapshot is the file as it is: its version was
+def _cell_writes(
+    changes: ChangeSet, tickets: Sheet
+) -> tuple[dict[int, dict[int, Cell]], set[tuple[int, int]], dict[str, int]]:
+    """Return the cells to patch ({row: {column: value}}, headers of added columns included), the input cells
+    among them, which a formula keeps as a typed value does, and every column's position (added ones included) (the snapshot is the file as it is: its version was
     checked). The same choices as the openpyxl path: what a person typed in an input cell wins.
     """
     header = tickets.rows[0] if tickets.rows else []
@@ -360,7 +351,7 @@ def _cell_writes(changes: ChangeSet, tickets: Sheet) -> tuple[dict[int, dict[int
                 input_cells.add((write.row.index, column))
     for index, cells in appended_rows(changes.append, tickets.rows, columns).items():
         rows.setdefault(index, {}).update(cells)
-    return rows, input_cells
+    return rows, input_cells, columns
 
 
 def _write_cells(worksheet: Any, changes: ChangeSet, columns: dict[str, int]) -> None:

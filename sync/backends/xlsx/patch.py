@@ -25,7 +25,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -354,6 +354,7 @@ class SheetPatcher:
         self.encoder = encoder
         self.unless_formula = unless_formula
         self.calculation_chain = False  # Excel's list of formula cells, which must not name a cell without one
+        self.tail: Callable[[str], str] | None = None  # rewrites what follows the rows, from </sheetData> on
         self.prefix = ""
         self.cell_pattern = self.formula_pattern = re.compile("")
 
@@ -425,12 +426,28 @@ class SheetPatcher:
             writer.write(buffer[position: match.start()])
             if match.group(0).startswith("</") or not self.pending_rows:
                 self._write_new_rows(writer, None)
-                writer.write(buffer[match.start():])
-                for chunk in chunks:  # nothing left to patch: the rest goes through as it is
-                    writer.write(chunk)
+                self._copy_rest(buffer[match.start():], chunks, writer)
                 return
             last_row = self._copy_row(buffer[match.start(): end], last_row, writer)
             position = end
+
+    def _copy_rest(self, buffer: str, chunks: Iterator[str], writer: IO[str]) -> None:
+        """Nothing left to patch: copy the rest as it is, through ``tail`` from ``</sheetData>`` on if it is set."""
+        if self.tail is None:
+            writer.write(buffer)
+            for chunk in chunks:
+                writer.write(chunk)
+            return
+        end = re.compile(rf"</{re.escape(self.prefix)}sheetData\s*>")
+        while (match := end.search(buffer)) is None:
+            keep = min(len(buffer), 64)  # an end tag cut in two by the chunking
+            writer.write(buffer[: len(buffer) - keep])
+            more = next(chunks, None)
+            if more is None:
+                raise PatchRefused("the worksheet's sheetData does not end")
+            buffer = buffer[len(buffer) - keep:] + more
+        writer.write(buffer[: match.start()])
+        writer.write(self.tail(buffer[match.start():] + "".join(chunks)))
 
     @staticmethod
     def _element_end(buffer: str, match: re.Match, row_end: str) -> int:

@@ -255,9 +255,30 @@ def media(path: Path) -> list[str]:
         return [name for name in archive.namelist() if name.startswith("xl/media/")]
 
 
-def test_a_write_drops_shapes_and_pictures_but_keeps_the_charts_next_to_them(decorated, desk_factory):
+def test_the_first_fill_keeps_shapes_pictures_and_charts(decorated, desk_factory):
+    """The first cycle creates tabs and applies colours by streaming them into the package: a person's text
+    boxes, pictures and charts stay byte for byte."""
+    person_adds_shape_and_picture(decorated)
+    assert SHAPE_TEXT in drawing_text(decorated) and media(decorated) == ["xl/media/logo.png"]
+    assert desk_factory(decorated).cycle(NOW).wrote
+    assert SHAPE_TEXT in drawing_text(decorated) and media(decorated) == ["xl/media/logo.png"]
+    workbook = openpyxl.load_workbook(decorated)
+    assert len(workbook["Notes"]._charts) == 1 and len(workbook.worksheets[0]._charts) == 1
+    assert len(workbook["Dashboard"]._charts) >= 1
+
+
+def test_the_openpyxl_fallback_drops_shapes_and_pictures_but_keeps_the_charts_next_to_them(decorated, desk_factory,
+                                                                                           monkeypatch):
     """A known loss of openpyxl, pinned so it is noticed if it changes: text boxes and other shapes are never
-    read back, and pictures only with Pillow installed (it is not a dependency of sheetdesk)."""
+    read back, and pictures only with Pillow installed (it is not a dependency of sheetdesk). Only a workbook
+    the package writer refuses is written this way."""
+    from sync.backends.xlsx import backend as xlsx_backend
+    from sync.backends.xlsx.patch import PatchRefused
+
+    def refuse(*arguments):
+        raise PatchRefused("refused for the test")
+
+    monkeypatch.setattr(xlsx_backend, "write_package", refuse)
     person_adds_shape_and_picture(decorated)
     assert SHAPE_TEXT in drawing_text(decorated) and media(decorated) == ["xl/media/logo.png"]
     before = openpyxl.load_workbook(decorated)["Notes"]
