@@ -20,6 +20,7 @@ from python_calamine import CalamineWorkbook
 from sync.backends.xlsx import backend as xlsx_backend
 from sync.backends.xlsx.backend import XlsxBackend
 from sync.backends.xlsx.patch import PatchRefused
+from sync.engine import DeskSettings
 from tests.sync.conftest import NEW_COMPLAINT, NOW, append_rows, make_workbook
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -120,7 +121,7 @@ def test_a_second_cycle_after_the_streamed_first_fill_finds_nothing_to_write(twi
     streamed, _ = twins
     never_openpyxl(monkeypatch)
     desk_factory(streamed).cycle(NOW)
-    report = desk_factory(streamed, remember=False).cycle(NOW)
+    report = desk_factory(streamed, DeskSettings(remember=False)).cycle(NOW)
     assert not report.wrote and report.cells_written == 0  # formatting found, Dashboard and Rule check as wanted
 
 
