@@ -625,10 +625,6 @@ def _describe_others(tab: RuleTab, others: list[int], combination: tuple[object,
     return f" ({', '.join(parts)})" if language == "en" else f"（{', '.join(parts)}）"
 
 
-def _matches(rule: RuleRow, keys: list[str], facts: dict[str, object]) -> bool:
-    return all(test.matches(facts.get(key)) for test, key in zip(rule.tests, keys, strict=True))
-
-
 def _next_free_row(tab: RuleTab) -> int:
     return max((rule.row for rule in tab.rules), default=0) + 1
 

@@ -12,6 +12,7 @@ from sheets_templates.builder import (
     Value,
     WorkbookSpec,
     build_spec,
+    list_column_range,
     lists_range,
 )
 from sheets_templates.samples import sample_tickets
@@ -29,6 +30,7 @@ __all__ = [
     "WorkbookSpec",
     "build_spec",
     "lists_range",
+    "list_column_range",
     "list_values",
     "load_template",
     "sample_tickets",

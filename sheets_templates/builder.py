@@ -29,6 +29,7 @@ __all__ = [
     "WorkbookSpec",
     "build_spec",
     "lists_range",
+    "list_column_range",
     "LIST_LAST_ROW",
     "DROPDOWN_LAST_ROW",
     "LEGEND_FILLS",
@@ -38,9 +39,11 @@ __all__ = [
 Value = str | int | float | datetime | date | None
 
 # The Lists tab's drop-down sources reach down to this row, so people can add values below the template's.
-LIST_LAST_ROW = 50
-# Drop-downs on the Tickets tab cover rows 2 to this row of their column.
-DROPDOWN_LAST_ROW = 5000
+# The template and the daemon (when it restores a drop-down a person removed) use the same ranges.
+LIST_LAST_ROW = 200
+# Drop-downs on the Tickets tab cover rows 2 to this row of their column: the whole column (Excel's last row),
+# as Google Sheets applies them, so rows added anywhere get them.
+DROPDOWN_LAST_ROW = 1_048_576
 # The fill colours of the How-to legend; the same RGB hex as sync.backends.port.FormattingSpec paints rows with.
 LEGEND_FILLS: dict[str, str] = {
     "overdue": "F4CCCC",
@@ -235,9 +238,15 @@ def how_to_tab(language: str) -> TabSpec:
 
 
 def lists_range(language: str, list_key: str) -> str:
-    """Return the absolute A1 range of list ``list_key`` on the Lists tab, e.g. ``Lists!$B$2:$B$50``."""
-    letter = column_letter(LIST_KEYS.index(list_key))
-    return f"{quote_tab(TABS['lists'].label(language))}!${letter}$2:${letter}${LIST_LAST_ROW}"
+    """Return the absolute A1 range of list ``list_key`` on the template's Lists tab, e.g. ``Lists!$B$2:$B$200``."""
+    return list_column_range(TABS["lists"].label(language), LIST_KEYS.index(list_key))
+
+
+def list_column_range(tab_name: str, column: int) -> str:
+    """Return the drop-down source for 0-based ``column`` of the Lists tab called ``tab_name``: its rows 2 to
+    ``LIST_LAST_ROW``, e.g. ``'选项'!$C$2:$C$200``."""
+    letter = column_letter(column)
+    return f"{quote_tab(tab_name)}!${letter}$2:${letter}${LIST_LAST_ROW}"
 
 
 def quote_tab(name: str) -> str:

@@ -9,7 +9,7 @@ from sync.backends.port import Cell
 from tickets import Outcome, Problem, label, read_datetime, read_text
 from tickets.outcome import SlaState
 
-__all__ = ["desired_cells", "same_cell", "check_text", "rows_differ"]
+__all__ = ["desired_cells", "same_cell", "check_text", "problem_texts", "rows_differ"]
 
 
 def _local(moment: datetime | None, zone: tzinfo) -> datetime | None:
@@ -20,12 +20,16 @@ def _local(moment: datetime | None, zone: tzinfo) -> datetime | None:
     return local.replace(second=0, microsecond=0)
 
 
-def check_text(problems: tuple[Problem, ...] | list[Problem], language: str) -> str | None:
-    """Return the Check cell for a row's problems, each naming its column in the workbook's language."""
-    if not problems:
-        return None
-    parts = [problem.render(language, label(problem.column, language) if problem.column else "") for problem in problems]
-    return ("；" if language == "zh" else "; ").join(parts)
+def problem_texts(problems: Sequence[Problem], language: str) -> list[str]:
+    """Return a row's problems as a person reads them, each naming its column in the workbook's language
+    (what the Check cell joins, and what ``sheetdesk check`` prints a line each)."""
+    return [problem.render(language, label(problem.column, language) if problem.column else "") for problem in problems]
+
+
+def check_text(problems: Sequence[Problem], language: str) -> str | None:
+    """Return the Check cell for a row's problems (``problem_texts`` joined with "; ", or "；" in Chinese), or
+    None for none."""
+    return ("；" if language == "zh" else "; ").join(problem_texts(problems, language)) or None
 
 
 def desired_cells(outcome: Outcome, language: str, zone: tzinfo) -> dict[str, Cell]:

@@ -22,18 +22,17 @@ from rules import (
     parse_rule_tab,
 )
 from rules.lists import LIST_HEADERS
+from sheets_templates import list_column_range
 from sync.backends.port import GeneratedTab
 from sync.state import StateStore
 from sync.workbook import WorkbookView
 from tickets import CalendarProblem, Problem, normalize_label
-from tickets.calendar import cell_ref
 
 __all__ = ["LoadedRules", "load_rules", "rule_check_tab"]
 
 _CHOICE_LISTS = ("tier", "category", "channel", "request")
 _DROPDOWN_LISTS = {"tier": "tier", "category": "category", "channel": "channel", "request": "request",
                    "status": "status", "safety_risk": "yes_no", "customer_confirmed": "yes_no"}
-_LIST_LAST_ROW = 200
 
 _TEXT = {
     "header": (("Tab", "Cell", "Severity", "Problem"), ("页", "单元格", "级别", "问题")),
@@ -117,13 +116,9 @@ class LoadedRules:
                   for text in (english, chinese, *others)}
         columns = {lookup[normalize_label(text)]: index for index, text in enumerate(rows[0])
                    if normalize_label(text) in lookup}
-        tab = view.tab_name("lists").replace("'", "''")
-        ranges = {}
-        for column_key, list_key in _DROPDOWN_LISTS.items():
-            if list_key in columns:
-                letter = cell_ref(0, columns[list_key]).rstrip("0123456789")
-                ranges[column_key] = f"'{tab}'!${letter}$2:${letter}${_LIST_LAST_ROW}"
-        return ranges
+        tab = view.tab_name("lists")
+        return {column_key: list_column_range(tab, columns[list_key])
+                for column_key, list_key in _DROPDOWN_LISTS.items() if list_key in columns}
 
 
 def load_rules(view: WorkbookView, state: StateStore, now: datetime, persist: bool = True) -> LoadedRules:

@@ -16,11 +16,13 @@ from tickets.columns import (
     Kind,
     Tab,
     cell_name,
+    column_index,
     column_letter,
     find_tab,
     label,
     match_headers,
     normalize_label,
+    parse_cell_name,
 )
 from tickets.decide import (
     RuleDecision,
@@ -92,6 +94,8 @@ __all__ = [
     "TICKET_COLUMNS",
     "Column",
     "cell_name",
+    "column_index",
+    "parse_cell_name",
     "column_letter",
     "HeaderMap",
     "Kind",

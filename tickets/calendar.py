@@ -36,7 +36,6 @@ __all__ = [
     "parse_calendar",
     "read_time",
     "read_dates",
-    "cell_ref",
     "DEFAULT_ZONE",
     "DEFAULT_HOURS",
     "DEFAULT_WEEK",
@@ -285,7 +284,7 @@ _DAY_TYPE_LABELS = {"holiday": ("holiday", "节假日"), "workday": ("workday", 
 
 
 def _problem(row: int, column: int, code: str, **params: Any) -> CalendarProblem:
-    cell = cell_ref(row, column)
+    cell = cell_name(column, row)
     english, chinese = _MESSAGES[code]
     english_params = {name: _speak(value, 0) for name, value in params.items()}
     chinese_params = {name: _speak(value, 1) for name, value in params.items()}
@@ -299,11 +298,6 @@ def _problem(row: int, column: int, code: str, **params: Any) -> CalendarProblem
 
 def _speak(value: Any, language_index: int) -> Any:
     return value[language_index] if isinstance(value, tuple) else value
-
-
-def cell_ref(row: int, column: int) -> str:
-    """Given a 0-based row and column, return the A1 reference (``cell_ref(0, 1)`` is ``B1``)."""
-    return cell_name(column, row)
 
 
 def _labels(*words: str) -> frozenset[str]:

@@ -6,6 +6,7 @@ needs a column or tab name asks this module, so the two languages never drift ap
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +33,8 @@ __all__ = [
     "label",
     "column_letter",
     "cell_name",
+    "column_index",
+    "parse_cell_name",
 ]
 
 
@@ -253,5 +256,25 @@ def column_letter(index: int) -> str:
 
 
 def cell_name(column: int, row: int) -> str:
-    """Return the A1 name of the cell at 0-based ``column`` and ``row``, letters first: (2, 0) is C1."""
+    """Return the A1 name of the cell at 0-based ``column`` and ``row``, letters first: (2, 0) is C1.
+
+    The one A1 helper of the project, with ``column_letter``, ``column_index`` and ``parse_cell_name``: every
+    one takes and gives the column before the row, as A1 names do.
+    """
     return f"{column_letter(column)}{row + 1}"
+
+
+@functools.cache
+def column_index(letters: str) -> int:
+    """Return the 0-based column of upper-case ``letters``: "A" is 0, "Z" is 25, "AA" is 26."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number - 1
+
+
+def parse_cell_name(text: str) -> tuple[int, int]:
+    """Return the 0-based ``(column, row)`` of an A1 name such as "H2" (any case; a missing row is row 1)."""
+    letters = "".join(character for character in text if character.isalpha()).upper()
+    digits = "".join(character for character in text if character.isdigit())
+    return column_index(letters), int(digits or 1) - 1

@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from rich.console import Console
 
+from sync.computed_cells import problem_texts
 from sync.engine import CycleReport, Desk
 from sync.errors import ConfigError, WorkbookError
 from sync.service.config import Settings, StateSettings, load_settings
@@ -185,17 +186,10 @@ def _print_problems(console: Console, report: CycleReport) -> int:
     lines += [problem.message(language) for problem in report.calendar_findings]  # starts with its cell
     for outcome in report.outcomes:
         where = f"{report.tickets_tab}!{outcome.ticket.row}"
-        lines += [f"{where}: {text}" for text in _row_problems(outcome, language)]
+        lines += [f"{where}: {text}" for text in problem_texts(outcome.problems, language)]
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)  # one line each, for grep
     return len(lines)
-
-
-def _row_problems(outcome, language: str) -> list[str]:
-    from tickets import label
-
-    return [problem.render(language, label(problem.column, language) if problem.column else "")
-            for problem in outcome.problems]
 
 
 def run_once(settings: Settings, now: datetime | None, dry_run: bool, progress: bool = False) -> int:
@@ -230,9 +224,7 @@ def print_report(settings: Settings, as_json: bool, now: datetime | None, consol
 
     Writes nothing. Return the exit code (1 if a desk could not be read while others were).
     """
-    import json
-
-    from sync.tabs.report import render_report
+    from sync.tabs.report import render_report, report_json
 
     console = console or Console()
     configs = desk_configs(settings)
@@ -247,9 +239,8 @@ def print_report(settings: Settings, as_json: bool, now: datetime | None, consol
 
     results, failures = each_desk(configs, kpis, failed)
     if as_json:
-        documents = {name: figures.to_dict() for name, figures, _ in results}
-        single = len(configs) == 1
-        print(json.dumps(documents["main"] if single else documents, ensure_ascii=False, indent=2, default=str))
+        by_desk = {name: figures for name, figures, _ in results}
+        print(report_json(by_desk["main"] if len(configs) == 1 else by_desk))
     else:
         for name, figures, language in results:
             if len(configs) > 1:

@@ -25,6 +25,7 @@ __all__ = [
     "TeamSettings",
     "LoopSettings",
     "load_settings",
+    "workbook_identity",
     "DEFAULT_CONFIG",
 ]
 
@@ -120,8 +121,8 @@ class Settings(_Section):
         """Each desk needs its own name, workbook and state dir: two desks sharing one would corrupt it."""
         names = ["main", *(team.name for team in self.teams)]
         states = [self.resolve(self.state.dir), *(self.resolve(team.state.dir) for team in self.teams)]
-        books = [_workbook_identity(self, self.workbook), *(_workbook_identity(self, team.workbook)
-                                                             for team in self.teams)]
+        books = [workbook_identity(self, self.workbook), *(workbook_identity(self, team.workbook)
+                                                            for team in self.teams)]
         shared = []
         for what, values in (("name", names), ("state dir", states), ("workbook", books)):
             for value in sorted({str(value) for value in values if values.count(value) > 1}):
@@ -136,10 +137,12 @@ class Settings(_Section):
         return path if path.is_absolute() else self.base_dir / path
 
 
-def _workbook_identity(settings: Settings, workbook: WorkbookSettings) -> str:
+def workbook_identity(settings: Settings, workbook: WorkbookSettings) -> str:
+    """What "the same workbook" means (two desks may not share one; one process serves it): a spreadsheet's
+    key, or a file's resolved path (a symlink and its target are the same workbook)."""
     if workbook.backend == "gsheets":
         return f"gsheets:{workbook.spreadsheet}"
-    return str(settings.resolve(workbook.path))
+    return str(settings.resolve(workbook.path).resolve())
 
 
 def load_settings(path: Path | None = None) -> Settings:

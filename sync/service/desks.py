@@ -17,7 +17,7 @@ from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, build_tran
 from sync.backends.port import Backend
 from sync.engine import Desk, DeskSettings
 from sync.errors import AlreadyRunning, ConfigError
-from sync.service.config import Settings, StateSettings, WorkbookSettings
+from sync.service.config import Settings, StateSettings, WorkbookSettings, workbook_identity
 from sync.state import StateStore
 from tickets import Thresholds
 
@@ -57,10 +57,8 @@ class DeskConfig:
 
     @property
     def identity(self) -> str:
-        """What 'the same workbook' means for the one-instance lock."""
-        if self.workbook.backend == "gsheets":
-            return f"gsheets:{self.workbook.spreadsheet}"
-        return str(self.workbook_path.resolve())
+        """What 'the same workbook' means for the one-instance lock (``workbook_identity``)."""
+        return workbook_identity(self.settings, self.workbook)
 
 
 def desk_configs(settings: Settings) -> list[DeskConfig]:

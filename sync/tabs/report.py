@@ -7,6 +7,7 @@ show the same figures under the same labels.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -44,6 +45,8 @@ def _shown(cell: Cell) -> str:
     return "" if cell is None else str(cell)
 
 
-def report_json(kpis: Kpis) -> str:
-    """Return the KPIs as indented JSON (``Kpis.to_dict``), Chinese text kept readable rather than escaped."""
-    return json.dumps(kpis.to_dict(), ensure_ascii=False, indent=2)
+def report_json(kpis: Kpis | Mapping[str, Kpis]) -> str:
+    """Return what ``report --json`` prints: one desk's KPIs (``Kpis.to_dict``), or ``{desk: KPIs}`` for several,
+    as indented JSON with Chinese text kept readable rather than escaped."""
+    document = kpis.to_dict() if isinstance(kpis, Kpis) else {name: each.to_dict() for name, each in kpis.items()}
+    return json.dumps(document, ensure_ascii=False, indent=2, default=str)

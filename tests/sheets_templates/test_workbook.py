@@ -73,7 +73,7 @@ def test_choice_columns_have_drop_downs_fed_from_the_lists_tab(workbook):
     for key in CHOICE_COLUMNS:
         position = [column.key for column in TICKET_COLUMNS].index(key)
         kind, formula, last_row = sources[position]
-        assert kind == "list" and lists_name in formula and last_row == 5000
+        assert kind == "list" and lists_name in formula and last_row == 1048576
 
 
 def test_drop_down_ranges_point_at_the_right_list(workbook):

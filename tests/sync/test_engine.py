@@ -134,7 +134,7 @@ def test_first_response_and_resolved_are_stamped_when_the_status_moves(tmp_path,
     ticket = tickets_by_id(path)["CS-20261123-0001"]
     assert ticket["First response"] == datetime(2026, 11, 23, 12, 0)
     assert ticket["Resolved"] == datetime(2026, 11, 23, 12, 0)
-    assert ticket["Follow-up due"] is not None
+    assert ticket["Follow-up due"] == datetime(2026, 11, 25, 12, 0)  # 48 real hours after Resolved
 
 
 def test_a_dry_run_writes_nothing_and_reserves_no_numbers(tmp_path, desk_factory):

@@ -54,6 +54,24 @@ def test_the_templates_rule_tabs_have_no_problems(language, tmp_path):
     state.close()
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_daemon_restores_the_drop_downs_the_template_made_from_the_same_lists_ranges(language, tmp_path):
+    from tickets import COLUMNS_BY_KEY, TICKET_COLUMNS
+
+    spec = build_spec(language)
+    view = WorkbookView.of(Snapshot({tab.name: _sheet(tab) for tab in spec.tabs}))
+    state = StateStore(tmp_path)
+    try:
+        daemon = load_rules(view, state, NOW).dropdowns(view)
+    finally:
+        state.close()
+    [tickets] = [tab for tab in spec.tabs if tab.key == "tickets"]
+    template = {TICKET_COLUMNS[column].key: source for column, source in tickets.dropdowns.items()}
+    assert daemon and {key: template[key] for key in daemon} == daemon
+    assert all(COLUMNS_BY_KEY[key].choices for key in daemon)
+    assert all(source.endswith("$200") for source in daemon.values())
+
+
 def _sheet(tab):
     from sync.backends.port import Sheet
 

@@ -13,11 +13,11 @@ from tickets.calendar import (
     DEFAULT_WEEK,
     BusinessCalendar,
     WorkingHours,
-    cell_ref,
     parse_calendar,
     read_dates,
     read_time,
 )
+from tickets.columns import cell_name, parse_cell_name
 from tickets.outcome import Clock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -467,5 +467,6 @@ def test_read_dates_expands_a_range_and_refuses_a_backward_or_year_long_one() ->
 @pytest.mark.parametrize(
     ("row", "column", "reference"), [(0, 0, "A1"), (0, 1, "B1"), (9, 25, "Z10"), (0, 26, "AA1")]
 )
-def test_cell_ref_gives_a1_references(row: int, column: int, reference: str) -> None:
-    assert cell_ref(row, column) == reference
+def test_cell_name_gives_a1_names_column_first_and_parses_them_back(row: int, column: int, reference: str) -> None:
+    assert cell_name(column, row) == reference
+    assert parse_cell_name(reference) == (column, row) and parse_cell_name(reference.lower()) == (column, row)

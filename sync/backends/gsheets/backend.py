@@ -57,7 +57,15 @@ from sync.backends.port import (
 )
 from sync.backends.relocate import appended_rows, locate_columns, locate_rows, may_write
 from sync.errors import BackendError, ConfigError, SheetdeskError, WorkbookError, WriteDeferred
-from tickets import column_letter, find_tab, is_blank, match_headers, read_text, to_excel_serial
+from tickets import (
+    column_letter,
+    find_tab,
+    is_blank,
+    match_headers,
+    parse_cell_name,
+    read_text,
+    to_excel_serial,
+)
 
 __all__ = ["GSheetsBackend", "MetadataMemory", "SCOPES", "CREDENTIALS_VARIABLE", "DEFAULT_METADATA_EVERY"]
 
@@ -155,7 +163,7 @@ class GSheetsBackend:
     def read(self) -> Snapshot:
         """Return every tab's values in one request. Raise WorkbookError if the spreadsheet cannot be opened or
         BackendError if Google keeps failing past the retry budget."""
-        with self.http.operation(), _translated(self.key, self._service_account()):
+        with self.http.operation(), _api_errors_explained(self.key, self._service_account()):
             self._recall()
             self._open()
             if self._metadata_due():
@@ -175,7 +183,7 @@ class GSheetsBackend:
         """
         if not changes:
             return
-        with self.http.operation(), _translated(self.key, self._service_account(), deferred=True):
+        with self.http.operation(), _api_errors_explained(self.key, self._service_account(), deferred=True):
             self._recall()
             self._open()
             try:
@@ -212,7 +220,7 @@ class GSheetsBackend:
         Raise WorkbookError if a tab of the template already exists: a person's tabs are never overwritten.
         A spreadsheet's untouched default tab (an empty "Sheet1") is removed.
         """
-        with self.http.operation(), _translated(self.key, self._service_account()):
+        with self.http.operation(), _api_errors_explained(self.key, self._service_account()):
             self._open()
             self._read_everything()
             taken = [tab.name for tab in spec.tabs if tab.name in self._sheets]
@@ -597,7 +605,7 @@ def _no_access(key: str, account: str | None) -> str:
     return f"no access to spreadsheet {key}: share it with {who} as an Editor"
 
 
-class _translated:
+class _api_errors_explained:
     """Turn gspread's APIError into the sheetdesk error a person can act on."""
 
     def __init__(self, key: str, account: str | None, deferred: bool = False) -> None:
@@ -801,7 +809,7 @@ def chart_request(sheet_id: int, chart: Chart) -> dict:
             "sheetId": sheet_id, "startRowIndex": chart.header_row, "endRowIndex": chart.last_row + 1,
             "startColumnIndex": column, "endColumnIndex": column + 1}]}}
 
-    anchor_column, anchor_row = a1_cell(chart.anchor)
+    anchor_column, anchor_row = parse_cell_name(chart.anchor)
     spec = {"title": chart.title, "basicChart": {
         "chartType": "LINE" if chart.kind == "line" else "COLUMN",
         "legendPosition": "BOTTOM_LEGEND",
@@ -812,16 +820,6 @@ def chart_request(sheet_id: int, chart: Chart) -> dict:
     position = {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": anchor_row,
                                                    "columnIndex": anchor_column}}}
     return {"spec": spec, "position": position}
-
-
-def a1_cell(text: str) -> tuple[int, int]:
-    """Return ``(column, row)``, 0-based, of an A1 cell reference such as ``"H2"``."""
-    letters = "".join(character for character in text if character.isalpha()).upper()
-    digits = "".join(character for character in text if character.isdigit())
-    column = 0
-    for letter in letters:
-        column = column * 26 + ord(letter) - 64
-    return column - 1, int(digits or 1) - 1
 
 
 def quote_title(title: str) -> str:

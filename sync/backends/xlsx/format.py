@@ -15,11 +15,12 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from sheets_templates import DROPDOWN_LAST_ROW
 from sync.backends.port import FormattingSpec, formatting_marker
 
-__all__ = ["apply_ticket_formatting"]
+__all__ = ["apply_ticket_formatting", "add_list_dropdown"]
 
-LAST_ROW = 1048576
+LAST_ROW = DROPDOWN_LAST_ROW  # Excel's last row: rules and drop-downs cover whole columns
 
 
 def _fill(colour: str) -> PatternFill:
@@ -69,7 +70,14 @@ def _add_dropdowns(worksheet: Any, columns: dict[str, int], dropdowns: dict[str,
     for key, source in dropdowns.items():
         if key not in columns or columns[key] + 1 in covered:
             continue
-        letter = get_column_letter(columns[key] + 1)
-        validation = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=False)
-        validation.add(f"{letter}2:{letter}{LAST_ROW}")
-        worksheet.add_data_validation(validation)
+        add_list_dropdown(worksheet, columns[key], source)
+
+
+def add_list_dropdown(worksheet: Any, column: int, source: str) -> None:
+    """Add a list drop-down fed by ``source`` to rows 2 to ``LAST_ROW`` of 0-based ``column``: the one place
+    the xlsx backend writes drop-downs, for the template and for the daemon. A value off the list is allowed
+    (the Check cell explains it), so people can type aliases and the other language."""
+    letter = get_column_letter(column + 1)
+    validation = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=False)
+    validation.add(f"{letter}2:{letter}{LAST_ROW}")
+    worksheet.add_data_validation(validation)

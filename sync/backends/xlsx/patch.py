@@ -1,6 +1,6 @@
 """Write a handful of cells into an .xlsx without loading it: a streaming patch of one worksheet's XML.
 
-``patch_cells`` copies the workbook's zip member by member, unchanged, except the worksheet it writes to, whose
+``patch_rows`` copies the workbook's zip member by member, unchanged, except the worksheet it writes to, whose
 XML it streams row by row, replacing or inserting exactly the addressed ``<c>`` cells, and, only when a datetime
 needs a style the workbook lacks, ``xl/styles.xml``. Everything else (shapes, pictures, Excel 2010+ features,
 shared strings) stays byte for byte as it was. Memory stays about one row of XML plus a read buffer; the
@@ -33,9 +33,9 @@ from xml.sax.saxutils import escape, unescape
 
 from sync.backends.port import DATETIME_FORMAT, Cell
 from sync.errors import SheetdeskError
-from tickets import cell_name
+from tickets import cell_name, column_index
 
-__all__ = ["PatchRefused", "patch_cells", "patch_rows", "worksheet_member"]
+__all__ = ["PatchRefused", "patch_rows", "worksheet_member"]
 
 READ_CHUNK_CHARACTERS = 1 << 20
 COPY_CHUNK_BYTES = 1 << 20
@@ -56,25 +56,6 @@ class PatchRefused(SheetdeskError):
 Position = tuple[int, int]  # 0-based row, column
 
 
-def patch_cells(
-    source: Path,
-    target: Path,
-    sheet_name: str,
-    writes: Mapping[Position, Cell],
-    *,
-    unless_formula: Collection[Position] = (),
-) -> None:
-    """Copy the .xlsx ``source`` to ``target`` with ``writes`` ({(row, column): value}, 0-based) put into the
-    worksheet ``sheet_name``. A position in ``unless_formula`` is left alone when its cell holds a formula.
-
-    Raise PatchRefused when the write cannot be done safely this way (``target`` is then incomplete).
-    """
-    rows: dict[int, dict[int, Cell]] = {}
-    for (row, column), value in writes.items():
-        rows.setdefault(row, {})[column] = value
-    patch_rows(source, target, sheet_name, rows, unless_formula=unless_formula)
-
-
 def patch_rows(
     source: Path,
     target: Path,
@@ -83,8 +64,10 @@ def patch_rows(
     *,
     unless_formula: Collection[Position] = (),
 ) -> None:
-    """``patch_cells`` with the writes grouped by row ({row: {column: value}}), which a caller holding many
-    writes can build directly instead of a second copy keyed by position.
+    """Copy the .xlsx ``source`` to ``target`` with ``rows`` ({row: {column: value}}, 0-based) put into the
+    worksheet ``sheet_name``. A (row, column) in ``unless_formula`` is left alone when its cell holds a formula.
+
+    Raise PatchRefused when the write cannot be done safely this way (``target`` is then incomplete).
     """
     try:
         _patch(source, target, sheet_name, rows, set(unless_formula))
@@ -197,19 +180,6 @@ def _set_attribute(tag: str, name: str, value: str) -> str:
 
 def _remove_attribute(tag: str, name: str) -> str:
     return re.sub(rf"""\s+(?<![\w:.-]){re.escape(name)}\s*=\s*(["']).*?\1""", "", tag, count=1, flags=re.DOTALL)
-
-
-@functools.cache
-def column_number(letters: str) -> int:
-    """Return the 0-based column of ``letters`` ("A" is 0, "AA" is 26)."""
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - 64
-    return number - 1
-
-
-def cell_reference(row: int, column: int) -> str:
-    return cell_name(column, row)
 
 
 # -- styles ------------------------------------------------------------------------------------------------------
@@ -399,8 +369,8 @@ class SheetPatcher:
         if not all(corners):
             return head
         rows = [int(corner.group(2)) - 1 for corner in corners] + [row for row, _ in written]
-        columns = [column_number(corner.group(1)) for corner in corners] + [column for _, column in written]
-        grown = f"{cell_reference(min(rows), min(columns))}:{cell_reference(max(rows), max(columns))}"
+        columns = [column_index(corner.group(1)) for corner in corners] + [column for _, column in written]
+        grown = f"{cell_name(min(columns), min(rows))}:{cell_name(max(columns), max(rows))}"
         return head[: dimension.start()] + _set_attribute(dimension.group(0), "ref", grown) + head[dimension.end():]
 
     def _positions(self) -> Iterator[tuple[Position, Cell]]:
@@ -483,7 +453,7 @@ class SheetPatcher:
                 writer.write(f'<{self.prefix}row r="{row + 1}">{cells}</{self.prefix}row>')
 
     def _new_cell(self, row: int, column: int, value: Cell) -> str:
-        return self.encoder.encode(self.prefix, cell_reference(row, column), None, value)
+        return self.encoder.encode(self.prefix, cell_name(column, row), None, value)
 
     def _patched_row(self, text: str, opening: str, row: int) -> str:
         """Return the ``<row>`` element ``text`` with the writes of ``row`` applied.
@@ -507,7 +477,7 @@ class SheetPatcher:
             if next_write == len(columns) and not shifted:
                 break  # the rest of the row stays as it is
             reference = CELL_COLUMN.search(match.group(1))
-            column = column_number(reference.group(1)) if reference else column + 1
+            column = column_index(reference.group(1)) if reference else column + 1
             while next_write < len(columns) and columns[next_write] < column:
                 new = self._new_cell(row, columns[next_write], writes[columns[next_write]])
                 pieces += [body[tail: match.start()], new]
@@ -534,7 +504,7 @@ class SheetPatcher:
         last = body.rfind(f"<{self.prefix}c ")
         match = self.cell_pattern.match(body, last) if last != -1 else None
         reference = CELL_COLUMN.search(match.group(1)) if match else None
-        if reference is None or columns[0] <= column_number(reference.group(1)):
+        if reference is None or columns[0] <= column_index(reference.group(1)):
             return None
         if self.cell_pattern.search(body, match.end()):  # a later cell without attributes: walk the row
             return None
@@ -547,25 +517,17 @@ class SheetPatcher:
         if formula and (row, column) in self.unless_formula:
             return self._numbered(text, row, column)
         if formula and _attribute(formula.group(0), "ref") is not None:
-            raise PatchRefused(f"{cell_reference(row, column)} holds the master of a shared or array formula")
+            raise PatchRefused(f"{cell_name(column, row)} holds the master of a shared or array formula")
         if formula and self.calculation_chain:
-            raise PatchRefused(f"{cell_reference(row, column)} holds a formula listed in the calculation chain")
-        return self.encoder.encode(self.prefix, cell_reference(row, column), _attribute(opening, "s"), value)
+            raise PatchRefused(f"{cell_name(column, row)} holds a formula listed in the calculation chain")
+        return self.encoder.encode(self.prefix, cell_name(column, row), _attribute(opening, "s"), value)
 
     def _numbered(self, text: str, row: int, column: int) -> str:
         """Return the cell ``text`` with its ``r`` attribute, added if it had none."""
         opening = f"<{self.prefix}c"
         if CELL_COLUMN.search(text[: text.index(">")]):
             return text
-        return f'{opening} r="{cell_reference(row, column)}"{text[len(opening):]}'
-
-
-def _column_of(reference: str) -> int:
-    """Return the 0-based column of a cell reference such as ``AB12``. Raise PatchRefused if it is not one."""
-    match = CELL_REFERENCE.fullmatch(reference)
-    if match is None:
-        raise PatchRefused(f"a cell reference the patcher does not understand: {reference!r}")
-    return column_number(match.group(1))
+        return f'{opening} r="{cell_name(column, row)}"{text[len(opening):]}'
 
 
 def _chunks(reader: IO[str]) -> Iterator[str]:

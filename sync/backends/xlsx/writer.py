@@ -9,9 +9,9 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from sheets_templates.builder import DROPDOWN_LAST_ROW, TabSpec, WorkbookSpec
+from sheets_templates.builder import TabSpec, WorkbookSpec
+from sync.backends.xlsx.format import add_list_dropdown
 
 __all__ = ["write_xlsx", "DATETIME_FORMAT", "DATE_FORMAT"]
 
@@ -67,10 +67,5 @@ def _make_bold(worksheet: Any, rows: list[int]) -> None:
 
 
 def _add_dropdowns(worksheet: Any, dropdowns: dict[int, str]) -> None:
-    """Add a list drop-down to rows 2..DROPDOWN_LAST_ROW of each column; a value off the list is allowed
-    (the daemon's Check cell explains it) so people can type aliases and the other language."""
     for column, source in sorted(dropdowns.items()):
-        letter = get_column_letter(column + 1)
-        validation = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=False)
-        validation.add(f"{letter}2:{letter}{DROPDOWN_LAST_ROW}")
-        worksheet.add_data_validation(validation)
+        add_list_dropdown(worksheet, column, source)

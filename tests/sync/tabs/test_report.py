@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from rich.console import Console
 
@@ -65,3 +66,31 @@ def test_the_json_report_is_the_kpis_as_data_with_chinese_unescaped():
     assert data == json.loads(json.dumps(kpis.to_dict()))
     assert data["open_by_department"] == {"质量部": 2}
     assert "质量部" in report_json(kpis)
+
+
+def test_report_json_prints_the_desks_kpis_as_report_json_renders_them(tmp_path):
+    from click.testing import CliRunner
+
+    from sync.backends.xlsx.backend import XlsxBackend
+    from sync.engine import Desk
+    from sync.service.cli import cli
+    from sync.state import StateStore
+    from tests.sync.conftest import make_workbook
+    from tests.sync.service.test_config import write_config
+
+    make_workbook(tmp_path / "desk.xlsx", language="zh", sample=12)
+    config = write_config(tmp_path)
+    result = CliRunner().invoke(cli, ["report", "--json", "--config", str(config), "--now", "2026-11-23T10:00"])
+    assert result.exit_code == 0, result.output
+
+    state = StateStore(tmp_path / "elsewhere")
+    try:
+        kpis = Desk(XlsxBackend(tmp_path / "desk.xlsx"), state).cycle(datetime(2026, 11, 23, 10), dry_run=True).kpis
+    finally:
+        state.close()
+    assert result.stdout == report_json(kpis) + "\n"
+    printed_kpis = json.loads(result.stdout)
+    assert printed_kpis["total"] == 12 and sum(printed_kpis["by_status"].values()) == 12
+    departments = printed_kpis["open_by_department"]
+    assert departments and all(f'"{name}"' in result.stdout for name in departments)  # 质量部 as it reads
+    assert "\\u" not in result.stdout

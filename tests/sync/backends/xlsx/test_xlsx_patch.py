@@ -20,7 +20,7 @@ from python_calamine import CalamineWorkbook
 
 from sync.backends.port import CellWrite, ChangeSet, RowRef
 from sync.backends.xlsx.backend import XlsxBackend
-from sync.backends.xlsx.patch import PatchRefused, column_number, patch_cells
+from sync.backends.xlsx.patch import PatchRefused, patch_rows
 from tests.sync.backends.xlsx.test_xlsx_preservation import (
     SHAPE_TEXT,
     drawing_text,
@@ -28,7 +28,16 @@ from tests.sync.backends.xlsx.test_xlsx_preservation import (
     person_adds_shape_and_picture,
 )
 from tests.sync.backends.xlsx.xlsx_files import write_workbook
-from tickets import column_letter
+from tickets import column_index, column_letter
+
+
+def patch_cells(source, target, sheet_name, writes, **options):
+    """``patch_rows`` given writes by (row, column), as the tests write them."""
+    rows = {}
+    for (row, column), value in writes.items():
+        rows.setdefault(row, {})[column] = value
+    patch_rows(source, target, sheet_name, rows, **options)
+
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 TEXTS = ["工单 已解决", "a < b", "salt & pepper", "=1+1", "first line\nsecond line", "  padded  ", '"quoted"']
@@ -119,7 +128,7 @@ def test_cells_are_inserted_in_order_between_existing_ones_and_in_new_rows(workb
     row_numbers = [int(number) for number in re.findall(r'<row r="(\d+)"', sheet_xml)]
     assert row_numbers == sorted(row_numbers)
     for row in re.findall(r"<row\b.*?</row>", sheet_xml):
-        columns = [column_number(letters) for letters in re.findall(r'<c r="([A-Z]+)\d+"', row)]
+        columns = [column_index(letters) for letters in re.findall(r'<c r="([A-Z]+)\d+"', row)]
         assert columns == sorted(columns)
     assert re.search(r'<dimension ref="A1:J7"', sheet_xml)
 
@@ -239,7 +248,7 @@ def test_a_formula_in_excels_calculation_chain_is_refused(tmp_path):
 
 def test_column_letters_round_trip():
     for column in (0, 25, 26, 51, 52, 701, 702, 16383):
-        assert column_number(column_letter(column)) == column
+        assert column_index(column_letter(column)) == column
     assert [column_letter(column) for column in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
 
 
