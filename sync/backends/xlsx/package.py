@@ -41,10 +41,9 @@ from sync.backends.xlsx.patch import (
     _date_epoch,
     _set_attribute,
     _styles_member,
-    cell_reference,
-    column_number,
     worksheet_member,
 )
+from tickets import cell_name, column_index, column_letter
 
 __all__ = ["PackageEdits", "write_package"]
 
@@ -255,7 +254,7 @@ def _with_formatting(tail: str, prefix: str, columns: dict[str, int], spec: Form
     rules = _colour_rules(columns, spec, styles, prefix, priority)
     if rules:
         width = max(columns.values(), default=0) + 1
-        block = f'<{prefix}conditionalFormatting sqref="A2:{_letters(width - 1)}{LAST_ROW}">'
+        block = f'<{prefix}conditionalFormatting sqref="A2:{column_letter(width - 1)}{LAST_ROW}">'
         tail = _insert_before(tail, prefix, AFTER_CONDITIONAL_FORMATTING,
                               block + "".join(rules) + f"</{prefix}conditionalFormatting>")
     return _with_dropdowns(tail, prefix, columns, spec.dropdowns)
@@ -289,10 +288,10 @@ def _colour_rules(columns: dict[str, int], spec: FormattingSpec, styles: Styles,
     marker = f'N("{formatting_marker(columns)}")=0'
     formulas: list[tuple[str, str, bool]] = []
     if "check" in columns:
-        check = _letters(columns["check"])
+        check = column_letter(columns["check"])
         formulas.append((f"AND(LEN(${check}2)>0,{marker})", spec.CHECK, True))
     if "sla" in columns:
-        sla = _letters(columns["sla"])
+        sla = column_letter(columns["sla"])
         colours = {"overdue": spec.OVERDUE, "due_soon": spec.DUE_SOON, "paused": spec.PAUSED, "closed": spec.CLOSED}
         for state, colour in colours.items():
             text = spec.sla_labels.get(state)
@@ -314,7 +313,7 @@ def _with_dropdowns(tail: str, prefix: str, columns: dict[str, int], dropdowns: 
     for key, source in dropdowns.items():
         if key not in columns or columns[key] in covered:
             continue
-        letters = _letters(columns[key])
+        letters = column_letter(columns[key])
         formula = escape(source[1:] if source.startswith("=") else source)
         entries.append(f'<{prefix}dataValidation type="list" allowBlank="1" showErrorMessage="0" '
                        f'sqref="{letters}2:{letters}{LAST_ROW}"><{prefix}formula1>{formula}</{prefix}formula1>'
@@ -343,7 +342,7 @@ def _validated_columns(tail: str) -> set[int]:
         for part in reference.split():
             corners = [re.match(r"\$?([A-Z]+)", corner) for corner in part.split(":")]
             if all(corners):
-                first, last = (column_number(corner.group(1)) for corner in (corners[0], corners[-1]))
+                first, last = (column_index(corner.group(1)) for corner in (corners[0], corners[-1]))
                 covered.update(range(first, last + 1))
     return covered
 
@@ -356,10 +355,6 @@ def _insert_before(tail: str, prefix: str, followers: tuple[str, ...], element: 
     if match is None:
         raise PatchRefused("the worksheet does not end")
     return tail[: match.start()] + element + tail[match.start():]
-
-
-def _letters(column: int) -> str:
-    return cell_reference(0, column)[:-1]
 
 
 # -- styles --------------------------------------------------------------------------------------------------------
@@ -446,7 +441,7 @@ def _tab_xml(tab: GeneratedTab, encoder: CellEncoder, bold: int, drawing_relatio
     parts = [XML_DECLARATION, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{RELATIONSHIP_NS}">']
     width = max((len(row) for row in tab.rows), default=0)
     if tab.rows and width:
-        parts.append(f'<dimension ref="A1:{cell_reference(len(tab.rows) - 1, width - 1)}"/>')
+        parts.append(f'<dimension ref="A1:{cell_name(width - 1, len(tab.rows) - 1)}"/>')
     parts.append('<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>')
     widths = [(index, value) for index, value in enumerate(tab.widths, start=1) if value]
     if widths:
@@ -455,7 +450,7 @@ def _tab_xml(tab: GeneratedTab, encoder: CellEncoder, bold: int, drawing_relatio
     parts.append("<sheetData>")
     for row_index, row in enumerate(tab.rows):
         style = str(bold) if row_index == 0 else None
-        cells = "".join(encoder.encode("", cell_reference(row_index, column), style, value)
+        cells = "".join(encoder.encode("", cell_name(column, row_index), style, value)
                         for column, value in enumerate(row) if value is not None or style is not None)
         parts.append(f'<row r="{row_index + 1}">{cells}</row>' if cells else "")
     parts.append('</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
