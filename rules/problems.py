@@ -18,6 +18,16 @@ WARNING = "warning"
 
 RULE_MESSAGES: dict[str, tuple[str, str]] = {
     # code: (English, Chinese)
+    "error_value": (
+        "the cell shows the error {value} — fix its formula or type the condition; until then this rule is not "
+        "applied",
+        "单元格显示错误 {value} —— 请修正公式或直接填写条件；在此之前此规则不生效",
+    ),
+    "formula_without_value": (
+        "the cell holds a formula ({value}) but no value — type the condition instead, or open and save the "
+        "workbook in Excel or LibreOffice",
+        "单元格是公式（{value}）但没有结果值 —— 请直接填写条件，或用 Excel/LibreOffice 打开并保存工作簿",
+    ),
     "empty_tab": (
         "the tab is empty — put the headers in row 1: {headers}",
         "此页为空，请在第 1 行写表头：{headers}",

@@ -34,7 +34,15 @@ from rules.vocabulary import (
 )
 from tickets.columns import TABS, normalize_label
 from tickets.status import Status, parse_status
-from tickets.values import CellValueError, is_blank, read_boolean, read_text
+from tickets.values import (
+    CellValueError,
+    FormulaCell,
+    error_value,
+    is_blank,
+    read_boolean,
+    read_text,
+    shorten,
+)
 
 __all__ = ["Condition", "OutputColumn", "RuleRow", "RuleTab", "ParsedTab", "parse_rule_tab", "did_you_mean"]
 
@@ -233,6 +241,7 @@ class _Reader:
             if self.is_skipped(layout, cells):
                 continue
             before = len(self.problems)
+            self.check_kinds(layout, cells, row)
             enabled = self.read_on(layout, cells, row)
             rule_id = self.read_id(layout, cells, row, seen_ids)
             tests = tuple(
@@ -246,6 +255,18 @@ class _Reader:
             elif not failed:
                 rules.append(RuleRow(rule_id, row, tests, outputs))  # type: ignore[arg-type]
         return rules
+
+    def check_kinds(self, layout: _Layout, cells: Sequence[object], row: int) -> None:
+        """An error (``#N/A``) or a formula without a value in a rule's cell is a problem, never "any"."""
+        used = [layout.rule_column] if layout.rule_column is not None else []
+        used += [condition.column for condition in layout.conditions]
+        used += [output.column for output in layout.outputs]
+        for column in used:
+            value = _cell(cells, column)
+            if isinstance(value, FormulaCell):
+                self.problem(cell_name(column, row), "formula_without_value", value=shorten(value))
+            elif error_value(value) is not None:
+                self.problem(cell_name(column, row), "error_value", value=str(error_value(value)))
 
     def is_skipped(self, layout: _Layout, cells: Sequence[object]) -> bool:
         """Rows with a blank Rule cell and blank IF and THEN cells are not rules (notes, spacing)."""
@@ -293,6 +314,8 @@ class _Reader:
 
     def read_condition(self, condition: Condition, value: object, row: int) -> UnaryTest:
         cell = cell_name(condition.column, row)
+        if isinstance(value, FormulaCell) or error_value(value) is not None:
+            return ANY  # check_kinds reported it, and the rule is not applied
         try:
             test = parse_cell(value)
         except CellSyntaxError as error:

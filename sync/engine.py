@@ -55,6 +55,7 @@ from tickets import (
     Ticket,
     compute_kpis,
     decide,
+    fit_cell_text,
     is_blank,
     is_blank_row,
     label,
@@ -80,6 +81,7 @@ class TicketRow:
     ticket: Ticket
     problems: list[Problem]
     stamps: dict[str, Cell] = field(default_factory=dict)  # blank input cells the daemon fills
+    merged: dict[str, tuple[str, str]] = field(default_factory=dict)  # column key -> (cell, merge) hidden by a merge
 
     def cell(self, key: str) -> Cell:
         """The raw cell of column ``key`` as read (None when the column or the cell is absent)."""
@@ -103,11 +105,12 @@ class DeskSettings:
     dashboard: bool = True
     daily_digest_at: time_of_day | None = None
     remember: bool = True
+    date_order: str | None = None  # "DMY" / "MDY": how slashed dates such as 11/03/2026 are read; None: ambiguous
 
     def identity(self) -> tuple:
         """What a remembered result depends on among these settings."""
         aliases = sorted((key, tuple(labels)) for key, labels in self.aliases.items())
-        return (self.language, aliases, self.thresholds)
+        return (self.language, aliases, self.thresholds, self.date_order)
 
 
 class Desk:
@@ -157,6 +160,7 @@ class Desk:
         view = WorkbookView.of(queue.snapshot, view.language, self.settings.aliases)
         step(CYCLE_STAGES[1])
         rules = load_rules(view, self.state, now, persist=not dry_run)
+        rules.problems.extend(view.header_problems())
         step(CYCLE_STAGES[2])
         rows = self._read_rows(view, calendar, rules, now)
         self._stamp(rows, view, calendar, now, dry_run)
@@ -278,19 +282,25 @@ class Desk:
         self, view: WorkbookView, calendar: BusinessCalendar, rules: LoadedRules, now: datetime
     ) -> list[TicketRow]:
         context = RowContext(
-            zone=calendar.zone, now=now, allowed=rules.allowed, satisfaction_target=self.settings.thresholds.satisfaction_target
+            zone=calendar.zone, now=now, allowed=rules.allowed, date_order=self.settings.date_order,
+            satisfaction_target=self.settings.thresholds.satisfaction_target,
         )
         positions = view.header.positions
         sheet_rows = view.rows("tickets")
+        covered = view.covered_cells()
         rows: list[TicketRow] = []
         cache: dict[tuple, tuple[Ticket, list[Problem]]] = {}
         for index in range(1, len(sheet_rows)):
             values = sheet_rows[index]
             cells = {key: values[position] if position < len(values) else None for key, position in positions.items()}
-            if is_blank_row(cells):
+            if is_blank_row(cells) and not _covered_in(covered, index, positions):
                 continue
             ticket, problems = self._read_ticket(index + 1, cells, context, cache)
-            rows.append(TicketRow(index, values, positions, ticket.ticket_id, ticket, problems))
+            row = TicketRow(index, values, positions, ticket.ticket_id, ticket, problems)
+            row.merged = _merged_keys(covered, index, positions)
+            row.problems += [Problem(key, "merged_cell", {"cell": cell, "range": merge})
+                             for key, (cell, merge) in row.merged.items()]
+            rows.append(row)
         self._row_cache = cache
         _flag_duplicate_ids(rows)
         return rows
@@ -299,10 +309,10 @@ class Desk:
         self, row: int, cells: dict[str, Cell], context: RowContext, cache: dict
     ) -> tuple[Ticket, list[Problem]]:
         """Read one row into a ticket and its problems, reusing last cycle's reading of identical cells."""
-        key = (row, context.zone, *(cells.get(column) for column in INPUT_KEYS))
+        key = (row, context.zone, context.date_order, *(cells.get(column) for column in INPUT_KEYS))
         known = self._row_cache.get(key)
         if known is None:
-            data, cell_problems = read_cells(cells, context.zone)
+            data, cell_problems = read_cells(cells, context.zone, context.date_order)
             known = (Ticket.model_validate({"row": row, **data}), cell_problems)
         cache[key] = known
         ticket, cell_problems = known
@@ -317,21 +327,30 @@ class Desk:
         first_seen = self.state.first_seen()
         local_now = now.astimezone(calendar.zone).replace(second=0, microsecond=0)
         self._assign_ids(rows, local_now, reserve=not dry_run)
+        positions = view.header.positions
         for row in rows:
             status = row.ticket.status
-            if "received" in view.header.positions and is_blank(row.cell("received")):
+            if "received" in positions and is_blank(row.cell("received")):
                 seen = first_seen.get(row.ticket.ticket_id or "")
                 row.stamps["received"] = (seen.astimezone(calendar.zone) if seen else local_now).replace(
                     second=0, microsecond=0
                 )
+            # A cycle leaves what the next would leave: on a row whose Received is not valid (unreadable, an
+            # error, in the future) a stamped time would be "before Received" next cycle, so nothing is stamped.
+            received_ok = "received" not in positions or "received" in row.stamps or (
+                row.ticket.received is not None and row.ticket.received <= now
+            )
             if (
-                "first_response" in view.header.positions
+                received_ok
+                and "first_response" in positions
                 and is_blank(row.cell("first_response"))
                 and status not in (None, Status.NEW, Status.DUPLICATE)
             ):
                 row.stamps["first_response"] = local_now
-            if "resolved" in view.header.positions and is_blank(row.cell("resolved")) and status in DONE_STATUSES:
+            if received_ok and "resolved" in positions and is_blank(row.cell("resolved")) and status in DONE_STATUSES:
                 row.stamps["resolved"] = local_now
+            for key in row.merged:  # a cell hidden under a merge is never written: the row's Check says why
+                row.stamps.pop(key, None)
             if row.stamps:
                 row.ticket = row.ticket.model_copy(update=row.stamps)
                 row.problems = [problem for problem in row.problems if not _fixed_by_stamps(problem, row.stamps)]
@@ -343,7 +362,7 @@ class Desk:
         reserves from the same counter); ``_write`` gives them back when the write is not made, so a deferred
         write gives the same numbers again next cycle.
         """
-        unnamed = [row for row in rows if is_blank(row.cell("ticket_id"))]
+        unnamed = [row for row in rows if is_blank(row.cell("ticket_id")) and "ticket_id" not in row.merged]
         if not unnamed:
             return
         day = local_now.strftime("%Y%m%d")
@@ -421,7 +440,7 @@ class Desk:
                                                             if key not in queue.new_columns})
         changes.add_columns.update(queue.new_columns)
         for key in COMPUTED_KEYS:
-            if key not in positions:
+            if key not in positions and key not in view.ambiguous:
                 changes.add_columns[key] = label(key, view.language)
         zone = calendar.zone
         for row, outcome in zip(rows, outcomes, strict=True):
@@ -433,12 +452,13 @@ class Desk:
                 if key in positions:
                     changes.cells.append(CellWrite(reference, key, _wall_clock(value, zone)))
             for key, value in desired_cells(outcome, view.language, zone).items():
-                if key in positions and same_cell(row.cell(key), value, zone):
+                value = fit_cell_text(value)
+                if key in row.merged or key in positions and same_cell(row.cell(key), value, zone):
                     continue
                 if key not in positions and value is None:
                     continue
                 changes.cells.append(CellWrite(reference, key, value))
-        rule_check = rules.check_tab(calendar_problems, view)
+        rule_check = _fitted(rules.check_tab(calendar_problems, view))
         if rule_check is not None and _tab_differs(view, "rule_check", rule_check):
             changes.tabs[view.tab_name("rule_check")] = rule_check
         if self.settings.dashboard:
@@ -491,9 +511,31 @@ def _new_row(row: TicketRow, outcome: Outcome, language: str, zone) -> dict[str,
 def _dashboard(view: WorkbookView, kpis: Kpis, now: datetime) -> GeneratedTab | None:
     """The Dashboard tab, or None when its numbers have not changed (the time it was made does not count)."""
     tab = build_dashboard(kpis, view.language, now)
+    _fitted(tab)
     if "dashboard" not in view.tabs:
         return tab
     return tab if dashboard_changed(view.rows("dashboard"), tab) else None
+
+
+def _fitted(tab: GeneratedTab | None) -> GeneratedTab | None:
+    """The tab with every text as a sheet can hold it (no control characters, within the cell limit), so what
+    is written reads back the same and the next cycle finds nothing to write."""
+    if tab is not None:
+        tab.rows = [[fit_cell_text(value) for value in row] for row in tab.rows]
+    return tab
+
+
+def _covered_in(covered: dict[tuple[int, int], tuple[str, str]], index: int, positions: dict[str, int]) -> bool:
+    return bool(covered) and any((index, position) in covered for position in positions.values())
+
+
+def _merged_keys(
+    covered: dict[tuple[int, int], tuple[str, str]], index: int, positions: dict[str, int]
+) -> dict[str, tuple[str, str]]:
+    """The columns of row ``index`` whose cells a merge hides: {column key: (cell, merged range)}."""
+    if not covered:
+        return {}
+    return {key: covered[(index, position)] for key, position in positions.items() if (index, position) in covered}
 
 
 def _no_progress(stage: str) -> None:

@@ -51,13 +51,21 @@ from tickets.sla import (
 )
 from tickets.status import DONE_STATUSES, OPEN_STATUSES, Status, parse_status
 from tickets.values import (
+    CELL_TEXT_LIMIT,
+    DATE_ORDERS,
     CellValueError,
+    ErrorValue,
+    FormulaCell,
+    error_value,
+    fit_cell_text,
     from_excel_serial,
+    invisible_characters,
     is_blank,
     read_boolean,
     read_datetime,
     read_integer,
     read_text,
+    shorten,
     to_excel_serial,
 )
 
@@ -73,6 +81,14 @@ __all__ = [
     "DueKind",
     "PendingDue",
     "escalation_step",
+    "CELL_TEXT_LIMIT",
+    "DATE_ORDERS",
+    "ErrorValue",
+    "FormulaCell",
+    "error_value",
+    "fit_cell_text",
+    "invisible_characters",
+    "shorten",
     "BusinessCalendar",
     "CalendarProblem",
     "parse_calendar",

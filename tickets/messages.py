@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tickets.values import shorten
+
 __all__ = ["Problem", "Choices", "render", "TEMPLATES"]
+
+LONG_QUOTE = 400  # characters of a list of allowed values a message quotes
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     # code: (English, Chinese)
@@ -44,6 +48,29 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "formula_error": (
         "{column}: the formula gives {value} — fix the formula or type the value",
         "{column}：公式结果为 {value}，请修正公式或直接填写数值",
+    ),
+    "formula_without_value": (
+        "{column}: the cell holds a formula ({value}) but no value — type the value instead, or open and save the "
+        "workbook in Excel or LibreOffice so its result is saved",
+        "{column}：单元格是公式（{value}）但没有结果值 —— 请直接填写数值，或用 Excel/LibreOffice 打开并保存工作簿",
+    ),
+    "invisible_character": (
+        '{column}: "{value}" holds an invisible character ({character}) — retype the value without it',
+        "{column}：“{value}”含有不可见字符（{character}），请删除后重新输入",
+    ),
+    "ambiguous_date": (
+        '{column}: "{value}" is ambiguous — it is {day_first} read day-first and {month_first} read month-first; '
+        "write it as 2026-11-23, or set [workbook] date_order = \"DMY\" or \"MDY\" in config.toml",
+        "{column}：“{value}”有歧义 —— 按日/月读是 {day_first}，按月/日读是 {month_first}；请写成 2026-11-23，"
+        "或在 config.toml 的 [workbook] 中设置 date_order = \"DMY\" 或 \"MDY\"",
+    ),
+    "merged_cell": (
+        "{column}: {cell} is merged into {range} — unmerge it, so this row has its own cell",
+        "{column}：{cell} 被合并在 {range} 中，请取消合并，让本行有自己的单元格",
+    ),
+    "received_invalid": (
+        "{column} is not stamped while Received is not a valid time — fix Received first",
+        "接收时间无效，暂不自动填写{column}，请先修正接收时间",
     ),
     "satisfaction_range": (
         "{column}: {value} is outside 1–10 — write a score from 1 to 10",
@@ -130,11 +157,16 @@ def render(code: str, language: str, **params: Any) -> str:
     """Return the message ``code`` in ``language`` with ``params`` filled in."""
     english, chinese = TEMPLATES[code]
     template = chinese if language == "zh" else english
-    localized = {name: _localize(value, language) for name, value in params.items()}
+    localized = {name: _localize(name, value, language) for name, value in params.items()}
     return template.format(**localized)
 
 
-def _localize(value: Any, language: str) -> Any:
-    """Values that know their own labels (statuses, columns, tabs) speak the workbook's language."""
+def _localize(name: str, value: Any, language: str) -> Any:
+    """Values that know their own labels (statuses, columns, tabs) speak the workbook's language; a value from
+    a cell is quoted shortened and with its invisible characters shown, so a message always fits its cell."""
     speak = getattr(value, "label", None)
-    return speak(language) if callable(speak) else value
+    if callable(speak):
+        return speak(language)
+    if name == "value":
+        return shorten(value)
+    return shorten(value, LONG_QUOTE) if isinstance(value, str) else value

@@ -9,6 +9,7 @@ the typed values strictly.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -19,7 +20,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from tickets.columns import COLUMNS_BY_KEY, EVENT_DATE_KEYS, INPUT_KEYS, Kind
 from tickets.messages import Choices, Problem
 from tickets.status import DONE_STATUSES, Status, parse_status
-from tickets.values import CellValueError, read_boolean, read_datetime, read_integer, read_text
+from tickets.values import (
+    INVISIBLE,
+    CellValueError,
+    read_boolean,
+    read_datetime,
+    read_integer,
+    read_text,
+    shorten,
+)
 
 __all__ = [
     "Ticket",
@@ -48,6 +57,7 @@ class RowContext:
     now: datetime | None = None
     allowed: Mapping[str, Sequence[str]] = field(default_factory=dict)  # choice list key -> allowed values
     satisfaction_target: int = DEFAULT_SATISFACTION_TARGET  # [loop] satisfaction_target
+    date_order: str | None = None  # "DMY" or "MDY": how 11/03/2026 is read; None: ambiguous dates are problems
 
 
 def _status(value: Any) -> Status:
@@ -60,6 +70,8 @@ def _status(value: Any) -> Status:
 def _text(value: Any) -> str | None:
     if type(value) is str:  # the common case, kept fast: 10 000 rows × 14 text columns a cycle
         text = value.strip()
+        if INVISIBLE.search(text):
+            return read_text(text)
         return (" ".join(text.split()) if "  " in text or "\n" in text or "\t" in text else text) or None
     return read_text(value)
 
@@ -149,15 +161,20 @@ def read_row(row: int, cells: Mapping[str, Any], context: RowContext) -> RowResu
     A cell that cannot be read becomes a problem naming its column, and the field stays blank so the closed-loop
     checks still run on the rest.
     """
-    data, problems = read_cells(cells, context.zone)
+    data, problems = read_cells(cells, context.zone, context.date_order)
     ticket = Ticket.model_validate({"row": row, **data})
     problems.extend(check_choices(ticket, context))
     problems.extend(check_loop(ticket, context))
     return RowResult(ticket, problems)
 
 
-def read_cells(cells: Mapping[str, Any], zone: tzinfo) -> tuple[dict[str, Any], list[Problem]]:
-    """Read each input cell into its column's type; return the values and a problem per unreadable cell."""
+def read_cells(
+    cells: Mapping[str, Any], zone: tzinfo, date_order: str | None = None
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Read each input cell into its column's type; return the values and a problem per unreadable cell.
+
+    Text with invisible characters is read without them, and the cell gets a problem saying so.
+    """
     data: dict[str, Any] = {}
     problems: list[Problem] = []
     for key, kind in _INPUT_KINDS:
@@ -165,18 +182,26 @@ def read_cells(cells: Mapping[str, Any], zone: tzinfo) -> tuple[dict[str, Any], 
         if value is None or value == "":
             data[key] = None
             continue
+        if type(value) is str and INVISIBLE.search(value):
+            problems.append(_invisible(key, value))
         try:
-            data[key] = read_datetime(value, zone) if kind is Kind.DATETIME else _READERS[kind](value)
+            data[key] = read_datetime(value, zone, date_order) if kind is Kind.DATETIME else _READERS[kind](value)
         except CellValueError as error:
             data[key] = None
             problems.append(_problem(key, error))
     return data, problems
 
 
+def _invisible(key: str, value: str) -> Problem:
+    character = INVISIBLE.search(value).group(0)  # type: ignore[union-attr]
+    name = unicodedata.name(character, "CONTROL CHARACTER")
+    return Problem(key, "invisible_character", {"value": shorten(value), "character": f"U+{ord(character):04X} {name}"})
+
+
 def _problem(key: str, error: CellValueError) -> Problem:
     if error.code == "unknown_status":
         return Problem(key, error.code, {"value": error.value, "allowed": Choices(tuple(Status))})
-    return Problem(key, error.code, {"value": error.value})
+    return Problem(key, error.code, {"value": error.value, **error.details})
 
 
 def check_choices(ticket: Ticket, context: RowContext) -> list[Problem]:

@@ -2,6 +2,11 @@
 
 Each reader takes a raw cell value and returns a clean Python value, ``None`` for a blank cell, or raises
 ``CellValueError`` with a message code from ``tickets.messages``.
+
+A cell is of one of four kinds: a value, an error (``ErrorValue``, e.g. ``#N/A``), a formula with no value
+(``FormulaCell``: saved by a program that does not calculate, or giving nothing) or text holding an invisible
+character (``invisible_characters`` finds them). Only a value can be blank: an error or a formula cell is never
+blank, so the daemon never stamps over one, and every reader raises ``CellValueError`` for it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,15 @@ from tickets.errors import SheetdeskError
 
 __all__ = [
     "CellValueError",
+    "ErrorValue",
+    "FormulaCell",
+    "CELL_TEXT_LIMIT",
+    "DATE_ORDERS",
+    "fit_cell_text",
+    "error_value",
+    "invisible_characters",
+    "without_invisible",
+    "shorten",
     "is_blank",
     "read_text",
     "read_datetime",
@@ -26,6 +40,17 @@ __all__ = [
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 FORMULA_ERRORS = frozenset({"#REF!", "#N/A", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#ERROR!"})
+CELL_TEXT_LIMIT = 32_767  # Excel's limit on a cell's text; Google Sheets allows 50 000
+DATE_ORDERS = ("DMY", "MDY")
+# Characters a person cannot see in a cell: C0/C1 controls (tab and line breaks aside), soft hyphen,
+# zero-width and direction marks, word joiners, the byte-order mark and non-characters.
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ufffe\uffff]"
+)
+# What an .xlsx cannot carry at all (XML 1.0): written cells never hold these.
+UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+SHORT_QUOTE = 60  # characters of a value a message quotes
 _YES = frozenset({"yes", "y", "true", "1", "是", "有", "对", "√", "✓", "x"})
 _NO = frozenset({"no", "n", "false", "0", "否", "无", "没有", "不是", "×"})
 
@@ -33,19 +58,94 @@ _NO = frozenset({"no", "n", "false", "0", "否", "无", "没有", "不是", "×"
 class CellValueError(SheetdeskError, ValueError):
     """A cell holds something its column cannot take; ``code`` names the message."""
 
-    def __init__(self, code: str, value: Any) -> None:
+    def __init__(self, code: str, value: Any, **details: Any) -> None:
         super().__init__(code)
         self.code = code
         self.value = value
+        self.details = details
+
+
+class ErrorValue(str):
+    """A cell holding a spreadsheet error such as ``#N/A`` or ``#REF!``: not blank, and not a value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"ErrorValue({str(self)!r})"
+
+
+class FormulaCell:
+    """A cell holding a formula whose value is unknown: never saved (the file was written by a program that does
+    not calculate) or nothing (the formula gives an empty text). Not blank, and not a value."""
+
+    __slots__ = ("formula",)
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FormulaCell) and other.formula == self.formula
+
+    def __hash__(self) -> int:
+        return hash(("formula", self.formula))
+
+    def __repr__(self) -> str:
+        return f"FormulaCell({self.formula!r})"
+
+    def __str__(self) -> str:
+        return f"={self.formula}" if self.formula else "a formula"
+
+    def __reduce__(self) -> tuple:
+        return FormulaCell, (self.formula,)
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    """Whether a cell is empty: None or whitespace-only text. Errors and formula cells are never blank."""
+    return value is None or (type(value) is str and not value.strip())
+
+
+def error_value(value: Any) -> ErrorValue | None:
+    """Return ``value`` as an ErrorValue when it is one, or text that spells one (``#N/A``); else None."""
+    if isinstance(value, ErrorValue):
+        return value
+    if isinstance(value, str) and value.strip().upper() in FORMULA_ERRORS:
+        return ErrorValue(value.strip().upper())
+    return None
 
 
 def _check_formula_error(value: Any) -> None:
-    if isinstance(value, str) and value.strip().upper() in FORMULA_ERRORS:
-        raise CellValueError("formula_error", value.strip())
+    error = error_value(value)
+    if error is not None:
+        raise CellValueError("formula_error", str(error))
+    if isinstance(value, FormulaCell):
+        raise CellValueError("formula_without_value", str(value))
+
+
+def invisible_characters(text: str) -> list[str]:
+    """Return the invisible characters in ``text`` (controls, zero-width and direction marks…), in order."""
+    return INVISIBLE.findall(text)
+
+
+def without_invisible(text: str) -> str:
+    """Return ``text`` with its invisible characters removed."""
+    return INVISIBLE.sub("", text)
+
+
+def shorten(value: Any, limit: int = SHORT_QUOTE) -> str:
+    """Return a value as a message quotes it: on one line, invisible characters shown as ``<U+200B>``, and cut
+    to about ``limit`` characters with "…" (a 30 000-character cell is quoted as its beginning)."""
+    text = " ".join(str(value).split())
+    text = INVISIBLE.sub(lambda match: f"<U+{ord(match.group(0)):04X}>", text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def fit_cell_text(value: Any, limit: int = CELL_TEXT_LIMIT) -> Any:
+    """Return ``value`` as a sheet can hold it: text without characters a workbook cannot carry, cut to
+    ``limit`` characters (ending in "…"). Other values are returned as they are."""
+    if not isinstance(value, str) or isinstance(value, ErrorValue):
+        return value
+    text = UNWRITABLE.sub("", value) if UNWRITABLE.search(value) else value
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def read_text(value: Any) -> str | None:
@@ -57,7 +157,7 @@ def read_text(value: Any) -> str | None:
         return str(int(value))
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    return " ".join(str(value).split())
+    return " ".join(without_invisible(str(value)).split()) or None
 
 
 def from_excel_serial(serial: float) -> datetime:
@@ -75,37 +175,65 @@ _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, order in (
         (r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", "ymd"),
         (r"^(\d{4})年(\d{1,2})月(\d{1,2})日?", "ymd"),
-        (r"^(\d{1,2})\.(\d{1,2})\.(\d{4})", "dmy"),
-        (r"^(\d{1,2})/(\d{1,2})/(\d{4})", "dmy"),
+        (r"^(\d{1,2})\.(\d{1,2})\.(\d{4})", "dmy"),  # dotted dates are day-first wherever they are written
+        (r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})", "slashed"),  # 11/03/2026: day-first or month-first
     )
 )
+
+
 _TIME_PATTERN = re.compile(
     r"^(?:T|\s)*(\d{1,2})\s*(?:[:：时点]\s*(\d{1,2})?)?\s*(?:[:：分]\s*(\d{1,2}))?\s*[分秒]?\s*(am|pm|上午|下午)?$", re.I
 )
 
 
-def _parse_text_datetime(text: str) -> datetime | None:
+def _parse_text_datetime(text: str, order: str | None = None) -> datetime | None:
+    """Return the moment ``text`` spells, or None. Raise CellValueError("ambiguous_date") for a slashed date
+    both of whose readings are dates while ``order`` (``DMY`` or ``MDY``) is not set."""
     cleaned = text.strip()
     try:
         return datetime.fromisoformat(cleaned)
     except ValueError:
         pass
-    for pattern, order in _DATE_PATTERNS:
+    for pattern, form in _DATE_PATTERNS:
         match = pattern.match(cleaned)
         if not match:
             continue
         first, second, third = (int(group) for group in match.groups())
-        year, month, day = (first, second, third) if order == "ymd" else (third, second, first)
-        rest = cleaned[match.end() :].strip()
-        try:
-            moment = datetime(year, month, day)
-        except ValueError:
+        if form == "ymd":
+            moment = _date_or_none(first, second, third)
+        elif form == "dmy":
+            moment = _date_or_none(third, second, first)
+        else:
+            moment = _slashed_date(cleaned, first, second, third, order)
+        if moment is None:
             return None
+        rest = cleaned[match.end() :].strip()
         if not rest:
             return moment
         parsed_time = _parse_time(rest)
         return None if parsed_time is None else datetime.combine(moment.date(), parsed_time)
     return None
+
+
+def _date_or_none(year: int, month: int, day: int) -> datetime | None:
+    try:
+        return datetime(year, month, day)
+    except ValueError:
+        return None
+
+
+def _slashed_date(text: str, first: int, second: int, year: int, order: str | None) -> datetime | None:
+    """Read ``first/second/year`` in the workbook's date order; without one, the only reading that is a date."""
+    day_first, month_first = _date_or_none(year, second, first), _date_or_none(year, first, second)
+    if order == "DMY":
+        return day_first
+    if order == "MDY":
+        return month_first
+    if day_first is not None and month_first is not None and day_first != month_first:
+        raise CellValueError(
+            "ambiguous_date", text, day_first=f"{day_first:%Y-%m-%d}", month_first=f"{month_first:%Y-%m-%d}"
+        )
+    return day_first or month_first
 
 
 def _parse_time(text: str) -> time | None:
@@ -124,11 +252,13 @@ def _parse_time(text: str) -> time | None:
         return None
 
 
-def read_datetime(value: Any, zone: tzinfo) -> datetime | None:
+def read_datetime(value: Any, zone: tzinfo, order: str | None = None) -> datetime | None:
     """Return the moment a cell holds, aware, in ``zone`` when the cell carries no zone of its own.
 
     Accepts datetimes, dates, Excel serial numbers, and text such as ``2026-11-23 14:00``,
-    ``2026/11/23 14:00``, ``23.11.2026`` and ``2026年11月23日 14:00``.
+    ``2026/11/23 14:00``, ``23.11.2026`` and ``2026年11月23日 14:00`` (year-first forms always). A slashed date
+    such as ``11/03/2026`` is read in ``order`` (``DMY`` or ``MDY``); without one, a date both of whose readings
+    exist raises CellValueError("ambiguous_date") naming both.
     """
     if is_blank(value):
         return None
@@ -145,7 +275,7 @@ def read_datetime(value: Any, zone: tzinfo) -> datetime | None:
         moment = from_excel_serial(float(value))
     else:
         text = str(value).strip()
-        moment = _parse_text_datetime(text)
+        moment = _parse_text_datetime(without_invisible(text), order)
         if moment is None:
             try:
                 moment = from_excel_serial(float(text))

@@ -10,9 +10,10 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sync.backends.port import Cell, ChangeSet, FormattingSpec, Sheet, Snapshot
+from sync.backends.port import Cell, ChangeSet, FormattingSpec, Merge, Sheet, Snapshot
 from sync.backends.relocate import appended_rows, locate_columns, locate_rows, may_write
 from sync.errors import WorkbookError
+from tickets import fit_cell_text
 
 __all__ = ["MemoryBackend"]
 
@@ -27,6 +28,7 @@ class MemoryBackend:
     reads: int = 0
     writes: int = 0
     before_write: Callable[[MemoryBackend], None] | None = None  # a person acting between read and write
+    merged: dict[str, list[Merge]] = field(default_factory=dict)  # tab name -> merged ranges
 
     def describe(self) -> str:
         return "memory workbook"
@@ -35,7 +37,8 @@ class MemoryBackend:
         if not self.tabs:
             raise WorkbookError("the in-memory workbook has no tabs")
         self.reads += 1
-        sheets = {name: Sheet(name, copy.deepcopy(rows)) for name, rows in self.tabs.items()}
+        sheets = {name: Sheet(name, copy.deepcopy(rows), list(self.merged.get(name, ())))
+                  for name, rows in self.tabs.items()}
         return Snapshot(sheets, version=self.writes, formatting_ok=self.formatting is not None)
 
     def apply(self, changes: ChangeSet, snapshot: Snapshot) -> None:
@@ -61,10 +64,10 @@ class MemoryBackend:
             if len(row) <= position:
                 row.extend([None] * (position + 1 - len(row)))
             if may_write(write.column, row[position]):
-                row[position] = write.value
+                row[position] = fit_cell_text(write.value)
         _append(rows, appended_rows(changes.append, rows, columns))
         for name, tab in changes.tabs.items():
-            self.tabs[name] = copy.deepcopy(tab.rows)
+            self.tabs[name] = [[fit_cell_text(value) for value in row] for row in tab.rows]
             self.charts[name] = list(tab.charts)
         if changes.formatting is not None:
             self.formatting = changes.formatting
@@ -79,4 +82,4 @@ def _append(rows: list[list[Cell]], placed: dict[int, dict[int, Cell]]) -> None:
         for position, value in cells.items():
             if len(row) <= position:
                 row.extend([None] * (position + 1 - len(row)))
-            row[position] = value
+            row[position] = fit_cell_text(value)

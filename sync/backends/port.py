@@ -4,8 +4,11 @@ Adapters: ``sync.backends.xlsx.backend.XlsxBackend`` (default), ``sync.backends.
 ``sync.backends.memory.MemoryBackend``. Every adapter passes ``tests/sync/backends/backend_contract.py``.
 
 Cell values crossing the port are plain Python: ``str``, ``int``, ``float``, ``bool``, naive ``datetime`` (wall
-time in the Calendar's zone) or ``None`` for blank. A datetime written to a sheet is shown as
-``YYYY-MM-DD HH:MM``.
+time in the Calendar's zone) or ``None`` for blank, and two kinds that are neither blank nor a value:
+``ErrorValue`` (a cell showing ``#N/A``, ``#REF!``…) and ``FormulaCell`` (a formula whose value is not known).
+A backend reads every cell as its kind, so an error or a formula is never taken for a blank cell. A datetime
+written to a sheet is shown as ``YYYY-MM-DD HH:MM``; text is written within the backend's cell limit and without
+characters a workbook cannot carry (``tickets.fit_cell_text``).
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from tickets import column_letter
+from tickets import ErrorValue, FormulaCell, column_letter
 
 __all__ = [
     "Cell",
     "Sheet",
+    "Merge",
     "Snapshot",
     "RowRef",
     "CellWrite",
@@ -32,16 +36,21 @@ __all__ = [
     "formatting_marker",
 ]
 
-Cell = str | int | float | bool | datetime | None
+Cell = str | int | float | bool | datetime | ErrorValue | FormulaCell | None
+Merge = tuple[int, int, int, int]  # first row, first column, last row, last column (0-based, inclusive)
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 @dataclass
 class Sheet:
-    """One tab as read: ``rows[0]`` is the header row; rows are lists of cell values (ragged allowed)."""
+    """One tab as read: ``rows[0]`` is the header row; rows are lists of cell values (ragged allowed).
+
+    ``merged`` lists the tab's merged ranges, as far as the backend knows them.
+    """
 
     name: str
     rows: list[list[Cell]]
+    merged: list[Merge] = field(default_factory=list)
 
     def cell(self, row: int, column: int) -> Cell:
         values = self.rows[row] if row < len(self.rows) else []

@@ -51,6 +51,10 @@ class WorkbookSettings(_Section):
         default_factory=dict, description="Extra header names per column key, e.g. customer = ['Client']."
     )
     retry_budget_seconds: float = Field(60, gt=0, description="gsheets: give up retrying after this long.")
+    date_order: Literal["DMY", "MDY"] | None = Field(
+        None, description="How slashed dates such as 11/03/2026 are read: DMY (11 March) or MDY (3 November); "
+        "unset, a date that reads both ways is flagged as ambiguous. Year-first dates are always understood."
+    )
 
     @model_validator(mode="after")
     def _gsheets_needs_a_key(self) -> WorkbookSettings:

@@ -117,6 +117,7 @@ def desk_settings(config: DeskConfig, remember: bool = True) -> DeskSettings:
     return DeskSettings(
         language=config.workbook.language, aliases=config.workbook.aliases, thresholds=thresholds,
         daily_digest_at=config.settings.schedule.daily_digest_at, remember=remember,
+        date_order=config.workbook.date_order,
     )
 
 

@@ -58,8 +58,11 @@ from sync.backends.port import (
 from sync.backends.relocate import appended_rows, locate_columns, locate_rows, may_write
 from sync.errors import BackendError, ConfigError, SheetdeskError, WorkbookError, WriteDeferred
 from tickets import (
+    ErrorValue,
     column_letter,
+    error_value,
     find_tab,
+    fit_cell_text,
     is_blank,
     match_headers,
     parse_cell_name,
@@ -74,7 +77,7 @@ CREDENTIALS_VARIABLE = "GOOGLE_APPLICATION_CREDENTIALS"
 DEFAULT_METADATA_EVERY = 6  # every 6th read also fetches metadata: every 30 minutes at a 5-minute cycle
 VALUE_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                 "majorDimension": "ROWS"}
-SHEET_FIELDS = "properties(sheetId,title,index,gridProperties),conditionalFormats,charts.chartId"
+SHEET_FIELDS = "properties(sheetId,title,index,gridProperties),conditionalFormats,charts.chartId,merges"
 METADATA_FIELDS = f"properties.title,sheets({SHEET_FIELDS})"
 FULL_READ_FIELDS = f"properties.title,sheets({SHEET_FIELDS},data(startRow,rowData.values(effectiveValue,dataValidation)))"
 WRITE_RESPONSE_FIELDS = f"updatedSpreadsheet({METADATA_FIELDS})"
@@ -87,6 +90,7 @@ ERROR_TEXTS = {"NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#V
                "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "ERROR": "#ERROR!", "LOADING": "#LOADING"}
 PIXELS_PER_CHARACTER = 7
 MAX_WRITE_BYTES = 6_000_000  # Google rejects request bodies around 10 MB; a bigger write goes in several parts
+SHEETS_CELL_LIMIT = 50_000  # characters Google Sheets takes in one cell
 DEFAULT_GRID_ROWS = 1000
 DEFAULT_GRID_COLUMNS = 26
 MEMORY_FORMAT = 1  # the layout of the remembered metadata; another number is ignored
@@ -111,6 +115,7 @@ class SheetMeta:
     column_count: int
     conditional_formats: list[dict] = field(default_factory=list)
     chart_ids: list[int] = field(default_factory=list)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 class GSheetsBackend:
@@ -172,6 +177,9 @@ class GSheetsBackend:
                 sheets = self._read_values()
         self._reads += 1
         self._keep()
+        for title, sheet in sheets.items():  # merges as of the last metadata read
+            meta = self._sheets.get(title)
+            sheet.merged = list(meta.merges) if meta is not None else []
         self._remember_tickets(sheets)
         return Snapshot(sheets, version=self._reads, formatting_ok=self._formatting_ok(sheets))
 
@@ -339,6 +347,7 @@ class GSheetsBackend:
                 column_count=grid.get("columnCount", 0),
                 conditional_formats=entry.get("conditionalFormats", []),
                 chart_ids=[chart["chartId"] for chart in entry.get("charts", []) if "chartId" in chart],
+                merges=[_merge(grid_range) for grid_range in entry.get("merges", [])],
             )
 
     def _validations_of_first_ticket(self, body: dict, sheets: dict[str, Sheet]) -> dict[int, dict] | None:
@@ -649,8 +658,19 @@ def _grid_size(text: str) -> tuple[int, int] | None:
 
 
 def _clean_row(row: Sequence[Any]) -> list[Cell]:
-    """A row as the values API returns it, blanks ("") as None."""
-    return [None if value == "" else value for value in row]
+    """A row as the values API returns it, blanks ("") as None and errors (``#N/A``) as ErrorValue."""
+    return [None if value == "" else (_error_or_text(value) if type(value) is str and value[:1] == "#" else value)
+            for value in row]
+
+
+def _error_or_text(value: str) -> Cell:
+    return error_value(value) or value
+
+
+def _merge(grid_range: dict) -> tuple[int, int, int, int]:
+    """A merged GridRange (end indexes exclusive) as (first row, first column, last row, last column)."""
+    return (grid_range.get("startRowIndex", 0), grid_range.get("startColumnIndex", 0),
+            grid_range.get("endRowIndex", 1) - 1, grid_range.get("endColumnIndex", 1) - 1)
 
 
 def _grid_rows(data: list[dict]) -> list[list[Cell]]:
@@ -670,7 +690,7 @@ def _effective(value: dict | None) -> Cell:
     if not value:
         return None
     if "errorValue" in value:
-        return ERROR_TEXTS.get(value["errorValue"].get("type", ""), "#ERROR!")
+        return ErrorValue(ERROR_TEXTS.get(value["errorValue"].get("type", ""), "#ERROR!"))
     for kind in ("stringValue", "numberValue", "boolValue"):
         if kind in value:
             return None if value[kind] == "" else value[kind]
@@ -701,7 +721,7 @@ def cell_data(value: Cell | date) -> tuple[dict, str]:
         return {"userEnteredValue": {"numberValue": value}}, VALUE_FIELDS
     if value == "":
         return {}, VALUE_FIELDS
-    return {"userEnteredValue": {"stringValue": str(value)}}, VALUE_FIELDS
+    return {"userEnteredValue": {"stringValue": fit_cell_text(str(value), SHEETS_CELL_LIMIT)}}, VALUE_FIELDS
 
 
 def _row_data(row: Iterable[Cell]) -> dict:

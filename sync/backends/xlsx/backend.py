@@ -38,10 +38,11 @@ from sync.backends.port import (
 )
 from sync.backends.relocate import appended_rows, may_write
 from sync.backends.xlsx.format import apply_ticket_formatting
+from sync.backends.xlsx.formulas import has_formulas_or_errors, keep_formula_results, special_cells
 from sync.backends.xlsx.package import PackageEdits, write_package
 from sync.backends.xlsx.patch import PatchRefused, worksheet_member
 from sync.errors import WorkbookError, WriteDeferred
-from tickets import COMPUTED_KEYS
+from tickets import COMPUTED_KEYS, fit_cell_text
 
 __all__ = ["XlsxBackend", "lock_files"]
 
@@ -107,22 +108,43 @@ class XlsxBackend:
             workbook = CalamineWorkbook.from_path(str(self.path))
             sheets = {}
             for name in workbook.sheet_names:
-                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                sheets[name] = Sheet(name, [_clean_row(row) for row in rows])
+                sheet = workbook.get_sheet_by_name(name)
+                rows = sheet.to_python(skip_empty_area=False)
+                merged = [(first[0], first[1], last[0], last[1]) for first, last in sheet.merged_cell_ranges or ()]
+                sheets[name] = Sheet(name, [_clean_row(row) for row in rows], merged)
             workbook.close()
+            xml = self._read_kinds(sheets)
         except (OSError, ValueError, zipfile.BadZipFile) as error:
             raise WorkbookError(f"{self.path}: cannot be read as an .xlsx workbook ({error})") from error
         except Exception as error:  # calamine raises its own error types for damaged files
             raise WorkbookError(f"{self.path}: cannot be read as an .xlsx workbook ({error})") from error
-        return Snapshot(sheets, version=version, formatting_ok=self._formatting_present(sheets))
+        return Snapshot(sheets, version=version, formatting_ok=self._formatting_present(sheets, xml))
 
-    def _formatting_present(self, sheets: dict[str, Sheet]) -> bool:
+    def _read_kinds(self, sheets: dict[str, Sheet]) -> str | None:
+        """Put the error cells and formulas without a value that calamine read as blank into ``sheets``; return
+        the Tickets worksheet's XML (for the formatting check)."""
+        from tickets import find_tab
+
+        tickets_tab = find_tab(sheets, "tickets")
+        tickets_xml = None
+        with zipfile.ZipFile(self.path) as archive:
+            for name, sheet in sheets.items():
+                member = worksheet_member(archive, name)
+                if member is None:
+                    continue
+                xml = archive.read(member).decode("utf-8")
+                if name == tickets_tab:
+                    tickets_xml = xml
+                if has_formulas_or_errors(xml):
+                    _put_cells(sheet.rows, special_cells(xml))
+        return tickets_xml
+
+    def _formatting_present(self, sheets: dict[str, Sheet], xml: str | None) -> bool:
         from tickets import find_tab, match_headers
 
         tickets_tab = find_tab(sheets, "tickets")
         if tickets_tab is None:
             return True
-        xml = _sheet_xml(self.path, tickets_tab)
         header = sheets[tickets_tab].rows[0] if sheets[tickets_tab].rows else []
         return xml is not None and formatting_marker(match_headers(header).positions) in xml
 
@@ -176,9 +198,12 @@ class XlsxBackend:
             _replace_tab(workbook, name, tab)
         if changes.formatting is not None:
             apply_ticket_formatting(tickets, columns, changes.formatting)
-        # openpyxl keeps formulas but not their last results: have Excel and LibreOffice recalculate on opening.
+        # openpyxl keeps formulas but not their last results: have Excel and LibreOffice recalculate on opening,
+        # and put back the results the file held, so the next read (and any reader that does not calculate)
+        # still finds the values of people's formulas.
         workbook.calculation.fullCalcOnLoad = True
         workbook.save(temporary)
+        keep_formula_results(self.path, temporary)
 
     def _ensure_writable(self, snapshot: Snapshot) -> None:
         locks = lock_files(self.path)
@@ -245,14 +270,15 @@ def _clean_row(row: list[Any]) -> list[Cell]:
     return cleaned
 
 
-def _sheet_xml(path: Path, sheet_name: str) -> str | None:
-    """Return the XML of the worksheet named ``sheet_name`` inside the .xlsx at ``path``."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            member = worksheet_member(archive, sheet_name)
-            return archive.read(member).decode("utf-8") if member else None
-    except (KeyError, ValueError, zipfile.BadZipFile, OSError):
-        return None
+def _put_cells(rows: list[list[Cell]], cells: dict[tuple[int, int], Cell]) -> None:
+    """Set each (row, column) of ``rows`` to its value, growing the ragged rows as needed."""
+    for (row, column), value in cells.items():
+        while len(rows) <= row:
+            rows.append([])
+        values = rows[row]
+        if len(values) <= column:
+            values.extend([None] * (column + 1 - len(values)))
+        values[column] = value
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -309,7 +335,7 @@ def _differences(current: list[list[Cell]], wanted: list[list[Cell]]) -> dict[in
             before = old[column] if column < len(old) else None
             after = new[column] if column < len(new) else None
             if not _same_value(before, after):
-                differences.setdefault(index, {})[column] = after
+                differences.setdefault(index, {})[column] = fit_cell_text(after)
     return differences
 
 
@@ -339,14 +365,15 @@ def _cell_writes(
         columns[key] = next_column
         next_column += 1
     input_cells: set[tuple[int, int]] = set()
+    covered = _covered(tickets.merged)
     for write in changes.cells:
         column = columns.get(write.column)
-        if column is None:
+        if column is None or (write.row.index, column) in covered:
             continue
         row = rows.get(write.row.index, {})
         current = row[column] if column in row else tickets.cell(write.row.index, column)
         if may_write(write.column, current):
-            rows.setdefault(write.row.index, row)[column] = write.value
+            rows.setdefault(write.row.index, row)[column] = fit_cell_text(write.value)
             if write.column not in COMPUTED_KEYS:
                 input_cells.add((write.row.index, column))
     for index, cells in appended_rows(changes.append, tickets.rows, columns).items():
@@ -354,12 +381,23 @@ def _cell_writes(
     return rows, input_cells, columns
 
 
+def _covered(merged: list[tuple[int, int, int, int]]) -> set[tuple[int, int]]:
+    """The cells merges hide: every cell of a merged range but its first (the one that shows)."""
+    return {(row, column) for first_row, first_column, last_row, last_column in merged
+            for row in range(first_row, last_row + 1) for column in range(first_column, last_column + 1)
+            if (row, column) != (first_row, first_column)}
+
+
 def _write_cells(worksheet: Any, changes: ChangeSet, columns: dict[str, int]) -> None:
+    from openpyxl.cell.cell import MergedCell
+
     for write in changes.cells:
         position = columns.get(write.column)
         if position is None:
             continue
         cell = worksheet.cell(row=write.row.index + 1, column=position + 1)
+        if isinstance(cell, MergedCell):  # hidden under a merge: the engine says so in the row's Check cell
+            continue
         if may_write(write.column, cell.value):
             _set_value(cell, write.value)
 
@@ -395,7 +433,9 @@ def _replace_tab(workbook: Any, name: str, tab: GeneratedTab) -> None:
 
 
 def _set_value(cell: Any, value: Cell) -> None:
-    """Put a value in a cell as data: text that starts with ``=`` stays text, datetimes get a readable format."""
+    """Put a value in a cell as data: text that starts with ``=`` stays text, datetimes get a readable format,
+    text loses characters a workbook cannot carry and is cut to Excel's cell limit."""
+    value = fit_cell_text(value)
     cell.value = value
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
