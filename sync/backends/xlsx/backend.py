@@ -377,7 +377,7 @@ def _cell_writes(
             if write.column not in COMPUTED_KEYS:
                 input_cells.add((write.row.index, column))
     for index, cells in appended_rows(changes.append, tickets.rows, columns).items():
-        rows.setdefault(index, {}).update(cells)
+        rows.setdefault(index, {}).update({position: fit_cell_text(value) for position, value in cells.items()})
     return rows, input_cells, columns
 
 
