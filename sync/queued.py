@@ -22,7 +22,7 @@ from pathlib import Path
 from sync.backends.port import Cell, Sheet, Snapshot
 from sync.backends.relocate import end_of_data
 from sync.state import QueuedRow, StateStore
-from tickets import is_blank, label, read_text
+from tickets import cell_text, is_blank, label
 
 __all__ = ["QueuedRows", "take_queue", "fit_cell", "CELL_TEXT_LIMIT", "TEXTS_DIR"]
 
@@ -112,7 +112,7 @@ def _row(queued: QueuedRow, columns: dict[str, int], width: int, zone: tzinfo, t
 def _ticket_ids(rows: list[list[Cell]], position: int | None) -> set[str]:
     if position is None:
         return set()
-    return {read_text(row[position]) or "" for row in rows[1:] if position < len(row)}
+    return {cell_text(row[position]) for row in rows[1:] if position < len(row)}
 
 
 def _save_text(path: Path, text: str) -> None:

@@ -19,6 +19,7 @@ from tickets.errors import SheetdeskError
 
 __all__ = [
     "CellValueError",
+    "cell_text",
     "ErrorValue",
     "FormulaCell",
     "CELL_TEXT_LIMIT",
@@ -158,6 +159,15 @@ def read_text(value: Any) -> str | None:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return " ".join(without_invisible(str(value)).split()) or None
+
+
+def cell_text(value: Any) -> str:
+    """Return a cell as comparable text, "" when blank; never raises (an error or a formula reads as its own
+    text), so rows can be found and IDs compared whatever a cell holds."""
+    try:
+        return read_text(value) or ""
+    except CellValueError:
+        return str(value)
 
 
 def from_excel_serial(serial: float) -> datetime:

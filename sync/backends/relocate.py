@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sync.backends.port import Cell, CellWrite, RowRef
-from tickets import COMPUTED_KEYS, INPUT_KEYS, is_blank, match_headers, normalize_label, read_text
+from tickets import COMPUTED_KEYS, INPUT_KEYS, cell_text, is_blank, match_headers, normalize_label
 
 __all__ = ["locate_columns", "locate_rows", "fingerprint", "may_write", "appended_rows", "end_of_data"]
 
@@ -46,10 +46,7 @@ def fingerprint(row: Sequence[Cell], positions: dict[str, int]) -> tuple[str, ..
 
 
 def _plain(value: Cell) -> str:
-    try:
-        return read_text(value) or ""
-    except ValueError:
-        return str(value)
+    return cell_text(value)
 
 
 def locate_rows(

@@ -64,6 +64,12 @@ def calamine_rows(path: Path, sheet: str = "Tickets") -> list[list]:
         workbook.close()
 
 
+def letter(path: Path, header: str) -> str:
+    """The column letter of ``header`` on the Tickets tab (columns move as the template grows)."""
+    headers = [cell.value for cell in openpyxl.load_workbook(path)["Tickets"][1]]
+    return openpyxl.utils.get_column_letter(headers.index(header) + 1)
+
+
 def settles(desk, path: Path) -> bool:
     """Whether a second cycle at the same moment finds nothing to write and leaves the file as it is."""
     before = path.read_bytes()
@@ -99,13 +105,14 @@ def test_a_zero_width_character_is_named_instead_of_calling_the_value_unknown(tm
 
 def test_error_values_are_never_stamped_over_and_say_what_they_are(tmp_path, desk_factory):
     path = make_workbook(tmp_path / "desk.xlsx", rows=[{**NEW_COMPLAINT, "Status": "Acknowledged"}, NEW_COMPLAINT])
-    set_cells(path, "Tickets", {"A2": "=1/0", "B2": "=NA()", "O2": "=#REF!"})
-    put_results(path, "Tickets", {"A2": ("e", "#DIV/0!"), "B2": ("e", "#N/A"), "O2": ("e", "#REF!")})
+    response, check_column = letter(path, "First response"), letter(path, "Check")
+    set_cells(path, "Tickets", {"A2": "=1/0", "B2": "=NA()", f"{response}2": "=#REF!"})
+    put_results(path, "Tickets", {"A2": ("e", "#DIV/0!"), "B2": ("e", "#N/A"), f"{response}2": ("e", "#REF!")})
     desk = desk_factory(path)
     desk.cycle(NOW)
     rows = openpyxl.load_workbook(path)["Tickets"]
-    assert (rows["A2"].value, rows["B2"].value, rows["O2"].value) == ("=1/0", "=NA()", "=#REF!")
-    check = rows["AH2"].value
+    assert (rows["A2"].value, rows["B2"].value, rows[f"{response}2"].value) == ("=1/0", "=NA()", "=#REF!")
+    check = rows[f"{check_column}2"].value
     for phrase in ("Ticket ID: the formula gives #DIV/0!", "Received: the formula gives #N/A",
                    "First response: the formula gives #REF!"):
         assert phrase in check
@@ -135,19 +142,22 @@ def test_a_formula_without_a_saved_value_is_not_blank_so_no_id_is_stamped_every_
     desk.cycle(NOW)
     rows = openpyxl.load_workbook(path)["Tickets"]
     assert rows["A2"].value == '="CS-"&ROW()' and rows["A3"].value == FIRST_ID
-    assert rows["AH2"].value.startswith('Ticket ID: the cell holds a formula (="CS-"&ROW()) but no value')
+    assert rows[f"{letter(path, 'Check')}2"].value.startswith(
+        'Ticket ID: the cell holds a formula (="CS-"&ROW()) but no value')
     assert settles(desk, path)
 
 
 def test_the_saved_results_of_peoples_formulas_survive_a_rewrite(tmp_path, desk_factory):
     path = make_workbook(tmp_path / "desk.xlsx", rows=[NEW_COMPLAINT])
-    set_cells(path, "Tickets", {"A2": '="CS-"&ROW()', "W2": "=1+1"})
-    put_results(path, "Tickets", {"A2": ("str", "CS-2"), "W2": (None, "2")})
+    notes = letter(path, "Notes")
+    set_cells(path, "Tickets", {"A2": '="CS-"&ROW()', f"{notes}2": "=1+1"})
+    put_results(path, "Tickets", {"A2": ("str", "CS-2"), f"{notes}2": (None, "2")})
     desk = desk_factory(path)
     report = desk.cycle(NOW)
     assert report.wrote
     rows = calamine_rows(path)
-    assert rows[1][0] == "CS-2" and rows[1][22] == 2.0  # still readable without Excel recalculating
+    notes_index = openpyxl.utils.column_index_from_string(notes) - 1
+    assert rows[1][0] == "CS-2" and rows[1][notes_index] == 2.0  # still readable without Excel recalculating
     assert openpyxl.load_workbook(path)["Tickets"]["A2"].value == '="CS-"&ROW()'
     assert settles(desk, path)
 
@@ -156,14 +166,15 @@ def test_merged_cells_are_reported_and_never_written_under_the_merge(tmp_path, d
     path = make_workbook(tmp_path / "desk.xlsx", rows=[NEW_COMPLAINT, NEW_COMPLAINT, NEW_COMPLAINT])
     workbook = openpyxl.load_workbook(path)
     workbook["Tickets"].merge_cells("A2:A3")  # the ID cells of two new rows
-    workbook["Tickets"].merge_cells("AH3:AH4")  # Check cells
+    check = letter(path, "Check")
+    workbook["Tickets"].merge_cells(f"{check}3:{check}4")  # Check cells
     workbook.save(path)
     desk = desk_factory(path)
     report = desk.cycle(NOW)
     assert report.wrote
     rows = openpyxl.load_workbook(path)["Tickets"]
     assert rows["A2"].value == FIRST_ID and rows["A4"].value == "CS-20261123-0002"
-    assert "Ticket ID: A3 is merged into A2:A3 — unmerge it" in rows["AH3"].value
+    assert "Ticket ID: A3 is merged into A2:A3 — unmerge it" in rows[f"{check}3"].value
     assert settles(desk, path)
 
 

@@ -59,6 +59,7 @@ from sync.backends.relocate import appended_rows, locate_columns, locate_rows, m
 from sync.errors import BackendError, ConfigError, SheetdeskError, WorkbookError, WriteDeferred
 from tickets import (
     ErrorValue,
+    cell_text,
     column_letter,
     error_value,
     find_tab,
@@ -66,7 +67,6 @@ from tickets import (
     is_blank,
     match_headers,
     parse_cell_name,
-    read_text,
     to_excel_serial,
 )
 
@@ -698,10 +698,7 @@ def _effective(value: dict | None) -> Cell:
 
 
 def _text(value: Cell) -> str:
-    try:
-        return read_text(value) or ""
-    except ValueError:
-        return str(value)
+    return cell_text(value)
 
 
 def cell_data(value: Cell | date) -> tuple[dict, str]:
