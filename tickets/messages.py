@@ -138,7 +138,7 @@ class Choices:
 
     def label(self, language: str) -> str:
         separator = "、" if language == "zh" else ", "
-        return separator.join(str(_localize(value, language)) for value in self.values)
+        return separator.join(str(_localize("", value, language)) for value in self.values)
 
 
 @dataclass(frozen=True)
