@@ -19,8 +19,8 @@ from pathlib import Path
 from xml.sax.saxutils import unescape
 
 from sync.backends.port import Cell
-from sync.backends.xlsx.patch import _copy_archive, column_number, worksheet_member
-from tickets import ErrorValue, FormulaCell
+from sync.backends.xlsx.patch import _copy_archive, worksheet_member
+from tickets import ErrorValue, FormulaCell, column_index
 
 __all__ = ["special_cells", "has_formulas_or_errors", "keep_formula_results"]
 
@@ -64,7 +64,7 @@ def _formula_or_error_cells(xml: str):
         searched_to = cell.end()
         reference = REFERENCE.search(cell.group(1))
         if reference is not None:
-            position = (int(reference.group(2)) - 1, column_number(reference.group(1)))
+            position = (int(reference.group(2)) - 1, column_index(reference.group(1)))
             yield position, cell.group(1), cell.group(2) or ""
 
 
