@@ -5,6 +5,14 @@ The engine builds one ``Mailroom`` and calls ``run_cycle`` every cycle; the CLI 
 """
 
 from mailers.compose import compose_daily_digest, compose_digest, digest_subject, message_id_for
+from mailers.customer_mail import (
+    CustomerTicket,
+    compose_fixed_question,
+    compose_low_score_notice,
+    compose_not_fixed_notice,
+    compose_status_link,
+    compose_survey,
+)
 from mailers.errors import AddressError, LedgerError, MailError, TransportError
 from mailers.ledger import Ledger
 from mailers.mailroom import (
@@ -49,6 +57,12 @@ __all__ = [
     "compose_daily_digest",
     "digest_subject",
     "message_id_for",
+    "CustomerTicket",
+    "compose_status_link",
+    "compose_fixed_question",
+    "compose_survey",
+    "compose_not_fixed_notice",
+    "compose_low_score_notice",
     "MailError",
     "TransportError",
     "AddressError",

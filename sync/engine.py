@@ -29,6 +29,7 @@ from sync.backends.port import (
     Snapshot,
 )
 from sync.computed_cells import desired_cells, rows_differ, same_cell
+from sync.customer_loop import CustomerLoop
 from sync.cycle_report import CycleReport
 from sync.errors import WriteDeferred
 from sync.facts import customer_counts, similar_counts
@@ -82,6 +83,7 @@ class TicketRow:
     problems: list[Problem]
     stamps: dict[str, Cell] = field(default_factory=dict)  # blank input cells the daemon fills
     merged: dict[str, tuple[str, str]] = field(default_factory=dict)  # column key -> (cell, merge) hidden by a merge
+    replaces: dict[str, Cell] = field(default_factory=dict)  # stamps that replace a value: the value replaced
 
     def cell(self, key: str) -> Cell:
         """The raw cell of column ``key`` as read (None when the column or the cell is absent)."""
@@ -119,12 +121,14 @@ class Desk:
     def __init__(
         self, backend: Backend, state: StateStore, settings: DeskSettings | None = None, *,
         mailroom: Mailroom | None = None,
+        customers: CustomerLoop | None = None,
     ) -> None:
         self.backend = backend
         self.state = state
         self.settings = settings or DeskSettings()
         self.mailroom = mailroom
         self.settled = SettledCache(state, self.settings.identity(), remember=self.settings.remember)
+        self.customers = customers  # the portal's answers in, what customers may see out (None: no portal)
         # Between cycles of a long-running daemon most rows and rules are unchanged: remember what reading a
         # row's cells and deciding its rules gave, keyed by exactly what they depend on.
         self._row_cache: dict[tuple, tuple[Ticket, list[Problem]]] = {}
@@ -146,7 +150,7 @@ class Desk:
         step(CYCLE_STAGES[0])
         # A channel that queued a complaint needs a full cycle to append it.
         settled = None if self.state.has_queued() else self.settled.current(now, self._fingerprint())
-        if settled is not None and not dry_run:
+        if settled is not None and not dry_run and not (self.customers and self.customers.has_work()):
             return self._quiet_cycle(settled, now, started)
         snapshot = self.backend.read()
         view = WorkbookView.of(snapshot, self.settings.language, self.settings.aliases)
@@ -165,6 +169,8 @@ class Desk:
         rows = self._read_rows(view, calendar, rules, now)
         self._stamp(rows, view, calendar, now, dry_run)
         _default_tiers(rows, queue, rules.allowed.get("tier", ()))
+        if self.customers is not None and not dry_run:
+            self.customers.apply_answers(rows, view.language, calendar.zone)
         step(CYCLE_STAGES[3])
         outcomes = self._decide(rows, rules, calendar, now)
         thresholds = self.settings.thresholds
@@ -182,6 +188,8 @@ class Desk:
             self._write(changes, snapshot, report, queue, now)
             self.state.record_cycle(((row.ticket.ticket_id, row.ticket.effective_status.value) for row in rows
                                      if row.ticket.ticket_id), now)
+            if self.customers is not None and not report.deferred:
+                self._serve_customers(outcomes, rules, view.language, calendar, now)
         if self.mailroom is not None:
             step(CYCLE_STAGES[5])
             self._remind(outcomes, calendar, kpis, now, dry_run, report)
@@ -252,6 +260,23 @@ class Desk:
         for write in changes.cells:
             if write.column == "ticket_id" and (parsed := parse_ticket_id(write.value)):
                 self.state.record_ticket_number(*parsed)
+
+    def _serve_customers(
+        self, outcomes: list[Outcome], rules: LoadedRules, language: str, calendar: BusinessCalendar, now: datetime
+    ) -> None:
+        """The write landed: mark the customers' answers done, publish for the portal, send customer mail."""
+        assert self.customers is not None
+        self.customers.finish(wrote=True)
+        sender = self.mailroom.sender if self.mailroom is not None else None
+        mails = self.customers.publish(outcomes, rules.allowed, language, calendar.zone, now, sender)
+        if not mails or self.mailroom is None:
+            return
+        results = self.mailroom.transport.send([mail.message for mail in mails])
+        delivered = {result.message_id for result in results if result.delivered}
+        self.customers.mark_sent(mails, lambda mail: str(mail.message["Message-ID"]) in delivered, now)
+        for result in results:
+            if not result.delivered:
+                log.warning("customer mail: %s", result.error)
 
     def _remind(
         self, outcomes: list[Outcome], calendar: BusinessCalendar, kpis: Kpis, now: datetime, dry_run: bool,
@@ -450,7 +475,7 @@ class Desk:
             reference = RowRef(row.index, row.original_id)
             for key, value in row.stamps.items():
                 if key in positions:
-                    changes.cells.append(CellWrite(reference, key, _wall_clock(value, zone)))
+                    changes.cells.append(CellWrite(reference, key, _wall_clock(value, zone), row.replaces.get(key)))
             for key, value in desired_cells(outcome, view.language, zone).items():
                 value = fit_cell_text(value)
                 if key in row.merged or key in positions and same_cell(row.cell(key), value, zone):

@@ -63,7 +63,7 @@ class MemoryBackend:
             row = rows[target]
             if len(row) <= position:
                 row.extend([None] * (position + 1 - len(row)))
-            if may_write(write.column, row[position]):
+            if may_write(write.column, row[position], write.replaces):
                 row[position] = fit_cell_text(write.value)
         _append(rows, appended_rows(changes.append, rows, columns))
         for name, tab in changes.tabs.items():

@@ -89,11 +89,17 @@ class RowRef:
 
 @dataclass(frozen=True)
 class CellWrite:
-    """Put ``value`` in column ``column`` (a key of ``tickets.columns``) of the Tickets row ``row``."""
+    """Put ``value`` in column ``column`` (a key of ``tickets.columns``) of the Tickets row ``row``.
+
+    An input cell is written only while blank — or, when ``replaces`` is given, while it still holds that value
+    (a customer's answer replacing the daemon's own earlier one, a "not fixed" reopening a Resolved ticket):
+    a value a person typed meanwhile always wins.
+    """
 
     row: RowRef
     column: str
     value: Cell
+    replaces: Cell = None
 
 
 @dataclass(frozen=True)

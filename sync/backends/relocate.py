@@ -88,9 +88,16 @@ def locate_rows(
     return located
 
 
-def may_write(column: str, current: Cell) -> bool:
-    """A computed cell is always the daemon's; an input cell only while it is still blank."""
-    return column in COMPUTED_KEYS or is_blank(current)
+def may_write(column: str, current: Cell, replaces: Cell = None) -> bool:
+    """A computed cell is always the daemon's; an input cell only while it is still blank, or — for a write that
+    ``replaces`` a value — while it still holds that value (text compared trimmed and case-insensitively)."""
+    if column in COMPUTED_KEYS or is_blank(current):
+        return True
+    if replaces is None:
+        return False
+    if isinstance(current, str) and isinstance(replaces, str):
+        return current.strip().casefold() == replaces.strip().casefold()
+    return current == replaces
 
 
 def appended_rows(

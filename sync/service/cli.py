@@ -150,6 +150,20 @@ def run(config_path: Path, once: bool, dry_run: bool, now: datetime | None, verb
 
 @cli.command()
 @_config_option
+@click.option("--listen", metavar="HOST:PORT", help="Listen here instead of [portal] listen.")
+@click.option("--verbose", "-v", is_flag=True, help="Log more.")
+@click.option("--json-logs", is_flag=True, help="Log one JSON object per line.")
+@_fail_cleanly
+def serve(config_path: Path, listen: str | None, verbose: bool, json_logs: bool) -> None:
+    """Serve the customer portal alone, until SIGTERM or Ctrl-C (cycles run elsewhere)."""
+    from sync.service.web import serve_portal
+
+    _setup_logging(verbose, json_logs)
+    sys.exit(serve_portal(load_settings(config_path), listen))
+
+
+@cli.command()
+@_config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @_now_option
 @_fail_cleanly

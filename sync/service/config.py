@@ -24,6 +24,7 @@ __all__ = [
     "StateSettings",
     "TeamSettings",
     "LoopSettings",
+    "PortalSettings",
     "load_settings",
     "workbook_identity",
     "DEFAULT_CONFIG",
@@ -98,6 +99,38 @@ class LoopSettings(_Section):
     )
 
 
+class PortalSettings(_Section):
+    """The customers' web pages (docs/portal.md): where they listen, the address customers reach, the secret."""
+
+    listen: str = Field("127.0.0.1:8080", description="host:port to listen on; a reverse proxy adds TLS.")
+    public_url: str = Field(
+        "http://127.0.0.1:8080", description="The address customers reach (used in links in mail)."
+    )
+    secret_env: str = Field(
+        "SHEETDESK_PORTAL_SECRET", description="The environment variable holding the secret that signs links."
+    )
+    language: Literal["auto", "en", "zh"] = Field("auto", description="auto: the workbook's language.")
+    form_per_ip_per_hour: int = Field(10, ge=1, description="Complaints accepted from one IP address an hour.")
+    form_per_address_per_day: int = Field(5, ge=1, description="Complaints accepted from one email address a day.")
+    lookups_per_ip_per_hour: int = Field(20, ge=1, description="Status-link requests from one IP address an hour.")
+    behind_proxy: bool = Field(False, description="Trust the reverse proxy's X-Forwarded-For (one hop).")
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, listen: str) -> str:
+        host, separator, port = listen.rpartition(":")
+        if not separator or not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f'"{listen}" is not host:port — write it like "127.0.0.1:8080"')
+        return listen
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f'"{url}" is not a web address — write it like "https://complaints.example.com"')
+        return url.rstrip("/")
+
+
 class TeamSettings(_Section):
     """One more workbook served by the same daemon, with its own rules, state and mail."""
 
@@ -117,6 +150,7 @@ class Settings(_Section):
     mail: MailSettings = MailSettings()
     state: StateSettings = StateSettings()
     loop: LoopSettings = LoopSettings()
+    portal: PortalSettings | None = Field(None, description="The customer portal; `sheetdesk run` serves it if set.")
     teams: list[TeamSettings] = Field(default_factory=list, description="More workbooks ([[teams]] tables).")
     base_dir: Path = Path(".")
 

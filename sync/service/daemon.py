@@ -21,10 +21,12 @@ from pathlib import Path
 import schedule
 
 from sync.engine import CycleReport, Desk
+from sync.portal import PortalServer
 from sync.service.config import Settings
 from sync.service.desks import DeskConfig, desk_configs, ensure_state_dir, hold_locks, open_desk_cleanly
 from sync.service.failures import describe_error
 from sync.service.progress import spinner
+from sync.service.web import open_portal
 
 __all__ = ["run_daemon", "Daemon", "DeskRunner", "write_heartbeat", "HEARTBEAT_FILE"]
 
@@ -190,8 +192,22 @@ def run_daemon(
         signal.signal(signal.SIGINT, daemon.stop)
         log.info("serving %s every %s minutes", ", ".join(config.name for config in configs),
                  settings.schedule.every_minutes)
+        portal = _start_portal(settings, dry_run)
         try:
             return daemon.run()
         finally:
+            if portal is not None:
+                portal.stop()
             for runner in runners:
                 runner.desk.state.close()
+
+
+def _start_portal(settings: Settings, dry_run: bool) -> PortalServer | None:
+    """Serve the customer portal in a thread beside the cycles when ``[portal]`` is set (not in a dry run,
+    which must change nothing: the portal queues what customers send)."""
+    if settings.portal is None or dry_run:
+        return None
+    server = open_portal(settings)
+    server.start()
+    log.info("customer portal on %s (public address %s)", server.url, settings.portal.public_url)
+    return server

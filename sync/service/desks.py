@@ -11,6 +11,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, build_transport
@@ -18,6 +19,7 @@ from sync.backends.port import Backend
 from sync.engine import Desk, DeskSettings
 from sync.errors import AlreadyRunning, ConfigError
 from sync.service.config import Settings, StateSettings, WorkbookSettings, workbook_identity
+from sync.service.web import customer_loop
 from sync.state import StateStore
 from tickets import Thresholds
 
@@ -103,7 +105,9 @@ def open_desk(
     """
     state = StateStore(config.state_dir)
     mailroom = open_mailroom(config, state) if mail else None
-    return Desk(backend or open_backend(config, state), state, desk_settings(config, remember), mailroom=mailroom)
+    customers = customer_loop(config.settings, config.name, state.path, _utc_now)
+    return Desk(backend or open_backend(config, state), state, desk_settings(config, remember), mailroom=mailroom,
+                customers=customers)
 
 
 def desk_settings(config: DeskConfig, remember: bool = True) -> DeskSettings:
@@ -119,6 +123,10 @@ def desk_settings(config: DeskConfig, remember: bool = True) -> DeskSettings:
         daily_digest_at=config.settings.schedule.daily_digest_at, remember=remember,
         date_order=config.workbook.date_order,
     )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def resolved_mail_settings(config: DeskConfig) -> MailSettings:

@@ -420,7 +420,7 @@ class GSheetsBackend:
             if row is None or position is None:
                 continue
             now = current[row][position] if position < len(current[row]) else None
-            if may_write(write.column, now):
+            if may_write(write.column, now, write.replaces):
                 writes.append((row, position, write.value))
         appended = appended_rows(changes.append, [header, *current[1:]], located)
         if appended:

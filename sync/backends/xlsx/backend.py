@@ -372,7 +372,7 @@ def _cell_writes(
             continue
         row = rows.get(write.row.index, {})
         current = row[column] if column in row else tickets.cell(write.row.index, column)
-        if may_write(write.column, current):
+        if may_write(write.column, current, write.replaces):
             rows.setdefault(write.row.index, row)[column] = fit_cell_text(write.value)
             if write.column not in COMPUTED_KEYS:
                 input_cells.add((write.row.index, column))
@@ -398,7 +398,7 @@ def _write_cells(worksheet: Any, changes: ChangeSet, columns: dict[str, int]) ->
         cell = worksheet.cell(row=write.row.index + 1, column=position + 1)
         if isinstance(cell, MergedCell):  # hidden under a merge: the engine says so in the row's Check cell
             continue
-        if may_write(write.column, cell.value):
+        if may_write(write.column, cell.value, write.replaces):
             _set_value(cell, write.value)
 
 

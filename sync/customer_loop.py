@@ -1,0 +1,319 @@
+"""The customers' end of the loop, inside a cycle (DESIGN §8).
+
+Before deciding, ``apply_answers`` turns the answers customers gave on the portal into cells:
+
+- "is it fixed?" fills ``Customer confirmed`` (yes/no) when it is blank — a person's value wins. "No" also
+  reopens the ticket (Status back to Investigating) when it is still Resolved; its liaison is told at once.
+- the survey fills ``Satisfaction`` when blank, and ``Follow-up`` (the follow-up is certainly done: the
+  customer answered it) when blank. A score below the target asks the liaison for a second follow-up.
+- an answer replaced within 12 hours (``sync.customers.REPLACE_WITHIN``) rewrites the cell only while it still
+  holds what the first answer wrote.
+
+After the write, ``publish`` hands the portal what it may show (statuses, the Lists tab's categories), starts a
+new round for every ticket that turned Resolved, and composes the customer mails: "is it fixed?" on turning
+Resolved (unless Customer confirmed already says yes), the survey when Follow-up is due, a status link for each lookup whose email matches the ticket's
+contact (others get nothing: the portal answered the same to everyone). Each mail goes out once (keyed in the
+state store).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from email.headerregistry import Address
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from mailers import (
+    CustomerTicket,
+    compose_fixed_question,
+    compose_low_score_notice,
+    compose_not_fixed_notice,
+    compose_status_link,
+    compose_survey,
+)
+from sync.customers import CONFIRM, SURVEY, Answer, CustomerStore, PublishedTicket
+from tickets import DONE_STATUSES, Outcome, Status, Ticket
+
+__all__ = ["CustomerLoop", "CustomerLinks", "AppliedAnswer", "OutgoingMail", "ticket_language", "contact_emails"]
+
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_YES_NO = {"en": ("yes", "no"), "zh": ("是", "否")}
+
+
+class CustomerLinks(Protocol):
+    """Signed links to the portal's pages (``sync.portal.Tokens`` behind the public address)."""
+
+    def url(self, purpose: str, ticket_id: str, round_: int = 0) -> str:
+        """Return the absolute link for ``purpose`` ("status", "confirm", "survey")."""
+        ...
+
+
+class AnswerableRow(Protocol):
+    """A Tickets row as the cycle holds it (``sync.engine.TicketRow``)."""
+
+    ticket: Ticket
+    stamps: dict[str, Any]
+    replaces: dict[str, Any]
+
+    def cell(self, key: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class AppliedAnswer:
+    """An answer this cycle handled: what it wrote (None: a person's value stood), and what follows."""
+
+    answer: Answer
+    written: str | None
+    reopened: bool = False
+    low_score: bool = False
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A composed customer or liaison mail and the key that marks it sent."""
+
+    key: str
+    message: EmailMessage
+
+
+@dataclass
+class CustomerLoop:
+    """The customer side of one desk: its store, the portal's links, and the satisfaction target."""
+
+    store: CustomerStore
+    links: CustomerLinks
+    satisfaction_target: int = 7
+    applied: list[AppliedAnswer] = field(default_factory=list)
+
+    def has_work(self) -> bool:
+        """Whether customers left something for a cycle (a quiet cycle must not skip it)."""
+        connection = self.store.connection
+        return bool(connection.execute("SELECT 1 FROM customer_answer WHERE applied = 0 LIMIT 1").fetchone()
+                    or connection.execute("SELECT 1 FROM status_request LIMIT 1").fetchone())
+
+    # -- answers into cells ----------------------------------------------------------------------------------
+
+    def apply_answers(self, rows: Sequence[AnswerableRow], language: str, zone: tzinfo) -> list[AppliedAnswer]:
+        """Stamp the rows with the answers waiting in the store; return what was done (``finish`` records it)."""
+        by_id = {row.ticket.ticket_id: row for row in rows if row.ticket.ticket_id}
+        self.applied = []
+        for answer in self.store.pending_answers():
+            row = by_id.get(answer.ticket_id)
+            if row is None:
+                self.applied.append(AppliedAnswer(answer, None))
+            elif answer.kind == CONFIRM:
+                previous = self.store.last_written(answer.ticket_id, CONFIRM)
+                self.applied.append(_apply_confirmation(row, answer, previous, language))
+            elif answer.kind == SURVEY:
+                previous = self.store.last_written(answer.ticket_id, SURVEY)
+                self.applied.append(_apply_score(row, answer, previous, zone, self.satisfaction_target))
+        return self.applied
+
+    def finish(self, wrote: bool) -> None:
+        """After the write: the answers it carried are done. A deferred write leaves them for the next cycle."""
+        if not wrote:
+            return
+        for applied in self.applied:
+            self.store.mark_applied(applied.answer, applied.written)
+
+    # -- what the portal shows, and the mail ----------------------------------------------------------------
+
+    def publish(
+        self, outcomes: Sequence[Outcome], lists: Mapping[str, Sequence[str]], language: str, zone: tzinfo,
+        now: datetime, sender: Address | None,
+    ) -> list[OutgoingMail]:
+        """Publish what customers may see; return the mails to send now (none without a ``sender``)."""
+        before = self.store.published_statuses()
+        published = [_published(outcome, language, zone) for outcome in outcomes if outcome.ticket.ticket_id]
+        self.store.publish(published, {"category": list(lists.get("category", ()))}, language)
+        rounds = {ticket_id: round_ for ticket_id, (_, round_) in before.items()}
+        for outcome in outcomes:
+            ticket_id = outcome.ticket.ticket_id
+            if ticket_id and _turned_resolved(outcome.ticket, before.get(ticket_id)):
+                rounds[ticket_id] = self.store.advance_round(ticket_id)
+        if sender is None:
+            return []
+        mails = Mailbag(self.store, sender, now)
+        by_id = {outcome.ticket.ticket_id: outcome for outcome in outcomes if outcome.ticket.ticket_id}
+        for outcome in by_id.values():
+            self._customer_mail(outcome, rounds.get(outcome.ticket.ticket_id or "", 0), before, now, mails)
+        for request in self.store.take_status_requests():
+            outcome = by_id.get(request.ticket_id)
+            if outcome is not None and request.email.strip().casefold() in contact_emails(outcome.ticket.contact):
+                mails.add(f"status:{request.ticket_id}:{request.request_id}:{request.asked_at.isoformat()}",
+                          lambda key, o=outcome, r=request: compose_status_link(
+                              _about(o), to=r.email.strip(), link=self.links.url("status", r.ticket_id),
+                              sender=sender, now=now, key=key))
+        for applied in self.applied:
+            self._liaison_mail(applied, by_id.get(applied.answer.ticket_id), language, mails)
+        return mails.outgoing
+
+    def mark_sent(self, mails: Iterable[OutgoingMail], delivered: Callable[[OutgoingMail], bool], now: datetime) -> None:
+        """Remember each delivered mail, so it is never sent twice."""
+        for mail in mails:
+            if delivered(mail):
+                self.store.mark_mail_sent(mail.key, now)
+
+    def _customer_mail(
+        self, outcome: Outcome, round_: int, before: Mapping[str, tuple[str, int]], now: datetime, mails: Mailbag
+    ) -> None:
+        ticket = outcome.ticket
+        emails = contact_emails(ticket.contact)
+        if not emails or round_ < 1 or ticket.effective_status not in DONE_STATUSES:
+            return
+        to, about, ticket_id = emails[0], _about(outcome), ticket.ticket_id or ""
+        if ticket.effective_status is Status.RESOLVED and ticket.customer_confirmed is not True:
+            mails.add(f"fixed:{ticket_id}:{round_}", lambda key: compose_fixed_question(
+                about, to=to, link=self.links.url("confirm", ticket_id, round_), sender=mails.sender, now=now,
+                key=key))
+        due = outcome.deadlines.follow_up_due if outcome.deadlines else None
+        if ticket.satisfaction is None and ticket.effective_status is not Status.CLOSED and due is not None \
+                and due <= now and ticket.customer_confirmed is not False:
+            mails.add(f"survey:{ticket_id}:{round_}", lambda key: compose_survey(
+                about, to=to, link=self.links.url("survey", ticket_id, round_), sender=mails.sender, now=now,
+                key=key))
+
+    def _liaison_mail(self, applied: AppliedAnswer, outcome: Outcome | None, language: str, mails: Mailbag) -> None:
+        assignment = outcome.assignment if outcome else None
+        to = assignment.liaison_email if assignment else None
+        if outcome is None or not to or not (applied.reopened or applied.low_score):
+            return
+        answer = applied.answer
+        about = CustomerTicket(answer.ticket_id, outcome.ticket.customer, outcome.ticket.product,
+                               assignment.language if assignment else language)
+        if applied.reopened:
+            status = Status.INVESTIGATING.label(about.language)
+            mails.add(f"reopened:{answer.ticket_id}:{answer.round}", lambda key: compose_not_fixed_notice(
+                about, to=to, status=status, sender=mails.sender, now=mails.now, key=key))
+        if applied.low_score:
+            mails.add(f"low-score:{answer.ticket_id}:{answer.round}:{answer.value}", lambda key: compose_low_score_notice(
+                about, to=to, score=int(answer.value), target=self.satisfaction_target, comment=answer.comment,
+                sender=mails.sender, now=mails.now, key=key))
+
+
+@dataclass
+class Mailbag:
+    """The cycle's customer mails: each key composed once, and never again once sent."""
+
+    store: CustomerStore
+    sender: Address
+    now: datetime
+    outgoing: list[OutgoingMail] = field(default_factory=list)
+
+    def add(self, key: str, compose: Callable[[str], EmailMessage]) -> None:
+        if self.store.mail_sent(key) or any(mail.key == key for mail in self.outgoing):
+            return
+        try:
+            self.outgoing.append(OutgoingMail(key, compose(key)))
+        except ValueError:  # an address that cannot be written in a header: nothing to send
+            return
+
+
+# -- answers -----------------------------------------------------------------------------------------------
+
+
+def _apply_confirmation(row: AnswerableRow, answer: Answer, previous: str | None, language: str) -> AppliedAnswer:
+    """``previous`` is what an earlier answer wrote: a cell still holding it is ours to change."""
+    wanted = answer.value == "yes"
+    current = row.ticket.customer_confirmed
+    ours = previous is not None and current == (previous == "yes")
+    if current is not None and not ours:
+        return AppliedAnswer(answer, None)  # a person's value wins
+    updates: dict[str, Any] = {}
+    if current != wanted:
+        _stamp(row, "customer_confirmed", _YES_NO.get(language, _YES_NO["en"])[0 if wanted else 1], wanted, updates)
+    reopened = not wanted and row.ticket.effective_status is Status.RESOLVED
+    if reopened:
+        _stamp(row, "status", Status.INVESTIGATING.label(language), Status.INVESTIGATING, updates)
+    row.ticket = row.ticket.model_copy(update=updates)
+    return AppliedAnswer(answer, answer.value, reopened=reopened)
+
+
+def _apply_score(
+    row: AnswerableRow, answer: Answer, previous: str | None, zone: tzinfo, target: int
+) -> AppliedAnswer:
+    score = int(answer.value)
+    current = row.ticket.satisfaction
+    ours = previous is not None and current == int(previous)
+    if current is not None and not ours:
+        return AppliedAnswer(answer, None)
+    updates: dict[str, Any] = {}
+    if current != score:
+        _stamp(row, "satisfaction", score, score, updates)
+    if row.ticket.follow_up is None:
+        moment = answer.answered_at.astimezone(zone).replace(second=0, microsecond=0)
+        _stamp(row, "follow_up", moment, moment, updates)
+    row.ticket = row.ticket.model_copy(update=updates)
+    return AppliedAnswer(answer, answer.value, low_score=score < target)
+
+
+def _stamp(row: AnswerableRow, key: str, cell: object, value: object, updates: dict[str, Any]) -> None:
+    """Write ``cell`` into the row's ``key`` column, replacing what it holds now (if anything): the backend
+    writes it only if the cell still holds that when it writes."""
+    row.stamps[key] = cell
+    current = row.cell(key)
+    if current is not None and current != "":
+        row.replaces[key] = current
+    updates[key] = value
+
+
+# -- publishing ------------------------------------------------------------------------------------------
+
+
+def _published(outcome: Outcome, language: str, zone: tzinfo) -> PublishedTicket:
+    ticket = outcome.ticket
+    due = _due_now(outcome)
+    return PublishedTicket(
+        ticket.ticket_id or "",
+        ticket.effective_status.value,
+        grade=outcome.grade,
+        department=outcome.assignment.department if outcome.assignment else None,
+        due=due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due else None,
+        language=ticket_language(ticket, language),
+    )
+
+
+def _due_now(outcome: Outcome) -> datetime | None:
+    """The due time the customer cares about now: the reply, the fix, or the follow-up."""
+    deadlines, ticket = outcome.deadlines, outcome.ticket
+    if deadlines is None or ticket.effective_status in (Status.CLOSED, Status.DUPLICATE):
+        return None
+    if ticket.effective_status in DONE_STATUSES:
+        return deadlines.follow_up_due if ticket.follow_up is None else None
+    if ticket.first_response is None:
+        return deadlines.response_due
+    return deadlines.resolution_due
+
+
+def _turned_resolved(ticket: Ticket, before: tuple[str, int] | None) -> bool:
+    """The ticket is resolved now and was open when last published (a first sight does not count: a sheet
+    full of old resolved tickets must not mail every customer at once)."""
+    if before is None or ticket.effective_status not in DONE_STATUSES:
+        return False
+    try:
+        return Status(before[0]) not in DONE_STATUSES
+    except ValueError:
+        return False
+
+
+def _about(outcome: Outcome) -> CustomerTicket:
+    ticket = outcome.ticket
+    return CustomerTicket(ticket.ticket_id or "", ticket.customer, ticket.product, ticket_language(ticket, "en"))
+
+
+def ticket_language(ticket: Ticket, default: str) -> str:
+    """The ticket's language: Chinese when the customer wrote Chinese, English when they wrote only Latin
+    letters, else the workbook's."""
+    text = " ".join(part for part in (ticket.description, ticket.customer, ticket.product) if part)
+    if _CJK.search(text):
+        return "zh"
+    return "en" if re.search(r"[A-Za-z]", text) else default
+
+
+def contact_emails(contact: str | None) -> list[str]:
+    """The email addresses in a Contact cell (``a@b.com / +86 …``), lower-cased, in order."""
+    return [match.group(0).casefold() for match in _EMAIL.finditer(contact or "")]

@@ -1,0 +1,149 @@
+"""The customer portal in the shell (docs/portal.md): its secret, the signed links the cycle puts in mail, and
+the portal's server for ``sheetdesk serve`` and ``sheetdesk run``.
+
+The portal serves the main desk (the ``[workbook]`` of config.toml); ``[[teams]]`` desks have no portal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from sync.customer_loop import CustomerLoop
+from sync.customers import CustomerStore
+from sync.errors import ConfigError
+from sync.intake import CHANNEL_WEBSITE, Complaint, take_in
+from sync.portal import ComplaintForm, PortalConfig, PortalServer, Submit, Tokens, create_app
+from sync.service.config import PortalSettings, Settings
+from sync.state import STATE_FILE, StateStore
+
+__all__ = [
+    "portal_secret",
+    "PortalLinks",
+    "customer_loop",
+    "intake_submit",
+    "open_portal",
+    "serve_portal",
+    "MIN_SECRET_LENGTH",
+]
+
+log = logging.getLogger(__name__)
+MIN_SECRET_LENGTH = 16
+_PATHS = {"status": "/s/", "confirm": "/fixed/", "survey": "/survey/"}
+
+
+def portal_secret(portal: PortalSettings, environ: Mapping[str, str] | None = None) -> str:
+    """Return the signing secret from the variable ``[portal] secret_env`` names. Raise ConfigError if unset
+    or too short to resist guessing."""
+    environ = os.environ if environ is None else environ
+    secret = environ.get(portal.secret_env, "")
+    if len(secret) < MIN_SECRET_LENGTH:
+        problem = "is not set" if not secret else f"is shorter than {MIN_SECRET_LENGTH} characters"
+        raise ConfigError(
+            f"[portal] secret_env: the environment variable {portal.secret_env} {problem} — set it to a long "
+            "random string, e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return secret
+
+
+class PortalLinks:
+    """Signed links to the portal's pages under ``[portal] public_url`` (``sync.customer_loop.CustomerLinks``)."""
+
+    def __init__(self, tokens: Tokens, public_url: str) -> None:
+        self.tokens = tokens
+        self.public_url = public_url.rstrip("/")
+
+    def url(self, purpose: str, ticket_id: str, round_: int = 0) -> str:
+        return f"{self.public_url}{_PATHS[purpose]}{self.tokens.link(purpose, ticket_id, round_)}"
+
+
+def customer_loop(settings: Settings, desk_name: str, state_path: Path, clock: Callable[[], datetime]) -> CustomerLoop | None:
+    """The customer step of the main desk's cycle when ``[portal]`` is configured, else None."""
+    if settings.portal is None or desk_name != "main":
+        return None
+    tokens = Tokens(portal_secret(settings.portal), clock)
+    return CustomerLoop(CustomerStore(state_path), PortalLinks(tokens, settings.portal.public_url),
+                        satisfaction_target=settings.loop.satisfaction_target)
+
+
+def intake_submit(state_dir: Path) -> Submit:
+    """The portal's form into the one intake function: channel Website, the page's language, and the form's
+    one-time token as the source reference (the same form sent twice is one ticket).
+
+    Each request thread opens its own state store (a SQLite connection belongs to the thread that made it).
+    """
+    local = threading.local()
+
+    def submit(form: ComplaintForm, received: datetime, language: str, reference: str) -> str:
+        state = getattr(local, "state", None)
+        if state is None:
+            state = local.state = StateStore(state_dir)
+        values = form.values
+        complaint = Complaint(
+            channel=CHANNEL_WEBSITE, received=received, description=values["description"],
+            customer=values["customer"] or None, contact=form.ticket.contact if form.ticket else values["email"],
+            product=values["product"] or None, category=values["category"] or None,
+            order_no=values["order_no"] or None, language=language, source_ref=f"portal:{reference}",
+        )
+        return take_in(state, complaint).ticket_id
+
+    return submit
+
+
+def open_portal(
+    settings: Settings, submit: Submit | None = None, *, listen: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> PortalServer:
+    """Return the portal's server for the main desk, bound to ``listen`` (default ``[portal] listen``).
+
+    Complaints go to the one intake function (``intake_submit``) unless ``submit`` says otherwise.
+    """
+    portal = settings.portal or PortalSettings()
+    state_dir = settings.resolve(settings.state.dir)
+    state_path = state_dir / STATE_FILE
+    StateStore(state_dir).close()  # the state dir and its tables exist before the first request
+    submit = submit or intake_submit(state_dir)
+    config = PortalConfig(
+        secret=portal_secret(portal),
+        state_path=state_path,
+        submit=submit,
+        public_url=portal.public_url,
+        language=None if portal.language == "auto" else portal.language,
+        form_per_ip_per_hour=portal.form_per_ip_per_hour,
+        form_per_address_per_day=portal.form_per_address_per_day,
+        lookups_per_ip_per_hour=portal.lookups_per_ip_per_hour,
+        behind_proxy=portal.behind_proxy,
+        **({"clock": clock} if clock is not None else {}),
+    )
+    where = listen or portal.listen
+    try:
+        return PortalServer(create_app(config), where)
+    except ValueError as error:
+        raise ConfigError(f"[portal] listen: {error}") from None
+    except OSError as error:
+        raise ConfigError(
+            f"[portal] listen: cannot listen on {where} ({error.strerror or error}) — is another program using it?"
+        ) from None
+
+
+def serve_portal(settings: Settings, listen: str | None = None) -> int:
+    """``sheetdesk serve``: the portal alone, in the foreground, until SIGTERM or Ctrl-C; return 0.
+
+    Cycles run elsewhere (``sheetdesk run`` or ``run --once`` from a timer): the portal only queues into and reads
+    from the state store.
+    """
+    server = open_portal(settings, listen=listen)
+    stopped = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stopped.set())
+    server.start()
+    log.info("customer portal on %s (public address %s)", server.url, (settings.portal or PortalSettings()).public_url)
+    stopped.wait()
+    server.stop()
+    log.info("stopped")
+    return 0

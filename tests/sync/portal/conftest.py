@@ -1,0 +1,122 @@
+"""Fixtures for the portal: an app over a real state store in tmp_path, a settable clock, and helpers that read
+the tokens a page carries the way a browser would."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sync.customers import CustomerStore, PublishedTicket, Reply
+from sync.portal import PortalConfig, Tokens, create_app
+from sync.service.web import intake_submit
+from sync.state import STATE_FILE, QueuedRow, StateStore
+
+SECRET = "test-secret-not-for-production"
+START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+CATEGORIES = ["Product quality", "Delivery", "Service"]
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class Intake:
+    """The one intake function as the service wires it, and its queue as the next cycle will read it."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.submit = intake_submit(state_dir)
+        self.state = StateStore(state_dir)
+
+    def __call__(self, *arguments):
+        return self.submit(*arguments)
+
+    @property
+    def complaints(self) -> list[QueuedRow]:
+        return self.state.queued()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def state_path(tmp_path: Path) -> Path:
+    StateStore(tmp_path / "state").close()
+    return tmp_path / "state" / STATE_FILE
+
+
+@pytest.fixture
+def store(state_path: Path) -> CustomerStore:
+    store = CustomerStore(state_path)
+    store.publish(
+        [PublishedTicket("CS-20261123-0001", "Investigating", "Important", "Quality", "2026-11-23 18:00",
+                         replies=(Reply("2026-11-23 11:00", "We are checking the batch."),)),
+         PublishedTicket("CS-20261123-0002", "New")],
+        {"category": CATEGORIES}, "en",
+    )
+    return store
+
+
+@pytest.fixture
+def intake(state_path: Path):
+    intake = Intake(state_path.parent)
+    yield intake
+    intake.state.close()
+
+
+@pytest.fixture
+def app(state_path: Path, store: CustomerStore, clock: Clock, intake: Intake):
+    config = PortalConfig(SECRET, state_path, intake, public_url="https://desk.example.com", clock=clock)
+    app = create_app(config)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(clock: Clock) -> Tokens:
+    return Tokens(SECRET, clock)
+
+
+def hidden(page: str, name: str) -> str:
+    """The value of the hidden input ``name`` on an HTML page."""
+    match = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert match, f"no hidden {name} on the page"
+    return match.group(1)
+
+
+def resolve(store: CustomerStore, ticket_id: str) -> int:
+    """Publish ``ticket_id`` as Resolved in a new round, as a cycle does; return the round."""
+    ticket = store.published(ticket_id)
+    assert ticket is not None
+    store.publish([PublishedTicket(ticket_id, "Resolved", ticket.grade, ticket.department)],
+                  {"category": CATEGORIES}, "en")
+    return store.advance_round(ticket_id)
+
+
+GOOD_COMPLAINT = {
+    "customer": "Harbour Foods",
+    "email": "buyer@harbour.example",
+    "phone": "+86 21 5555 0100",
+    "product": "Cold-chain box",
+    "category": "Product quality",
+    "order_no": "PO-7731",
+    "description": "Lid cracks on delivery",
+}

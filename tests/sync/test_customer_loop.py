@@ -1,0 +1,213 @@
+"""The customers' end of the loop through real cycles: a real .xlsx, the real portal app over the same state
+store (Flask's test client), and the mail the cycle sends (the memory transport, the outermost edge)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import openpyxl
+import pytest
+
+from sync.service.config import load_settings
+from sync.service.desks import desk_configs, open_desk
+from sync.service.web import open_portal
+from tests.sync.conftest import NEW_COMPLAINT, SHANGHAI, make_workbook, tickets_by_id
+
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+SECRET = "a-long-enough-test-secret-0123456789"
+COMPLAINT = {**NEW_COMPLAINT, "Ticket ID": "CS-20261123-0001", "Contact": "Buyer@Harbour.example / +86 21 5555"}
+OTHER = {**NEW_COMPLAINT, "Ticket ID": "CS-20261123-0002", "Customer": "Lotus Tea", "Contact": "tea@lotus.example"}
+RESOLVED = {"Status": "Resolved", "First response": MONDAY.replace(tzinfo=None, hour=10, minute=30),
+            "Root cause": "Brittle lid plastic", "Corrective action": "New lid supplier"}
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_SECRET", SECRET)
+    make_workbook(tmp_path / "desk.xlsx", rows=[COMPLAINT, OTHER])
+    (tmp_path / "config.toml").write_text(
+        """
+[workbook]
+path = "desk.xlsx"
+[reminders]
+quiet_hours = false
+[mail]
+transport = "memory"
+sender = "desk@example.com"
+[state]
+dir = "state"
+[portal]
+public_url = "https://complaints.example.com"
+secret_env = "PORTAL_SECRET"
+""", encoding="utf-8")
+    return load_settings(tmp_path / "config.toml")
+
+
+@pytest.fixture
+def desk(settings):
+    desk = open_desk(desk_configs(settings)[0])
+    yield desk
+    desk.state.close()
+
+
+@pytest.fixture
+def browser(settings):
+    server = open_portal(settings, submit=lambda *arguments: "unused", listen="127.0.0.1:0")
+    client = server.app.test_client()
+    yield client
+    server.stop()
+
+
+def edit(path, ticket_id: str, values: dict) -> None:
+    """A person types ``values`` ({header: value}) into the row of ``ticket_id``."""
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == ticket_id:
+            for label, value in values.items():
+                row[header.index(label)].value = value
+    workbook.save(path)
+
+
+def customer_mail(desk, to: str, about: str = "") -> list:
+    return [message for message in desk.mailroom.transport.sent
+            if to in str(message["To"]).lower() and about in str(message["Subject"])]
+
+
+def link_in(message, prefix: str) -> str:
+    text = message.get_body(("plain",)).get_content()
+    match = re.search(r"https://complaints\.example\.com(/" + prefix + r"/[^\s?]+)", text)
+    assert match, text
+    return match.group(1)
+
+
+def answer(browser, path: str, **fields) -> str:
+    page = browser.get(path).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return browser.post(path, data={"csrf_token": csrf, **fields}).get_data(as_text=True)
+
+
+def resolve(settings, desk, ticket_id: str, when: datetime) -> None:
+    edit(settings.resolve("desk.xlsx"), ticket_id, RESOLVED)
+    desk.cycle(when)
+
+
+def test_a_ticket_that_turns_resolved_sends_is_it_fixed_once(settings, desk):
+    desk.cycle(MONDAY)
+    assert customer_mail(desk, "buyer@harbour.example") == []
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    [mail] = customer_mail(desk, "buyer@harbour.example")
+    assert "Is your problem fixed?" in str(mail["Subject"]) and "[CS-20261123-0001]" in str(mail["Subject"])
+    assert "?answer=yes" in mail.get_body(("plain",)).get_content()
+    desk.cycle(MONDAY + timedelta(hours=3))
+    assert len(customer_mail(desk, "buyer@harbour.example")) == 1
+
+
+def test_a_sheet_seen_first_with_resolved_tickets_mails_no_customer(settings, desk):
+    edit(settings.resolve("desk.xlsx"), "CS-20261123-0001", RESOLVED)
+    desk.cycle(MONDAY + timedelta(hours=2))
+    desk.cycle(MONDAY + timedelta(days=5))
+    assert customer_mail(desk, "buyer@harbour.example") == []
+
+
+def test_yes_fills_customer_confirmed(settings, desk, browser):
+    desk.cycle(MONDAY)
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    link = link_in(customer_mail(desk, "buyer@harbour.example")[0], "fixed")
+    browser.get(link + "?answer=yes")
+    desk.cycle(MONDAY + timedelta(hours=3))
+    assert tickets_by_id(settings.resolve("desk.xlsx"))["CS-20261123-0001"]["Customer confirmed"] is None  # GET only
+    assert "We have your answer." in answer(browser, link, answer="yes")
+    desk.cycle(MONDAY + timedelta(hours=4))
+    row = tickets_by_id(settings.resolve("desk.xlsx"))["CS-20261123-0001"]
+    assert row["Customer confirmed"] == "yes" and row["Status"] == "Resolved"
+
+
+def test_no_reopens_the_ticket_for_its_liaison_and_old_links_stop_working(settings, desk, browser):
+    desk.cycle(MONDAY)
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    old = link_in(customer_mail(desk, "buyer@harbour.example")[0], "fixed")
+    answer(browser, old, answer="no")
+    desk.cycle(MONDAY + timedelta(hours=3))
+    row = tickets_by_id(settings.resolve("desk.xlsx"))["CS-20261123-0001"]
+    assert (row["Status"], row["Customer confirmed"]) == ("Investigating", "no")
+    [notice] = customer_mail(desk, "grace.li@example.com", "not fixed")  # the Quality liaison
+    assert "not fixed" in str(notice["Subject"]) and "Harbour Foods" in notice.get_body(("plain",)).get_content()
+    assert browser.get(old).status_code == 404  # reopened
+
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=5))
+    fixed_again = [mail for mail in customer_mail(desk, "buyer@harbour.example") if "fixed" in str(mail["Subject"])]
+    assert len(fixed_again) == 2
+    assert browser.get(old).status_code == 404  # resolved again: a new round, the old link stays dead
+    new = link_in(fixed_again[1], "fixed")
+    answer(browser, new, answer="yes")
+    desk.cycle(MONDAY + timedelta(hours=6))
+    row = tickets_by_id(settings.resolve("desk.xlsx"))["CS-20261123-0001"]
+    assert (row["Status"], row["Customer confirmed"]) == ("Resolved", "yes")  # our own "no" may be replaced
+
+
+def test_a_person_s_value_wins_over_the_customer_s(settings, desk, browser):
+    desk.cycle(MONDAY)
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    link = link_in(customer_mail(desk, "buyer@harbour.example")[0], "fixed")
+    edit(settings.resolve("desk.xlsx"), "CS-20261123-0001", {"Customer confirmed": "yes"})
+    answer(browser, link, answer="no")
+    desk.cycle(MONDAY + timedelta(hours=3))
+    row = tickets_by_id(settings.resolve("desk.xlsx"))["CS-20261123-0001"]
+    assert (row["Status"], row["Customer confirmed"]) == ("Resolved", "yes")
+
+
+def test_the_survey_comes_when_follow_up_is_due_and_its_score_fills_satisfaction(settings, desk, browser):
+    desk.cycle(MONDAY)
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    desk.cycle(MONDAY + timedelta(hours=40))
+    assert not [mail for mail in customer_mail(desk, "buyer@harbour.example") if "satisfied" in str(mail["Subject"])]
+    desk.cycle(MONDAY + timedelta(hours=51))  # 48 h after Resolved
+    [survey] = [mail for mail in customer_mail(desk, "buyer@harbour.example") if "satisfied" in str(mail["Subject"])]
+    text = survey.get_body(("plain",)).get_content()
+    assert all(f"?score={score}" in text for score in range(1, 11))
+    link = link_in(survey, "survey")
+    answer(browser, link, score="8", comment="Quick <b>and</b> polite")
+    desk.cycle(MONDAY + timedelta(hours=52))
+    row = tickets_by_id(settings.resolve("desk.xlsx"))["CS-20261123-0001"]
+    assert row["Satisfaction"] == 8
+    assert row["Follow-up"] is not None
+    assert customer_mail(desk, "grace.li@example.com", "second follow-up") == []  # 8 meets the target: no second follow-up
+
+
+def test_a_score_below_the_target_asks_the_liaison_for_a_second_follow_up(settings, desk, browser):
+    desk.cycle(MONDAY)
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    desk.cycle(MONDAY + timedelta(hours=51))
+    survey = [mail for mail in customer_mail(desk, "buyer@harbour.example") if "satisfied" in str(mail["Subject"])][0]
+    answer(browser, link_in(survey, "survey"), score="4", comment="Took too long")
+    desk.cycle(MONDAY + timedelta(hours=52))
+    [notice] = customer_mail(desk, "grace.li@example.com", "second follow-up")
+    assert "Took too long" in notice.get_body(("plain",)).get_content()
+    assert tickets_by_id(settings.resolve("desk.xlsx"))["CS-20261123-0001"]["Satisfaction"] == 4
+
+
+def test_a_status_link_goes_only_to_the_ticket_s_own_address(settings, desk, browser):
+    desk.cycle(MONDAY)
+    page = browser.get("/status").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    for email in ("buyer@harbour.example", "tea@lotus.example", "someone@else.example"):
+        browser.post("/status", data={"csrf_token": csrf, "ticket_id": "cs-20261123-0001", "email": email})
+    desk.cycle(MONDAY + timedelta(minutes=5))
+    [mail] = customer_mail(desk, "buyer@harbour.example")
+    assert customer_mail(desk, "tea@lotus.example") == [] and customer_mail(desk, "someone@else.example") == []
+    status = browser.get(link_in(mail, "s")).get_data(as_text=True)
+    assert "CS-20261123-0001" in status and "CS-20261123-0002" not in status
+    assert 'id="status">New<' in status and 'id="department">Quality<' in status
+
+
+def test_the_form_offers_the_categories_of_the_lists_tab(settings, desk, browser):
+    desk.cycle(MONDAY)
+    page = browser.get("/").get_data(as_text=True)
+    workbook = openpyxl.load_workbook(settings.resolve("desk.xlsx"))
+    lists = workbook["Lists"]
+    column = [cell.value for cell in lists[1]].index("Category")
+    categories = [row[column] for row in lists.iter_rows(min_row=2, values_only=True) if row[column]]
+    assert categories and all(f'<option value="{category}">' in page.replace("&amp;", "&") for category in categories)
