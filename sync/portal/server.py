@@ -30,6 +30,7 @@ class PortalServer:
         self.app = app
         self._server = create_server(app, host=host, port=port, threads=threads, ident="sheetdesk")
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def port(self) -> int:
@@ -41,9 +42,12 @@ class PortalServer:
         return f"http://{host}:{self.port}"
 
     def serve_forever(self) -> None:
-        """Serve until ``stop``, in this thread."""
+        """Serve until ``stop``, in this thread (the loop wakes every 0.2 s to see whether to stop)."""
         log.info("portal listening on %s", self.url)
-        self._server.run()
+        server = self._server
+        while not self._stopping.is_set():
+            server.asyncore.loop(timeout=0.2, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
+        server.close()  # in the serving thread: the loop is no longer polling these sockets
 
     def start(self) -> None:
         """Serve in a daemon thread and return at once."""
@@ -51,7 +55,9 @@ class PortalServer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving; open connections are closed."""
-        self._server.close()
+        """Stop serving and wait for the serving thread (requests being answered are finished first)."""
+        self._stopping.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=10)
+        else:
+            self._server.close()
