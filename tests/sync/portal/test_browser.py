@@ -157,7 +157,16 @@ def test_a_customer_complains_confirms_the_fix_and_gives_8_all_in_a_browser(desk
     assert re.fullmatch(r"CS-\d{8}-\d{4}", number)
     look(browser, "submitted")
 
+    browser.get(url + "/status")  # the customer asks for a status link, and follows it from the mail
+    browser.find_element(By.ID, "ticket_id").send_keys(number)
+    browser.find_element(By.ID, "email").send_keys("buyer@harbour.example")
+    browser.find_element(By.CSS_SELECTOR, "form button").click()
+    assert "If the number and the address match" in browser.find_element(By.ID, "lookup-answer").text
     cycle(config, start + timedelta(minutes=5))
+    browser.get(outbox_link(config, "buyer@harbour.example", "The status of your complaint", "s"))
+    assert browser.find_element(By.ID, "status").text == "New"
+    look(browser, "status")
+
     row = tickets_by_id(workbook)[number]
     assert row["Customer"] == "Harbour Foods <b>Ltd</b>"
     assert row["Description"] == "=HYPERLINK(\"http://x\") The lid cracks <script>"  # data, never a formula
