@@ -28,7 +28,8 @@ def is_valid_email(text: object) -> bool:
 def clean_header_text(text: object, limit: int = _MAX_HEADER_TEXT) -> str:
     """Return ``text`` as one line fit for a header: control and line-separator characters become spaces,
     runs of spaces collapse, and it is cut to ``limit`` characters."""
-    characters = (" " if _is_control(character) else character for character in str(text or ""))
+    written = "" if text is None else str(text)  # 0 is a count, not a blank
+    characters = (" " if _is_control(character) else character for character in written)
     line = " ".join("".join(characters).split())
     return line[:limit].rstrip()
 

@@ -62,6 +62,7 @@ class DigestRow:
     due: datetime
     late_by: timedelta
     link: str | None = None
+    first_notice: bool = False  # the first overdue notice this person gets, whatever the repeat count
     new: bool = False  # this mail also dispatches the ticket: the first its liaison hears of it
 
 
@@ -144,6 +145,7 @@ def _row(reminder: Reminder, now: datetime, row_link: RowLink | None) -> DigestR
         repeat=reminder.repeat,
         due=reminder.due,
         late_by=reminder.late_by(now),
+        first_notice=reminder.first_notice,
         link=_safe_link(row_link(ticket)) if row_link else None,
     )
 
@@ -261,7 +263,8 @@ def _cells(row: DigestRow, language: str) -> list[str]:
 
 
 def _stage_text(row: DigestRow, language: str) -> str:
-    stage = words(f"stage_{row.stage}", language, number=row.repeat + 1)
+    shown = Stage.OVERDUE if row.stage is Stage.REPEAT and row.first_notice else row.stage
+    stage = words(f"stage_{shown}", language, number=row.repeat + 1)
     if row.new and row.stage is not Stage.DISPATCH:
         return words("stage_dispatch", language) + " · " + stage
     return stage
@@ -523,7 +526,8 @@ def compose_daily_digest(
     greeting = _greeting(name, language)
     intro = words("daily_intro", language, day=day)
     text_lines = [greeting, "", intro, ""]
-    text_lines += [f"- {_one_line(label_)}: {_kpi_text(value)}" for label_, value in kpis.items()]
+    colon = "：" if language == "zh" else ": "
+    text_lines += [f"- {_one_line(label_)}{colon}{_kpi_text(value)}" for label_, value in kpis.items()]
     text_lines += ["", words("footer", language), ""]
     body = f"<p>{html.escape(greeting)}</p><p>{html.escape(intro)}</p>"
     body += f'<table style="border-collapse: collapse;">{rows}</table>'

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -40,7 +40,7 @@ from mailers.compose import (
 from mailers.errors import AddressError, TransportError
 from mailers.ledger import BreakerState, Ledger
 from mailers.outbox import OutboxTransport
-from mailers.plan import Plan, Reminder, plan_reminders
+from mailers.plan import Plan, Reminder, Stage, plan_reminders
 from mailers.settings import MailSettings, ReminderSettings
 from mailers.smtp import SmtpTransport
 from mailers.transport import MemoryTransport, SendResult, Transport
@@ -120,7 +120,8 @@ class Mailroom:
     def __init__(
         self, settings: ReminderSettings, mail_settings: MailSettings, ledger: Ledger, transport: Transport
     ) -> None:
-        self.settings = settings
+        self.configured = settings  # as configured; ``settings`` speaks the language of the cycle's workbook
+        self.settings = settings.speaking("en")
         self.mail_settings = mail_settings
         self.ledger = ledger
         self.transport = transport
@@ -136,17 +137,20 @@ class Mailroom:
         row_link: RowLink | None = None,
         daily_kpis: KpiSource | None = None,
         daily_digest_at: time | None = None,
+        language: str = "en",
     ) -> MailReport:
         """Given the cycle's outcomes and an aware ``now``, send every mail that is due and return a report.
 
         ``dry_run`` composes and reports but records and sends nothing. ``daily_kpis(language)`` returns KPI
-        label → value for the daily manager digest, sent once a day from ``daily_digest_at``. Raise
+        label → value for the daily manager digest, sent once a day from ``daily_digest_at``. ``language`` is
+        the workbook's: mail to the admin and the quality lead speaks it unless the config names theirs. Raise
         ValueError for a naive ``now``, LedgerError if the ledger fails (nothing is then lost: unsent intents
         stay pending).
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be an aware datetime")
         working_time = working_time or AlwaysWorking()
+        self.settings = self.configured.speaking(language)
         report = MailReport(dry_run=dry_run)
         plan = plan_reminders(outcomes, self.settings, now)
         report.unaddressed = list(plan.unaddressed)
@@ -159,7 +163,7 @@ class Mailroom:
         breaker = self._guard_breaker(plan, now, dry_run)
         report.breaker_tripped = breaker is not None
         known = self.ledger.known_keys(reminder.key for reminder in plan.reminders)
-        new = [reminder for reminder in plan.reminders if reminder.key not in known]
+        new = self._first_notices([reminder for reminder in plan.reminders if reminder.key not in known])
         quiet = self.settings.quiet_hours and not working_time.is_working_time(now)
         outgoing: list[_Outgoing] = []
         if breaker is not None:
@@ -222,6 +226,19 @@ class Mailroom:
             return True
         still_overdue = {clock.split("|", 1)[0] for clock in state.suspects & plan.overdue_clocks}
         return len(still_overdue) < self.settings.breaker_min_open
+
+    def _first_notices(self, reminders: list[Reminder]) -> list[Reminder]:
+        """Mark the repeats whose recipient never got an earlier notice of that clock: a first mail says
+        "overdue", not "reminder 7"."""
+        earlier = {reminder.key: _earlier_keys(reminder) for reminder in reminders if reminder.stage is Stage.REPEAT}
+        if not earlier:
+            return reminders
+        known = self.ledger.known_keys(key for keys in earlier.values() for key in keys)
+        return [
+            replace(reminder, first_notice=True)
+            if reminder.key in earlier and not known.intersection(earlier[reminder.key]) else reminder
+            for reminder in reminders
+        ]
 
     def _wants_summary(self, plan: Plan) -> bool:
         overdue_tickets = {clock.split("|", 1)[0] for clock in plan.overdue_clocks}
@@ -351,6 +368,12 @@ class Mailroom:
         ):
             report.dead.append(result.message_id)
             report.problems.append(f"gave up on message {result.message_id}: {error.message}")
+
+
+def _earlier_keys(reminder: Reminder) -> list[str]:
+    """The ledger keys of the notices that come before a repeat on the same clock, due time and recipient."""
+    first = replace(reminder, stage=Stage.OVERDUE, repeat=0)
+    return [first.key, *(replace(reminder, repeat=number).key for number in range(1, reminder.repeat))]
 
 
 def _clusters(outcomes: Sequence[Outcome], threshold: int) -> dict[str, Cluster]:

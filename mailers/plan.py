@@ -82,6 +82,7 @@ class Reminder:
     language: str = "en"
     recipient_name: str | None = None
     repeat: int = 0  # the repeat number for Stage.REPEAT, else 0
+    first_notice: bool = False  # a repeat whose earlier notices this recipient never got: worded as the first
     urgent: bool = False  # may be sent in quiet hours
 
     @property
@@ -259,4 +260,4 @@ def _manager(outcome: Outcome, settings: ReminderSettings) -> _Audience | None:
 def _admin(settings: ReminderSettings) -> _Audience | None:
     if not is_valid_email(settings.admin_email):
         return None
-    return _Audience(settings.admin_email.strip(), Role.ADMIN, settings.admin_language)
+    return _Audience(settings.admin_email.strip(), Role.ADMIN, settings.admin_language or "en")

@@ -44,11 +44,15 @@ class ReminderSettings(BaseModel):
     admin_email: str | None = Field(
         None, description="Last-resort recipient, second escalation level, and target of system alerts."
     )
-    admin_language: Language = Field("en", description="Language of mail to the admin: en or zh.")
+    admin_language: Language | None = Field(
+        None, description="Language of mail to the admin: en or zh; the workbook's language if unset."
+    )
     quality_email: str | None = Field(
         None, description="Quality lead for cluster alerts; admin_email if unset."
     )
-    quality_language: Language = Field("en", description="Language of cluster alerts: en or zh.")
+    quality_language: Language | None = Field(
+        None, description="Language of cluster alerts: en or zh; the workbook's language if unset."
+    )
     breaker_share: float = Field(
         0.3,
         gt=0,
@@ -73,6 +77,15 @@ class ReminderSettings(BaseModel):
         ge=1,
         description="How many overdue tickets make a first run a 'many' (summary instead of digests).",
     )
+
+    def speaking(self, language: str) -> ReminderSettings:
+        """These settings with the admin's and the quality lead's language set: the workbook's ``language``
+        where the config leaves them unset."""
+        fallback = "zh" if language == "zh" else "en"
+        return self.model_copy(update={
+            "admin_language": self.admin_language or fallback,
+            "quality_language": self.quality_language or fallback,
+        })
 
     @field_validator("admin_email", "quality_email")
     @classmethod

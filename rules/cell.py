@@ -5,7 +5,7 @@ A friendly superset of DMN/FEEL simple unary tests, case-insensitive and trimmed
     (blank) or -            any value
     gold   "a, b"           equals (quotes optional; quotes keep commas and force text)
     gold, platinum          one of
-    not gold, platinum      none of (also not(gold, platinum))
+    not gold, platinum      none of (also not(gold, platinum); in Chinese 非 核心客户 or 非(核心客户, 重点客户))
     <10 <=10 >10 >=10 =10 !=10
     10..99  [10..100)  (1..5]  ]1..5[   ranges; a bare range includes both ends
     yes no true false 是 否   yes/no
@@ -559,16 +559,20 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+_NEGATIONS = ("not", "非")  # `非 核心客户` = `not 核心客户`; `非洲` (a word) is a plain value, as `nothing` is
+
+
 def _split_not(written: str, start: int, source: str) -> tuple[bool, str, int]:
-    """Return whether the cell starts with `not`, and the list after it with its offset.
+    """Return whether the cell starts with `not` (or `非`), and the list after it with its offset.
 
     `not(a, b)` is a call: the list is inside the parentheses. After `not ` and a space the rest is the list,
     so `not (1..5)` is an open range and `not (empty), gold` a list; only if that does not read is
     `not (a, b)` taken as a call.
     """
-    if not written.casefold().startswith("not", start):
+    word = next((word for word in _NEGATIONS if written.casefold().startswith(word, start)), None)
+    if word is None:
         return False, written, 0
-    after = start + 3
+    after = start + len(word)
     rest = written[after:]
     if rest.strip().casefold() in _EMPTY_WORDS:
         return True, rest, after

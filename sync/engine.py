@@ -286,7 +286,7 @@ class Desk:
         mail = self.mailroom.run_cycle(
             outcomes, now, calendar, dry_run=dry_run, row_link=self._row_link(),
             daily_kpis=lambda language: {row[0]: row[1] for row in key_figures(kpis, language).rows},
-            daily_digest_at=self.settings.daily_digest_at,
+            daily_digest_at=self.settings.daily_digest_at, language=report.language,
         )
         report.mails_sent = len(mail.composed) if dry_run else len(mail.sent)
         report.mails_held = mail.held + mail.queued_quiet

@@ -230,7 +230,7 @@ def test_the_daily_digest_goes_to_every_manager_once_a_day(mailroom, transport):
     ]
 
     def kpis(language):
-        return {"未结工单": 2, "超时率": "0%"} if language == "zh" else {"Open tickets": 2, "Overdue": "0%"}
+        return {"未结工单": 2, "已超时": 0} if language == "zh" else {"Open tickets": 2, "Overdue": 0}
 
     settle(mailroom, outcomes, at(23, 6))  # the dispatch notices
     early = mailroom.run_cycle(outcomes, at(23, 7), AlwaysWorking(), daily_kpis=kpis, daily_digest_at=time(8))
@@ -248,7 +248,8 @@ def test_the_daily_digest_goes_to_every_manager_once_a_day(mailroom, transport):
         "每日投诉日报 — 2026-11-23"
     ]
     chinese = next(message for message in due.composed if "liu@" in str(message["To"]))
-    assert "- 未结工单: 2" in chinese.get_body(("plain",)).get_content()
+    text = chinese.get_body(("plain",)).get_content()
+    assert "- 未结工单：2" in text and "- 已超时：0" in text  # a count of 0 is written, with a Chinese colon
     assert len(tomorrow.composed) == 3
 
 

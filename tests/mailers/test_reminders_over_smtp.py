@@ -73,12 +73,29 @@ def test_each_recipient_gets_exactly_the_expected_digests_as_tickets_go_due_soon
 
 def test_the_repeat_notice_says_which_reminder_it_is(smtp_server, smtp_settings, reminder_settings, ledger):
     mailroom = Mailroom(reminder_settings, smtp_settings, ledger, SmtpTransport(smtp_settings))
-    run(mailroom, at(25, 17, 10))
+    for day in (23, 24, 25):  # overdue at 17:00 on the 23rd; a repeat every 24 h
+        run(mailroom, at(day, 17, 10))
 
-    liaison = next(item for item in smtp_server.received if item.rcpt_tos == ["li@quality.example"])
+    liaison = [item for item in smtp_server.received if item.rcpt_tos == ["li@quality.example"]][-1]
     text = liaison.message.get_body(("plain",)).get_content()
     assert "Overdue, reminder 3" in text
     assert "2 d 10 min late" in text
+    service = [item for item in smtp_server.received if item.rcpt_tos == ["zhang@service.example"]][-1]
+    assert "已超时（第 3 次催办）" in service.message.get_body(("plain",)).get_content()
+
+
+def test_the_first_mail_about_a_late_ticket_does_not_count_reminders_nobody_got(
+    smtp_server, smtp_settings, reminder_settings, ledger
+):
+    mailroom = Mailroom(reminder_settings, smtp_settings, ledger, SmtpTransport(smtp_settings))
+    run(mailroom, at(29, 17, 10))  # first seen six days late: repeat #6 by the clock, but the first notice
+
+    for item in smtp_server.received:
+        text = item.message.get_body(("plain",)).get_content()
+        if item.rcpt_tos == ["li@quality.example"]:
+            assert "— New ticket for you · Overdue\n" in text and "Overdue, reminder" not in text
+        if item.rcpt_tos == ["zhang@service.example"]:
+            assert "— 新派单 · 已超时" in text and "催办" not in text
 
 
 def test_rerunning_a_cycle_with_the_same_now_sends_nothing(

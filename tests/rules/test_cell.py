@@ -307,3 +307,13 @@ def test_any_text_either_parses_or_raises_a_positioned_error(text):
     except CellSyntaxError as error:
         assert 0 <= error.position <= len(text)
         assert error.message_en.startswith(f'"{text}"')
+
+
+@pytest.mark.parametrize("cell", ["非 核心客户, 重点客户", "非(核心客户, 重点客户)", "非（核心客户，重点客户）", "not 核心客户, 重点客户"])
+def test_chinese_cells_may_say_not_with_fei(cell):
+    test = parse_cell(cell)
+    assert [test.matches(value) for value in ("核心客户", "重点客户", "普通客户")] == [False, False, True]
+
+
+def test_a_value_that_merely_starts_with_fei_is_a_plain_value():
+    assert parse_cell("非洲").matches("非洲") and not parse_cell("非洲").matches("亚洲")
