@@ -29,12 +29,37 @@ __all__ = [
     "DEFAULT_CLUSTER_DAYS",
     "TREND_WEEKS",
     "REPEAT_WINDOW_DAYS",
+    "TARGETS",
+    "Target",
+    "repeat_complaints",
 ]
 
 DEFAULT_CLUSTER_THRESHOLD = 5  # 002: “同一问题7天内收到5条以上反馈”升为重要
 DEFAULT_CLUSTER_DAYS = 7
 TREND_WEEKS = 8
-REPEAT_WINDOW_DAYS = 30  # the window of Outcome.customer_30d, named here for the docs and labels
+REPEAT_WINDOW_DAYS = 30  # 001 二次投诉率: the same customer, product or category again within this many days
+
+
+@dataclass(frozen=True)
+class Target:
+    """A KPI's target (003): met when the figure is above ``at_least`` (or equal, unless ``strictly``)."""
+
+    at_least: float
+    strictly: bool = False
+
+    def met(self, value: float | None) -> bool | None:
+        """Whether ``value`` meets the target; None when there is no value to judge."""
+        if value is None:
+            return None
+        return value > self.at_least if self.strictly else value >= self.at_least
+
+
+# 003 "响应率：超过95%；解决率：不低于80%；客户满意度：保持在7分以上（满分10分）".
+TARGETS: dict[str, Target] = {
+    "first_response_on_time": Target(0.95, strictly=True),
+    "resolution_rate": Target(0.80),
+    "average_satisfaction": Target(7.0),
+}
 
 # Counts by name, in display order. A blank grade, department or category is counted under "".
 Tally = tuple[tuple[str, int], ...]
@@ -97,6 +122,8 @@ class Kpis:
     open_by_department: Tally
     by_status: Tally
     by_category: Tally
+    by_channel: Tally
+    by_product: Tally
     first_response_on_time: Ratio
     resolution_on_time: Ratio
     resolution_rate: Ratio
@@ -119,6 +146,9 @@ class Kpis:
             "open_by_department": dict(self.open_by_department),
             "by_status": dict(self.by_status),
             "by_category": dict(self.by_category),
+            "by_channel": dict(self.by_channel),
+            "by_product": dict(self.by_product),
+            "targets": self.targets(),
             "first_response_on_time": self.first_response_on_time.to_dict(),
             "resolution_on_time": self.resolution_on_time.to_dict(),
             "resolution_rate": self.resolution_rate.to_dict(),
@@ -129,6 +159,19 @@ class Kpis:
             "cluster_threshold": self.cluster_threshold,
             "clusters": [cluster.to_dict() for cluster in self.clusters],
             "trend": [week.to_dict() for week in self.trend],
+        }
+
+
+    def targets(self) -> dict[str, dict[str, Any]]:
+        """Each targeted figure's target (003) and whether it is met now (None: nothing to judge yet)."""
+        values = {
+            "first_response_on_time": self.first_response_on_time.value,
+            "resolution_rate": self.resolution_rate.value,
+            "average_satisfaction": self.average_satisfaction,
+        }
+        return {
+            key: {"at_least": target.at_least, "strictly": target.strictly, "met": target.met(values[key])}
+            for key, target in TARGETS.items()
         }
 
 
@@ -161,18 +204,22 @@ def compute_kpis(
       kept), then any other grade alphabetically, then ungraded tickets under "".
     - ``open_by_department``: open tickets by department (unassigned under ""), most first, then by name.
     - ``by_status``: tickets by status, every status of the loop except Duplicate, in loop order, zeros kept.
-    - ``by_category``: tickets by category (blank under ""), most first, then by name.
-    - ``first_response_on_time``: of the tickets with both a First response and a Response due, those whose
-      first response came at or before the response due time.
-    - ``resolution_on_time``: of the tickets with both a Resolved time and a Resolution due, those resolved at
-      or before the resolution due time.
+    - ``by_category``, ``by_channel``, ``by_product``: tickets by category, channel, product (blank under ""),
+      most first, then by name.
+    - ``first_response_on_time``: of the tickets with a Response due that either have a First response or are
+      past their Response due at ``now``, those whose first response came at or before the due time. A ticket
+      past its due with no response counts as late, so the rate cannot flatter. A First response the daemon
+      stamped (the first cycle that saw the status leave New) counts as that cycle's time: up to one cycle
+      late, never early; type the real time over it when known.
+    - ``resolution_on_time``: likewise for Resolved and Resolution due.
     - ``median_first_response_hours``: median of First response − Received in hours, over tickets with both
       and the first response not before Received.
     - ``median_resolution_hours``: median of Resolved − Received in hours, likewise.
-    - ``resolution_rate``: tickets whose status is Resolved, Followed up or Closed, of all tickets.
+    - ``resolution_rate``: tickets whose status is Resolved, Followed up or Closed and whose Check is clean
+      (a ticket closed on paper, with problems in its Check cell, is not resolved), of all tickets.
     - ``average_satisfaction``: mean of the Satisfaction scores in 1–10 (others are errors, left out).
-    - ``repeat_complaints``: tickets whose customer had another ticket in the 30 days up to this one
-      (``Outcome.customer_30d > 1``, the count including the ticket itself), of all tickets.
+    - ``repeat_complaints`` (001 二次投诉率): tickets whose customer had an earlier ticket about the same product
+      or the same category in the 30 days up to this one, of all tickets (see ``repeat_complaints``).
     - ``clusters``: each (product, category) pair with a ticket received in the ``cluster_days`` days up to
       ``now`` whose ``similar_7d`` is at least ``cluster_threshold``; its size is the largest such
       ``similar_7d``. Largest first, then by product and category. Tickets without product or category
@@ -191,10 +238,12 @@ def compute_kpis(
         open_by_department=tally_most_first(_department(outcome) for outcome in open_outcomes),
         by_status=tally_statuses(counted),
         by_category=tally_most_first(outcome.ticket.category or "" for outcome in counted),
-        first_response_on_time=response_on_time(counted),
-        resolution_on_time=resolution_on_time(counted),
+        by_channel=tally_most_first(outcome.ticket.channel or "" for outcome in counted),
+        by_product=tally_most_first(outcome.ticket.product or "" for outcome in counted),
+        first_response_on_time=response_on_time(counted, now),
+        resolution_on_time=resolution_on_time(counted, now),
         resolution_rate=Ratio(_count_done(counted), len(counted)),
-        repeat_complaints=Ratio(sum(1 for outcome in counted if outcome.customer_30d > 1), len(counted)),
+        repeat_complaints=repeat_complaints(counted),
         median_first_response_hours=median_hours(counted, "first_response"),
         median_resolution_hours=median_hours(counted, "resolved"),
         average_satisfaction=average_satisfaction(counted),
@@ -209,7 +258,7 @@ def _department(outcome: Outcome) -> str:
 
 
 def _count_done(outcomes: Sequence[Outcome]) -> int:
-    return sum(1 for outcome in outcomes if outcome.ticket.effective_status in DONE_STATUSES)
+    return sum(1 for outcome in outcomes if outcome.ticket.effective_status in DONE_STATUSES and not outcome.problems)
 
 
 def tally_most_first(names: Iterable[str]) -> Tally:
@@ -233,29 +282,55 @@ def tally_statuses(outcomes: Sequence[Outcome]) -> Tally:
     return tuple((status.value, counts[status]) for status in Status if status is not Status.DUPLICATE)
 
 
-def response_on_time(outcomes: Sequence[Outcome]) -> Ratio:
-    """Return first responses at or before Response due, of the tickets having both."""
+def response_on_time(outcomes: Sequence[Outcome], now: datetime) -> Ratio:
+    """Return first responses at or before Response due, of the tickets with a response or past their due."""
     pairs = [
         (outcome.ticket.first_response, outcome.deadlines.response_due)
         for outcome in outcomes
         if outcome.deadlines is not None
     ]
-    return _on_time(pairs)
+    return _on_time(pairs, now)
 
 
-def resolution_on_time(outcomes: Sequence[Outcome]) -> Ratio:
-    """Return resolutions at or before Resolution due, of the tickets having both."""
+def resolution_on_time(outcomes: Sequence[Outcome], now: datetime) -> Ratio:
+    """Return resolutions at or before Resolution due, of the tickets resolved or past their due."""
     pairs = [
         (outcome.ticket.resolved, outcome.deadlines.resolution_due)
         for outcome in outcomes
         if outcome.deadlines is not None
     ]
-    return _on_time(pairs)
+    return _on_time(pairs, now)
 
 
-def _on_time(pairs: Sequence[tuple[datetime | None, datetime | None]]) -> Ratio:
-    measured = [(done, due) for done, due in pairs if done is not None and due is not None]
-    return Ratio(sum(1 for done, due in measured if done <= due), len(measured))
+def _on_time(pairs: Sequence[tuple[datetime | None, datetime | None]], now: datetime) -> Ratio:
+    """Done at or before due, of the pairs done or past due at ``now`` (a missing done past due is late)."""
+    measured = [(done, due) for done, due in pairs if due is not None and (done is not None or due < now)]
+    return Ratio(sum(1 for done, due in measured if done is not None and done <= due), len(measured))
+
+
+def repeat_complaints(outcomes: Sequence[Outcome]) -> Ratio:
+    """Return the tickets whose customer complained before about the same product or the same category within
+    ``REPEAT_WINDOW_DAYS`` days up to this ticket's Received (names compared case-insensitively), of all."""
+    by_customer: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        ticket = outcome.ticket
+        if ticket.customer and ticket.received is not None:
+            by_customer.setdefault(ticket.customer.casefold(), []).append(outcome)
+    window = timedelta(days=REPEAT_WINDOW_DAYS)
+    repeats = 0
+    for group in by_customer.values():
+        group.sort(key=lambda outcome: outcome.ticket.received)
+        for position, outcome in enumerate(group):
+            repeats += any(_same_subject(earlier.ticket, outcome.ticket) for earlier in group[:position]
+                           if outcome.ticket.received - earlier.ticket.received <= window)
+    return Ratio(repeats, len(outcomes))
+
+
+def _same_subject(earlier: Any, later: Any) -> bool:
+    def same(first: str | None, second: str | None) -> bool:
+        return bool(first and second and first.casefold() == second.casefold())
+
+    return same(earlier.product, later.product) or same(earlier.category, later.category)
 
 
 def median_hours(outcomes: Sequence[Outcome], field: str) -> float | None:

@@ -5,8 +5,8 @@ titled tables, which ``sync.tabs.report`` prints for ``sheetdesk report``. The t
 change: ``dashboard_changed`` compares the rows on the sheet with the new ones, ignoring the generated-at row.
 
 Layout (0-based rows): the title, the generated-at row (``GENERATED_AT_ROW``), a blank row, then one block per
-section: its title, its column headers, its rows, a blank row. Tables fill columns A–C; the charts sit to their
-right, from column E.
+section: its title, its column headers, its rows, a blank row. Tables fill columns A–E (the key figures carry
+their target and whether it is met, 003); the charts sit to their right, from column G.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ __all__ = [
 ]
 
 GENERATED_AT_ROW = 1
-DASHBOARD_WIDTHS = [40, 18, 12, 4]  # B fits a yyyy-mm-dd hh:mm time
-BAR_CHART_ANCHOR = "E4"
-LINE_CHART_ANCHOR = "E22"
+DASHBOARD_WIDTHS = [40, 18, 12, 10, 12, 4]  # B fits a yyyy-mm-dd hh:mm time
+BAR_CHART_ANCHOR = "G4"
+LINE_CHART_ANCHOR = "G22"
 NOTHING = "—"
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -48,6 +48,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "figure": ("Figure", "指标"),
     "value": ("Value", "数值"),
     "detail": ("Tickets", "工单数"),
+    "target": ("Target", "目标"),
+    "verdict": ("Target met?", "是否达标"),
+    "met": ("✓ met", "✓ 达标"),
+    "missed": ("✗ missed", "✗未达标"),
+    "by_channel": ("Tickets by channel", "工单（按渠道）"),
+    "by_product": ("Tickets by product", "工单（按产品）"),
+    "channel": ("Channel", "渠道"),
     "open": ("Open tickets", "未结工单"),
     "overdue": ("Overdue", "已超时"),
     "total": ("Tickets (duplicates not counted)", "工单总数（不含重复）"),
@@ -58,8 +65,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "median_resolution_hours": ("Median resolution time (hours)", "解决时长中位数（小时）"),
     "average_satisfaction": ("Average satisfaction (1–10)", "平均满意度（1–10分）"),
     "repeat_complaints": (
-        "Repeat complaints, same customer in 30 days (%)",
-        "重复投诉率（同一客户30天内，%）",
+        "Repeat complaints: same customer, product or category, 30 days (%)",
+        "二次投诉率（同一客户同一产品或问题类型30天内，%）",
     ),
     "open_by_grade": ("Open tickets by grade", "未结工单（按等级）"),
     "open_by_department": ("Open tickets by department", "未结工单（按责任部门）"),
@@ -123,6 +130,8 @@ def kpi_sections(kpis: Kpis, language: str) -> list[Section]:
         ),
         status_section(kpis, language),
         tally_section("by_category", "category", kpis.by_category, language, blank="blank_category"),
+        tally_section("by_channel", "channel", kpis.by_channel, language, blank="blank_category"),
+        tally_section("by_product", "product", kpis.by_product, language, blank="blank_category"),
         trend_section(kpis, language),
         cluster_section(kpis, language),  # last: it grows and shrinks most, and no chart points below it
     ]
@@ -131,8 +140,12 @@ def kpi_sections(kpis: Kpis, language: str) -> list[Section]:
 def key_figures(kpis: Kpis, language: str) -> Section:
     """Return the block of single figures: counts, on-time rates, medians, satisfaction, repeats."""
 
+    targets = kpis.targets()
+
     def row(key: str, value: Cell, detail: Cell = None) -> tuple[Cell, ...]:
-        return (text(key, language), value, detail)
+        if key not in targets:
+            return (text(key, language), value, detail)
+        return (text(key, language), value, detail, *_target_cells(key, targets[key], language))
 
     def ratio_row(key: str, ratio: Ratio) -> tuple[Cell, ...]:
         return row(key, format_percent(ratio), f"{ratio.part} / {ratio.whole}")
@@ -149,8 +162,17 @@ def key_figures(kpis: Kpis, language: str) -> Section:
         row("average_satisfaction", format_number(kpis.average_satisfaction)),
         ratio_row("repeat_complaints", kpis.repeat_complaints),
     )
-    headers = (text("figure", language), text("value", language), text("detail", language))
+    headers = (text("figure", language), text("value", language), text("detail", language),
+               text("target", language), text("verdict", language))
     return Section("key_figures", text("key_figures", language), headers, rows)
+
+
+def _target_cells(key: str, target: dict, language: str) -> tuple[Cell, Cell]:
+    """The target as the figure is shown (``> 95`` percent, ``≥ 7`` points) and met / missed (— if unknown)."""
+    bound = target["at_least"] * (100 if key != "average_satisfaction" else 1)
+    shown = f"{'>' if target['strictly'] else '≥'} {bound:g}"
+    met = target["met"]
+    return shown, NOTHING if met is None else text("met" if met else "missed", language)
 
 
 def tally_section(key: str, name_header: str, tally: Tally, language: str, blank: str) -> Section:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tickets.kpi import Cluster, Ratio, WeekCount, compute_kpis
+from tickets.messages import Problem
 from tickets.model import Ticket
 from tickets.outcome import Assignment, Clock, Deadlines, Outcome, SlaState
 
@@ -56,6 +58,7 @@ def known_outcomes() -> list[Outcome]:
             department="Quality",
             sla=SlaState.CLOSED,
             status="Closed",
+            customer="Acme",
             product="Kettle",
             category="Quality",
             received=at(11, 23, 9),
@@ -65,7 +68,8 @@ def known_outcomes() -> list[Outcome]:
             response_due=at(11, 23, 13),
             resolution_due=at(11, 24, 18),
         ),
-        # Open and overdue: responded in 4 h (late); a repeat customer; satisfaction 11 is out of range.
+        # Open and overdue: responded in 4 h (late); a repeat complaint (Acme's Kettle again, 1 day after row 2);
+        # satisfaction 11 is out of range.
         outcome(
             3,
             grade="A",
@@ -74,6 +78,7 @@ def known_outcomes() -> list[Outcome]:
             similar_7d=2,
             customer_30d=2,
             status="Action",
+            customer="ACME",
             product="Kettle",
             category="Quality",
             received=at(11, 24, 8),
@@ -89,19 +94,22 @@ def known_outcomes() -> list[Outcome]:
             department="Service",
             sla=SlaState.ON_TRACK,
             similar_7d=3,
+            customer="Bolt",
             product="Kettle",
             category="Quality",
             received=at(11, 25, 8),
             response_due=at(11, 25, 16),
             resolution_due=at(11, 30, 8),
         ),
-        # Resolved two weeks ago: responded in 1 h (on time), resolved in 72 h (late), satisfaction 6.
+        # Resolved two weeks ago: responded in 1 h (on time), resolved in 72 h (late), satisfaction 6. Acme
+        # again, but another product and category: not a repeat complaint.
         outcome(
             5,
             grade="B",
             department="Logistics",
             sla=SlaState.MET_LATE,
             status="Resolved",
+            customer="Acme",
             product="Parcel",
             category="Delivery",
             received=at(11, 10, 10),
@@ -140,11 +148,13 @@ def known_outcomes() -> list[Outcome]:
             first_response=datetime(2026, 11, 22, 17, 0, tzinfo=UTC),
         ),
         # Closed in October, before the trend's eight weeks; its Similar 7d of 4 is too old to be a cluster.
+        # Bolt's Kettle again on 25 Nov (row 4) is 55 days later: not a repeat.
         outcome(
             8,
             similar_7d=4,
             sla=SlaState.CLOSED,
             status="Closed",
+            customer="Bolt",
             product="Kettle",
             category="Noise",
             received=at(10, 1, 10),
@@ -224,8 +234,31 @@ def test_average_satisfaction_leaves_out_scores_outside_one_to_ten(kpis):
     assert kpis.average_satisfaction == (9 + 6 + 8) / 3
 
 
-def test_repeat_complaints_are_tickets_whose_customer_had_another_in_30_days(kpis):
-    assert kpis.repeat_complaints == Ratio(2, 6)
+def test_repeat_complaints_are_the_same_customer_about_the_same_product_or_category_in_30_days(kpis):
+    assert kpis.repeat_complaints == Ratio(1, 6)  # row 3 only (any ticket of the same customer would say 2)
+
+
+def test_a_ticket_past_its_response_due_without_a_response_counts_as_late():
+    later = compute_kpis(known_outcomes(), at(11, 25, 17), SHANGHAI)
+    assert later.first_response_on_time == Ratio(2, 4)  # row 4 was due 25 Nov 16:00 and has no response
+
+
+def test_a_closed_ticket_with_check_problems_is_not_resolved():
+    outcomes = known_outcomes()
+    outcomes[0] = replace(outcomes[0], problems=(Problem("fix_verified", "required_for_status"),))
+    assert compute_kpis(outcomes, NOW, SHANGHAI).resolution_rate == Ratio(2, 6)
+
+
+def test_each_targeted_figure_says_whether_it_meets_the_003_target(kpis):
+    targets = kpis.targets()
+    assert targets["first_response_on_time"] == {"at_least": 0.95, "strictly": True, "met": False}  # 2/3
+    assert targets["resolution_rate"]["met"] is False  # 3/6 < 80 %
+    assert targets["average_satisfaction"]["met"] is True  # (9 + 6 + 8) / 3 = 7.67 ≥ 7
+
+
+def test_tickets_are_broken_down_by_channel_and_product(kpis):
+    assert kpis.by_product == (("Kettle", 4), ("", 1), ("Parcel", 1))  # the duplicate not counted
+    assert kpis.by_channel == (("", 6),)
 
 
 def test_clusters_are_recent_pairs_whose_similar_7d_reached_the_threshold(kpis):

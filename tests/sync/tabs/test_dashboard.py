@@ -42,6 +42,8 @@ def sample_kpis(**changes) -> Kpis:
             ("Closed", 2),
         ),
         by_category=(("Quality", 3), ("", 1), ("Delivery", 1)),
+        by_channel=(("Phone", 4), ("Social media", 2)),
+        by_product=(("Kettle", 5), ("Parcel", 1)),
         first_response_on_time=Ratio(2, 3),
         resolution_on_time=Ratio(1, 2),
         resolution_rate=Ratio(3, 6),
@@ -78,11 +80,12 @@ def test_the_key_figures_show_counts_percentages_with_their_parts_and_rounded_ho
     rows = build_dashboard(sample_kpis(), "en", NOW).rows
     assert value_of(rows, "Open tickets") == [3, None]
     assert value_of(rows, "Overdue") == [1, None]
-    assert value_of(rows, "First response on time (%)") == [66.7, "2 / 3"]
+    assert value_of(rows, "First response on time (%)") == [66.7, "2 / 3", "> 95", "✗ missed"]
     assert value_of(rows, "Resolved on time (%)") == [50.0, "1 / 2"]
     assert value_of(rows, "Median resolution time (hours)") == [48.0, None]
-    assert value_of(rows, "Average satisfaction (1–10)") == [7.7, None]
-    assert value_of(rows, "Repeat complaints, same customer in 30 days (%)") == [33.3, "2 / 6"]
+    assert value_of(rows, "Average satisfaction (1–10)") == [7.7, None, "≥ 7", "✓ met"]
+    assert value_of(rows, "Repeat complaints: same customer, product or category, 30 days (%)") == [33.3, "2 / 6"]
+    assert value_of(rows, "Resolution rate (%)") == [50.0, "3 / 6", "≥ 80", "✗ missed"]
 
 
 def test_a_figure_with_nothing_to_measure_shows_a_dash():
@@ -90,7 +93,7 @@ def test_a_figure_with_nothing_to_measure_shows_a_dash():
         sample_kpis(resolution_on_time=Ratio(0, 0), average_satisfaction=None), "en", NOW
     ).rows
     assert value_of(rows, "Resolved on time (%)") == ["—", "0 / 0"]
-    assert value_of(rows, "Average satisfaction (1–10)") == ["—", None]
+    assert value_of(rows, "Average satisfaction (1–10)") == ["—", None, "≥ 7", "—"]
 
 
 def test_each_table_has_a_title_then_headers_then_rows_with_blanks_named():
@@ -124,9 +127,9 @@ def test_the_dashboard_speaks_chinese():
     assert rows[GENERATED_AT_ROW][0] == "生成时间"
     assert value_of(rows, "未结工单") == [3, None]
     assert value_of(rows, "已超时") == [1, None]
-    assert value_of(rows, "首次响应及时率（%）") == [66.7, "2 / 3"]
+    assert value_of(rows, "首次响应及时率（%）") == [66.7, "2 / 3", "> 95", "✗未达标"]
     assert value_of(rows, "解决及时率（%）") == [50.0, "1 / 2"]
-    assert value_of(rows, "平均满意度（1–10分）") == [7.7, None]
+    assert value_of(rows, "平均满意度（1–10分）") == [7.7, None, "≥ 7", "✓ 达标"]
     statuses = row_starting(rows, "工单（按状态）")
     assert rows[statuses + 1 : statuses + 3] == [["状态", "工单数"], ["新建", 1]]
     assert row_starting(rows, "近八周趋势") > statuses
@@ -276,7 +279,7 @@ def test_the_charts_are_anchored_where_the_specs_say(saved_dashboard):
         (start.findtext(f"{DRAWING}col"), start.findtext(f"{DRAWING}row"))
         for start in drawing.iter(f"{DRAWING}from")
     ]
-    assert anchors == [("4", "3"), ("4", "21")]  # E4 and E22, 0-based in the file
+    assert anchors == [("6", "3"), ("6", "21")]  # G4 and G22, 0-based in the file
 
 
 def test_a_reloaded_workbook_keeps_the_dashboard_cells(saved_dashboard):
@@ -315,3 +318,14 @@ def test_the_generated_at_time_is_shown_in_the_calendar_zone_whatever_zone_now_i
     now_in_utc = datetime(2026, 11, 25, 4, 0, tzinfo=ZoneInfo("UTC"))
     rows = build_dashboard(sample_kpis(), "en", now_in_utc).rows
     assert rows[GENERATED_AT_ROW][1] == datetime(2026, 11, 25, 12, 0)
+
+
+def test_tickets_are_broken_down_by_channel_and_product_in_both_languages():
+    english = build_dashboard(sample_kpis(), "en", NOW).rows
+    start = row_starting(english, "Tickets by channel")
+    assert english[start + 1: start + 4] == [["Channel", "Tickets"], ["Phone", 4], ["Social media", 2]]
+    start = row_starting(english, "Tickets by product")
+    assert english[start + 1: start + 4] == [["Product", "Tickets"], ["Kettle", 5], ["Parcel", 1]]
+    chinese = build_dashboard(sample_kpis(), "zh", NOW).rows
+    assert chinese[row_starting(chinese, "工单（按渠道）") + 1] == ["渠道", "工单数"]
+    assert chinese[row_starting(chinese, "工单（按产品）") + 1] == ["产品", "工单数"]

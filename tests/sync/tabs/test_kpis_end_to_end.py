@@ -12,14 +12,16 @@ from sync.service.cli import cli
 from tests.sync.conftest import NEW_COMPLAINT, make_workbook
 from tests.sync.service.test_config import write_config
 
-CLOSED_LOOP = {"Root cause": "Seal too thin", "Corrective action": "Replaced", "Preventive action": "Thicker seal"}
+CLOSED_LOOP = {"Root cause": "Seal too thin", "Corrective action": "Replaced", "Preventive action": "Thicker seal",
+               "Fix verified": "yes", "Customer confirmed": "yes"}
 KNOWN = [
     # Friday: a core customer's quality complaint (Urgent: first response due 2 working hours later, 11:00)
     {**NEW_COMPLAINT, "Ticket ID": "CS-20261120-0001", "Received": datetime(2026, 11, 20, 9), "Status": "Closed",
      "First response": datetime(2026, 11, 20, 10), "Resolved": datetime(2026, 11, 21, 9),
      "Follow-up": datetime(2026, 11, 22, 10), "Satisfaction": 8, **CLOSED_LOOP},
     {**NEW_COMPLAINT, "Ticket ID": "CS-20261120-0002", "Received": datetime(2026, 11, 20, 9), "Status": "Resolved",
-     "Customer": "Lotus Tea", "First response": datetime(2026, 11, 20, 14), "Resolved": datetime(2026, 11, 22, 9)},
+     "Customer": "Lotus Tea", "First response": datetime(2026, 11, 20, 14), "Resolved": datetime(2026, 11, 22, 9),
+     "Root cause": "Lid warped in transit", "Corrective action": "Sent a new lid"},
     {**NEW_COMPLAINT, "Ticket ID": "CS-20261123-0001", "Received": datetime(2026, 11, 23, 9), "Customer": "Marina"},
     {**NEW_COMPLAINT, "Ticket ID": "CS-20261123-0002", "Received": datetime(2026, 11, 23, 9, 30), "Status": "Duplicate"},
 ]
