@@ -49,6 +49,7 @@ def desired_cells(outcome: Outcome, language: str, zone: tzinfo) -> dict[str, Ce
         "escalation": outcome.escalation or None,
         "similar_7d": outcome.similar_7d or None,
         "rules": " · ".join(outcome.rules) or None,
+        "last_solved": outcome.last_solved,
         "check": check_text(outcome.problems, language),
     }
 

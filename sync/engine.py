@@ -39,6 +39,7 @@ from sync.rule_loading import LoadedRules, load_rules
 from sync.settled import Settled, SettledCache
 from sync.state import StateStore, StatusSpan, format_ticket_id, parse_ticket_id
 from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
+from sync.tabs.lessons import build_lessons, last_solved
 from sync.workbook import WorkbookView
 from tickets import (
     COMPUTED_KEYS,
@@ -410,9 +411,11 @@ class Desk:
         similar = similar_counts(tickets, 7)
         customers = customer_counts(tickets, 30)
         spans = self.state.status_spans()
+        solved = last_solved(tickets)
         outcomes = []
-        for row, similar_7d, customer_30d in zip(rows, similar, customers, strict=True):
-            outcomes.append(self._outcome(row, rules, calendar, now, similar_7d, customer_30d, spans))
+        for row, similar_7d, customer_30d, before in zip(rows, similar, customers, solved, strict=True):
+            outcome = self._outcome(row, rules, calendar, now, similar_7d, customer_30d, spans)
+            outcomes.append(replace(outcome, last_solved=before) if before else outcome)
         return outcomes
 
     def _outcome(
@@ -486,6 +489,9 @@ class Desk:
         rule_check = _fitted(rules.check_tab(calendar_problems, view))
         if rule_check is not None and _tab_differs(view, "rule_check", rule_check):
             changes.tabs[view.tab_name("rule_check")] = rule_check
+        lessons = build_lessons(outcomes, view.language, zone)
+        if _tab_differs(view, "lessons", lessons):
+            changes.tabs[view.tab_name("lessons")] = lessons
         if self.settings.dashboard:
             dashboard = _dashboard(view, kpis, now)
             if dashboard is not None:

@@ -119,6 +119,7 @@ TICKET_COLUMNS: tuple[Column, ...] = (
     _computed("escalation", "Escalation", "升级级别", Kind.INTEGER, width=11),
     _computed("similar_7d", "Similar 7d", "7日同类", Kind.INTEGER, width=10),
     _computed("rules", "Rules", "命中规则", width=16),
+    _computed("last_solved", "Last solved", "上次解决", width=18, aliases=("Solved before", "同类案例")),
     _computed("check", "Check", "校验", width=50),
 )
 
@@ -159,6 +160,7 @@ TABS: dict[str, Tab] = {
         Tab("how_to", "How to use", "使用说明"),
         Tab("dashboard", "Dashboard", "看板", generated=True),
         Tab("rule_check", "Rule check", "规则检查", generated=True),
+        Tab("lessons", "Lessons", "经验库", generated=True),
     )
 }
 

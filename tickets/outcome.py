@@ -87,4 +87,5 @@ class Outcome:
     similar_7d: int = 0
     customer_30d: int = 0
     rules: tuple[str, ...] = ()  # IDs of the rules that fired, e.g. ("G2", "O5", "D3")
+    last_solved: str | None = None  # the latest other Closed ticket about the same product and category
     problems: tuple[Problem, ...] = field(default=())
