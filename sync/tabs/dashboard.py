@@ -121,7 +121,8 @@ class Section:
 
 
 def kpi_sections(kpis: Kpis, language: str) -> list[Section]:
-    """Return the dashboard's tables in display order: key figures, tallies, category, trend, clusters."""
+    """Return the dashboard's tables in display order: key figures, tallies, category, trend, channel,
+    product, clusters."""
     return [
         key_figures(kpis, language),
         tally_section("open_by_grade", "grade", kpis.open_by_grade, language, blank="blank_grade"),
@@ -130,9 +131,10 @@ def kpi_sections(kpis: Kpis, language: str) -> list[Section]:
         ),
         status_section(kpis, language),
         tally_section("by_category", "category", kpis.by_category, language, blank="blank_category"),
+        trend_section(kpis, language),
+        # Below the charted tables: a new channel or product adds a row without moving what the charts show.
         tally_section("by_channel", "channel", kpis.by_channel, language, blank="blank_category"),
         tally_section("by_product", "product", kpis.by_product, language, blank="blank_category"),
-        trend_section(kpis, language),
         cluster_section(kpis, language),  # last: it grows and shrinks most, and no chart points below it
     ]
 

@@ -35,7 +35,8 @@ def closed_newest_first(tickets: Sequence[Ticket]) -> list[Ticket]:
 
 def build_lessons(outcomes: Sequence[Outcome], language: str, zone: tzinfo) -> GeneratedTab:
     """Given a cycle's outcomes, the workbook's language and the Calendar's zone, return the Lessons tab: a
-    header row, then one row per Closed ticket (times as wall-clock time in ``zone``, yes/no in the language)."""
+    header row, then one row per Closed ticket (times as ``2026-11-25 15:00`` text in ``zone``, yes/no in the
+    language)."""
     header: list[Cell] = [label(key, language) for key in LESSON_COLUMNS]
     rows: list[list[Cell]] = [header]
     for ticket in closed_newest_first([outcome.ticket for outcome in outcomes]):
@@ -48,8 +49,8 @@ def _cell(ticket: Ticket, key: str, language: str, zone: tzinfo) -> Cell:
     if isinstance(value, bool):
         yes, no = _YES_NO["zh" if language == "zh" else "en"]
         return yes if value else no
-    if isinstance(value, datetime):
-        return value.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    if isinstance(value, datetime):  # as text: every backend reads it back the same, so the tab stays put
+        return f"{value.astimezone(zone):%Y-%m-%d %H:%M}"
     return value
 
 

@@ -58,11 +58,11 @@ def test_the_lessons_tab_keeps_every_closed_ticket_newest_first(tmp_path, desk_f
     category = {"en": "Packaging", "zh": "包装破损"}[language]
     delivery = {"en": "Delivery", "zh": "物流配送"}[language]
     assert [list(row) for row in rows[1:]] == [  # resolved 25th, 24th, 20th; the New ticket is no lesson
-        ["OTHER", datetime(2026, 11, 25, 15), "Kettle K2", delivery, "Late courier", "Sent a new kettle",
+        ["OTHER", "2026-11-25 15:00", "Kettle K2", delivery, "Late courier", "Sent a new kettle",
          "Double-wall box", "Zhou Min", yes, 8],
-        ["NEWER", datetime(2026, 11, 24, 15), "Kettle K2", category, "Thin carton", "Sent a new kettle",
+        ["NEWER", "2026-11-24 15:00", "Kettle K2", category, "Thin carton", "Sent a new kettle",
          "Double-wall box", "Zhou Min", yes, 8],
-        ["OLD", datetime(2026, 11, 20, 15), "Kettle K2", category, "Courier dropped it", "Sent a new kettle",
+        ["OLD", "2026-11-20 15:00", "Kettle K2", category, "Courier dropped it", "Sent a new kettle",
          "Double-wall box", "Zhou Min", yes, 8],
     ]  # fmt: skip
 
