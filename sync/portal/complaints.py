@@ -40,6 +40,7 @@ def submit_complaint():
     if not here.store.use_nonce(nonce, now):
         return _form_page(form.values, {}, "refused", status=400)
     number = here.config.submit(form, now, g.language, nonce)
+    here.queued()
     return page("submitted.html", number=number)
 
 
@@ -74,4 +75,5 @@ def ask_for_status_link():
         f"lookup-ip:{request.remote_addr}", now, HOUR, here.config.lookups_per_ip_per_hour
     ):
         here.store.request_status_link(ticket_id, email, now)
+        here.queued()
     return page("status_lookup.html", sent=True)

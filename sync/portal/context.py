@@ -42,6 +42,7 @@ class PortalConfig:
     form_per_address_per_day: int = 5
     lookups_per_ip_per_hour: int = 20
     behind_proxy: bool = False  # trust one X-Forwarded-For/-Proto hop (the reverse proxy's)
+    on_queued: Callable[[], None] | None = None  # told when something waits for a cycle (the daemon wakes)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class Portal:
 
     def now(self) -> datetime:
         return self.config.clock()
+
+    def queued(self) -> None:
+        """Something waits for the next cycle: tell whoever runs cycles (the daemon starts one at once)."""
+        if self.config.on_queued is not None:
+            self.config.on_queued()
 
 
 def portal() -> Portal:

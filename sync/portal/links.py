@@ -42,6 +42,7 @@ def confirm_page(token: str):
     if answer not in CONFIRM_CHOICES:
         return page("confirm.html", ticket=ticket, chosen=None, error="choose_answer"), 422
     outcome = portal().store.record_answer(ticket.ticket_id, ticket.round, CONFIRM, answer, "", portal().now())
+    _queued(outcome)
     reopened = answer == "no" and outcome != AnswerOutcome.REFUSED
     return page("thanks.html", outcome=outcome, reopened=reopened)
 
@@ -59,6 +60,7 @@ def survey_page(token: str):
         return page("survey.html", ticket=ticket, scores=SCORES, chosen=None, comment=comment,
                     error="choose_answer"), 422
     outcome = portal().store.record_answer(ticket.ticket_id, ticket.round, SURVEY, score, comment, portal().now())
+    _queued(outcome)
     return page("thanks.html", outcome=outcome, reopened=False)
 
 
@@ -76,6 +78,11 @@ def _linked_ticket(purpose: str, token: str, need_round: bool = True) -> Publish
     if "lang" not in session:  # no switch chosen: the ticket's own language
         g.language = ticket.language
     return ticket
+
+
+def _queued(outcome: str) -> None:
+    if outcome != AnswerOutcome.REFUSED:
+        portal().queued()
 
 
 def _invalid():

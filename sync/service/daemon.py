@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,6 +142,12 @@ class Daemon:
     clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
     stopping: bool = False
     scheduler: schedule.Scheduler = field(default_factory=schedule.Scheduler)
+    woken: threading.Event = field(default_factory=threading.Event)
+
+    def wake(self) -> None:
+        """Ask for a cycle at the next tick (the portal queued something: a complaint, an answer, a lookup).
+        Safe from any thread; many wakes before the tick make one cycle."""
+        self.woken.set()
 
     def stop(self, *_: object) -> None:
         """Ask the loop to end after the current cycle (the SIGTERM/SIGINT handler)."""
@@ -163,6 +170,9 @@ class Daemon:
         job.seconds.do(self.cycle_all)
         self.cycle_all()
         while not self.stopping:
+            if self.woken.is_set():
+                self.woken.clear()
+                self.cycle_all()
             self.scheduler.run_pending()
             time.sleep(TICK_SECONDS)
         log.info("stopped")
@@ -192,7 +202,7 @@ def run_daemon(
         signal.signal(signal.SIGINT, daemon.stop)
         log.info("serving %s every %s minutes", ", ".join(config.name for config in configs),
                  settings.schedule.every_minutes)
-        portal = _start_portal(settings, dry_run)
+        portal = _start_portal(settings, dry_run, daemon.wake)
         try:
             return daemon.run()
         finally:
@@ -202,12 +212,13 @@ def run_daemon(
                 runner.desk.state.close()
 
 
-def _start_portal(settings: Settings, dry_run: bool) -> PortalServer | None:
+def _start_portal(settings: Settings, dry_run: bool, wake: Callable[[], None]) -> PortalServer | None:
     """Serve the customer portal in a thread beside the cycles when ``[portal]`` is set (not in a dry run,
-    which must change nothing: the portal queues what customers send)."""
+    which must change nothing: the portal queues what customers send). What a customer sends wakes a cycle at
+    once, so a complaint is registered and a "not fixed" reopens its ticket within seconds, not minutes."""
     if settings.portal is None or dry_run:
         return None
-    server = open_portal(settings)
+    server = open_portal(settings, on_queued=wake)
     server.start()
     log.info("customer portal on %s (public address %s)", server.url, settings.portal.public_url)
     return server

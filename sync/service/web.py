@@ -97,7 +97,7 @@ def intake_submit(state_dir: Path) -> Submit:
 
 def open_portal(
     settings: Settings, submit: Submit | None = None, *, listen: str | None = None,
-    clock: Callable[[], datetime] | None = None,
+    clock: Callable[[], datetime] | None = None, on_queued: Callable[[], None] | None = None,
 ) -> PortalServer:
     """Return the portal's server for the main desk, bound to ``listen`` (default ``[portal] listen``).
 
@@ -118,6 +118,7 @@ def open_portal(
         form_per_address_per_day=portal.form_per_address_per_day,
         lookups_per_ip_per_hour=portal.lookups_per_ip_per_hour,
         behind_proxy=portal.behind_proxy,
+        on_queued=on_queued,
         **({"clock": clock} if clock is not None else {}),
     )
     where = listen or portal.listen

@@ -166,3 +166,41 @@ def wait_for_page(base: str, seconds: float = 60) -> tuple[int, str]:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_a_complaint_wakes_the_daemon_so_its_row_appears_long_before_the_next_scheduled_cycle(tmp_path):
+    from tests.sync.conftest import tickets_by_id
+
+    port = free_port()
+    config = write_config(tmp_path, port)  # every_minutes = 60
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sync.service.cli", "run", "--config", str(config)],
+        env={**os.environ, "PORTAL_SECRET": SECRET, "PYTHONPATH": str(Path.cwd())},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_for_page(f"http://127.0.0.1:{port}")
+        wait_for_first_cycle(tmp_path / "state" / "heartbeat.json")
+        visitor = Visitor(f"http://127.0.0.1:{port}")
+        page = visitor.get("/")[1]
+        time.sleep(3.1)  # the portal refuses a form sent faster than a person types
+        fields = {"csrf_token": hidden(page, "csrf_token"), "form_token": hidden(page, "form_token"),
+                  **GOOD_COMPLAINT, "category": "Product quality"}
+        answer = visitor.post("/", fields)[1]
+        number = re.search(r'id="ticket-number">([^<]+)<', answer).group(1)
+        deadline = time.monotonic() + 90
+        while number not in tickets_by_id(tmp_path / "desk.xlsx"):
+            assert time.monotonic() < deadline, "the complaint's row did not appear: the daemon was not woken"
+            time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=60)
+    assert process.returncode == 0, errors
+
+
+def wait_for_first_cycle(heartbeat: Path, seconds: float = 90) -> None:
+    """The daemon's first cycle is over: it wrote its heartbeat."""
+    deadline = time.monotonic() + seconds
+    while not heartbeat.exists():
+        assert time.monotonic() < deadline, "the daemon's first cycle did not finish"
+        time.sleep(0.2)
