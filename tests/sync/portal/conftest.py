@@ -4,6 +4,7 @@ the tokens a page carries the way a browser would."""
 from __future__ import annotations
 
 import re
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -93,6 +94,13 @@ def client(app):
 @pytest.fixture
 def tokens(clock: Clock) -> Tokens:
     return Tokens(SECRET, clock)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def hidden(page: str, name: str) -> str:

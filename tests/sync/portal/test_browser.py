@@ -10,7 +10,6 @@ from __future__ import annotations
 import email
 import os
 import re
-import socket
 import time
 from datetime import datetime, timedelta
 from email import policy
@@ -24,6 +23,7 @@ from sync.service.cli import cli
 from sync.service.config import load_settings
 from sync.service.web import open_portal
 from tests.sync.conftest import SHANGHAI, make_workbook, tickets_by_id
+from tests.sync.portal.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -37,12 +37,6 @@ pytestmark = [
                        reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver): "
                               "apt-get install chromium chromium-driver (.ci/run does)"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

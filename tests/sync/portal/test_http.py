@@ -7,7 +7,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,15 +21,9 @@ from sync.service.config import load_settings
 from sync.service.web import open_portal
 from sync.state import StateStore
 from tests.sync.conftest import make_workbook
-from tests.sync.portal.conftest import GOOD_COMPLAINT, Clock
+from tests.sync.portal.conftest import GOOD_COMPLAINT, Clock, free_port
 
 SECRET = "a-long-enough-test-secret-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def write_config(folder: Path, port: int) -> Path:
