@@ -78,7 +78,7 @@ def browser():
         options.add_argument(flag)
     options.add_argument("--window-size=900,1200")
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
+    driver.set_page_load_timeout(120)
     yield driver
     driver.quit()
 
