@@ -40,6 +40,7 @@ __all__ = [
     "compose_failure_alert",
     "compose_cluster_alert",
     "compose_daily_digest",
+    "compose_monthly_review",
     "compose_test_message",
     "format_duration",
 ]
@@ -539,6 +540,33 @@ def compose_daily_digest(
         html_body=_page(language, intro, body),
         message_id=message_id_for([f"daily|{day}"], to),
         now=now,
+    )
+
+
+def compose_monthly_review(
+    month: str,
+    sections: Sequence[tuple[str, Sequence[str]]],
+    language: str,
+    *,
+    to: str,
+    sender: Address,
+    now: datetime,
+    name: str | None = None,
+) -> EmailMessage:
+    """Given a month (YYYY-MM) and its review as (title, lines) sections in ``language`` (supplied by the
+    engine), return the managers' monthly review mail. Its Message-ID is stable per month and recipient."""
+    paragraphs = [_greeting(name, language), words("monthly_intro", language, month=month)]
+    text_lines = [*paragraphs, ""]
+    body = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs)
+    for title, lines in sections:
+        text_lines += [_one_line(title), *(f"- {_one_line(line)}" for line in lines), ""]
+        items = "".join(f"<li>{html.escape(_one_line(line))}</li>" for line in lines)
+        body += f"<h3>{html.escape(_one_line(title))}</h3><ul>{items}</ul>"
+    text_lines += [words("footer", language), ""]
+    subject = words("monthly_subject", language, month=month)
+    return build_message(
+        sender=sender, recipient=make_address(to, name), subject=subject, text="\n".join(text_lines),
+        html_body=_page(language, subject, body), message_id=message_id_for([f"monthly|{month}"], to), now=now,
     )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Protocol
@@ -35,6 +35,7 @@ from mailers.compose import (
     compose_daily_digest,
     compose_digest,
     compose_failure_alert,
+    compose_monthly_review,
     compose_test_message,
 )
 from mailers.errors import AddressError, TransportError
@@ -59,6 +60,8 @@ __all__ = [
 ]
 
 KpiSource = Callable[[str], Mapping[str, object]]  # language -> KPI label -> value
+# (language, first day of the month reviewed) -> the month's review as (title, lines) sections
+ReviewSource = Callable[[str, date], Sequence[tuple[str, Sequence[str]]]]
 
 
 class WorkingTime(Protocol):
@@ -138,12 +141,15 @@ class Mailroom:
         daily_kpis: KpiSource | None = None,
         daily_digest_at: time | None = None,
         language: str = "en",
+        monthly_review: ReviewSource | None = None,
     ) -> MailReport:
         """Given the cycle's outcomes and an aware ``now``, send every mail that is due and return a report.
 
         ``dry_run`` composes and reports but records and sends nothing. ``daily_kpis(language)`` returns KPI
         label → value for the daily manager digest, sent once a day from ``daily_digest_at``. ``language`` is
-        the workbook's: mail to the admin and the quality lead speaks it unless the config names theirs. Raise
+        the workbook's: mail to the admin and the quality lead speaks it unless the config names theirs.
+        ``monthly_review(language, month)`` gives last month's review, mailed to the same people as the daily
+        digest once, on the month's first working day, from ``daily_digest_at``. Raise
         ValueError for a naive ``now``, LedgerError if the ledger fails (nothing is then lost: unsent intents
         stay pending).
         """
@@ -182,6 +188,8 @@ class Mailroom:
             outgoing += self._cluster_alert(outcomes, now)
         if daily_kpis is not None and daily_digest_at is not None:
             outgoing += self._daily_digests(outcomes, daily_kpis, daily_digest_at, now, report)
+        if monthly_review is not None and daily_digest_at is not None:
+            outgoing += self._monthly_reviews(outcomes, monthly_review, daily_digest_at, now, working_time)
         report.composed = [item.message for item in outgoing]
         if dry_run:
             return report
@@ -339,6 +347,24 @@ class Mailroom:
             table = tables.setdefault(language, kpis(language))
             message = compose_daily_digest(table, language, to=email, name=name, sender=self.sender, now=now)
             outgoing.append(_Outgoing(message, "daily", event_keys=(event,)))
+        return outgoing
+
+    def _monthly_reviews(
+        self, outcomes: Sequence[Outcome], review: ReviewSource, at: time, now: datetime, working_time: WorkingTime
+    ) -> list[_Outgoing]:
+        """Last month's review to every manager and the admin, once, on this month's first working day."""
+        today = now.date()
+        first_working = working_time.next_working_time(now.replace(day=1, hour=0, minute=0, second=0,
+                                                                    microsecond=0)).date()
+        reviewed = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        event = f"monthly|{reviewed:%Y-%m}"
+        if today != first_working or now.timetz().replace(tzinfo=None) < at or self.ledger.event_time(event):
+            return []
+        outgoing = []
+        for email, name, language in _managers(outcomes, self.settings):
+            message = compose_monthly_review(f"{reviewed:%Y-%m}", review(language, reviewed), language, to=email,
+                                             name=name, sender=self.sender, now=now)
+            outgoing.append(_Outgoing(message, "monthly", event_keys=(event,)))
         return outgoing
 
     # -- recording and sending ------------------------------------------------------------------------------

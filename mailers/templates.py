@@ -122,6 +122,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "{product} · {category}：{count} 张工单（{tickets}）",
     ),
     "daily_subject": ("Daily complaint digest — {day}", "每日投诉日报 — {day}"),
+    "monthly_subject": ("Monthly complaint review — {month}", "月度投诉复盘 — {month}"),
+    "monthly_intro": (
+        "The complaint desk in {month}: counts, top root causes, open actions and owners, and the KPIs against "
+        "their targets, the month before and the same month last year.",
+        "{month} 投诉处理复盘：各类数量、主要根本原因、未完成措施及负责人，以及关键指标对照目标、上月和去年同月。",
+    ),
     "daily_intro": ("The complaint desk on {day}:", "{day} 投诉处理概况："),
     "test_subject": ("sheetdesk test message", "sheetdesk 测试邮件"),
     "test_body": (

@@ -40,6 +40,7 @@ from sync.settled import Settled, SettledCache
 from sync.state import StateStore, StatusSpan, format_ticket_id, parse_ticket_id
 from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.tabs.lessons import build_lessons, last_solved
+from sync.tabs.report import review_lines
 from sync.workbook import WorkbookView
 from tickets import (
     COMPUTED_KEYS,
@@ -65,6 +66,7 @@ from tickets import (
     rule_facts,
 )
 from tickets.model import check_choices, check_loop, read_cells
+from tickets.review import monthly_review
 
 __all__ = ["Desk", "DeskSettings", "CycleReport", "TicketRow", "CYCLE_STAGES"]
 
@@ -288,6 +290,8 @@ class Desk:
             outcomes, now, calendar, dry_run=dry_run, row_link=self._row_link(),
             daily_kpis=lambda language: {row[0]: row[1] for row in key_figures(kpis, language).rows},
             daily_digest_at=self.settings.daily_digest_at, language=report.language,
+            monthly_review=lambda language, month: review_lines(
+                monthly_review(outcomes, month, now, calendar.zone), language),
         )
         report.mails_sent = len(mail.composed) if dry_run else len(mail.sent)
         report.mails_held = mail.held + mail.queued_quiet

@@ -165,14 +165,28 @@ def serve(config_path: Path, listen: str | None, verbose: bool, json_logs: bool)
 @cli.command()
 @_config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.option("--month", default=None, metavar="YYYY-MM", callback=lambda _c, _p, value: _month(value),
+              help="A month's review: counts, root causes, open actions, KPIs against earlier months.")
 @_now_option
 @_fail_cleanly
-def report(config_path: Path, as_json: bool, now: datetime | None) -> None:
-    """Print the desk's KPIs; write nothing."""
+def report(config_path: Path, as_json: bool, month: str | None, now: datetime | None) -> None:
+    """Print the desk's KPIs, or a month's review; write nothing."""
     from sync.service.commands import print_report
 
     _setup_logging()
-    sys.exit(print_report(load_settings(config_path), as_json, now))
+    sys.exit(print_report(load_settings(config_path), as_json, now, month=month))
+
+
+def _month(value: str | None) -> str | None:
+    """Check ``--month`` before any work: a usage error (exit 2) saying how to write it."""
+    from tickets.review import MonthError, parse_month
+
+    if value is not None:
+        try:
+            parse_month(value)
+        except MonthError as error:
+            raise click.BadParameter(str(error)) from None
+    return value
 
 
 @cli.command("mail-test")

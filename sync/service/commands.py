@@ -219,20 +219,29 @@ def run_once(settings: Settings, now: datetime | None, dry_run: bool, progress: 
     return 1 if failures else 0
 
 
-def print_report(settings: Settings, as_json: bool, now: datetime | None, console: Console | None = None) -> int:
-    """Print the KPIs of every desk, as tables or JSON (one object, or ``{desk: object}`` with several desks).
+def print_report(
+    settings: Settings, as_json: bool, now: datetime | None, console: Console | None = None, month: str | None = None
+) -> int:
+    """Print the KPIs of every desk — or, with ``month`` (YYYY-MM), its monthly review — as tables or JSON (one
+    object, or ``{desk: object}`` with several desks).
 
-    Writes nothing. Return the exit code (1 if a desk could not be read while others were).
+    Writes nothing. Return the exit code (1 if a desk could not be read while others were). Raise MonthError
+    for a month not written YYYY-MM.
     """
-    from sync.tabs.report import render_report, report_json
+    from sync.tabs.report import render_report, render_review, report_json
+    from tickets.review import monthly_review, parse_month
 
     console = console or Console()
     configs = desk_configs(settings)
+    first_day = parse_month(month) if month is not None else None
 
     def kpis(config: DeskConfig):
         with read_only_desk(config) as desk:
             report = desk.cycle(now_or_clock(now), dry_run=True)
-            return config.name, report.kpis, report.language
+            if first_day is None or report.kpis is None:
+                return config.name, report.kpis, report.language
+            as_of = report.kpis.as_of
+            return config.name, monthly_review(report.outcomes, first_day, as_of, as_of.tzinfo), report.language
 
     def failed(config: DeskConfig, message: str) -> None:
         log.error("%s: no report: %s", config.name, message)
@@ -245,7 +254,7 @@ def print_report(settings: Settings, as_json: bool, now: datetime | None, consol
         for name, figures, language in results:
             if len(configs) > 1:
                 console.rule(name)
-            console.print(render_report(figures, language))
+            console.print(render_report(figures, language) if first_day is None else render_review(figures, language))
     return 1 if failures else 0
 
 

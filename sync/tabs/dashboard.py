@@ -29,6 +29,7 @@ __all__ = [
     "text",
     "format_percent",
     "format_number",
+    "target_cells",
     "GENERATED_AT_ROW",
     "DASHBOARD_WIDTHS",
     "BAR_CHART_ANCHOR",
@@ -147,7 +148,7 @@ def key_figures(kpis: Kpis, language: str) -> Section:
     def row(key: str, value: Cell, detail: Cell = None) -> tuple[Cell, ...]:
         if key not in targets:
             return (text(key, language), value, detail)
-        return (text(key, language), value, detail, *_target_cells(key, targets[key], language))
+        return (text(key, language), value, detail, *target_cells(key, targets[key], language))
 
     def ratio_row(key: str, ratio: Ratio) -> tuple[Cell, ...]:
         return row(key, format_percent(ratio), f"{ratio.part} / {ratio.whole}")
@@ -169,7 +170,7 @@ def key_figures(kpis: Kpis, language: str) -> Section:
     return Section("key_figures", text("key_figures", language), headers, rows)
 
 
-def _target_cells(key: str, target: dict, language: str) -> tuple[Cell, Cell]:
+def target_cells(key: str, target: dict, language: str) -> tuple[Cell, Cell]:
     """The target as the figure is shown (``> 95`` percent, ``≥ 7`` points) and met / missed (— if unknown)."""
     bound = target["at_least"] * (100 if key != "average_satisfaction" else 1)
     shown = f"{'>' if target['strictly'] else '≥'} {bound:g}"

@@ -4,7 +4,7 @@ dead messages, cluster alerts, the daily digest, dry runs."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -271,3 +271,31 @@ def test_a_naive_now_is_refused(mailroom):
 def test_the_report_describes_itself_in_one_line(mailroom):
     report = mailroom.run_cycle([make_outcome("CS-1")], at(23, 17, 10), AlwaysWorking())
     assert report.describe() == "1 sent, 0 failed, 0 quiet"
+
+
+def test_last_months_review_goes_to_every_manager_on_the_first_working_day_once(mailroom, transport):
+    outcomes = [make_outcome("CS-Q", QUALITY, resolution_due=at(27, 17)),
+                make_outcome("CS-S", SERVICE, resolution_due=at(27, 17))]
+    asked = []
+
+    def review(language, month):
+        asked.append((language, month))
+        return [("主要根本原因", ["螺丝松动 · 2"])] if language == "zh" else [("Top root causes", ["Loose screw · 2"])]
+
+    def cycle(day, hour):
+        return mailroom.run_cycle(outcomes, at(day, hour), OfficeHours(), daily_digest_at=time(8, 30),
+                                  monthly_review=review)
+
+    def monthly(report):
+        return [message for message in report.composed if "review" in str(message["Subject"]).lower()
+                or "复盘" in str(message["Subject"])]
+
+    assert monthly(cycle(1, 10)) == []  # 1 November 2026 is a Sunday: not a working day
+    assert monthly(cycle(2, 8)) == []  # the first working day, before 08:30
+    sent = monthly(cycle(2, 9))
+    assert recipients(sent) == [ADMIN, "liu@service.example", "wang@quality.example"]
+    assert subjects(sent) == ["Monthly complaint review — 2026-10"] * 2 + ["月度投诉复盘 — 2026-10"]
+    chinese = next(message for message in sent if "liu@" in str(message["To"]))
+    assert "- 螺丝松动 · 2" in chinese.get_body(("plain",)).get_content()
+    assert {month for _, month in asked} == {date(2026, 10, 1)}
+    assert monthly(cycle(2, 11)) == [] and monthly(cycle(3, 9)) == []  # once a month

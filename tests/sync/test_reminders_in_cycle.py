@@ -75,3 +75,15 @@ def test_a_cycle_run_again_with_the_same_time_sends_nothing_new(desk, smtp_serve
     count = len(smtp_server.received)
     report = desk.cycle(MONDAY + timedelta(hours=2, minutes=30))
     assert len(smtp_server.received) == count and report.mails_sent == 0
+
+
+def test_on_the_first_working_day_managers_get_last_months_review(desk, smtp_server):
+    desk.cycle(datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI))  # Tuesday 1 December: the month's first working day
+    reviews = {recipient: subjects for recipient, subjects in mail_by_recipient(smtp_server).items()
+               if any("review" in subject.lower() for subject in subjects)}
+    assert sorted(reviews) == ["admin@example.com", "frank.he@example.com", "peter.zhang@example.com"]
+    message = next(item.message for item in smtp_server.received if "peter.zhang@example.com" in item.rcpt_tos
+                   and "review" in str(item.message["Subject"]).lower())
+    text = message.get_body(("plain",)).get_content()
+    assert str(message["Subject"]) == "Monthly complaint review — 2026-11"
+    assert "Open actions and their owners" in text and "Tickets by category" in text
