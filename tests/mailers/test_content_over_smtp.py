@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import pytest
+
 from mailers import AlwaysWorking, Mailroom, SmtpTransport
 from tests.mailers.builders import QUALITY, SERVICE, at, make_outcome
 
@@ -135,3 +137,25 @@ def test_the_most_urgent_ticket_comes_first(smtp_server, smtp_settings, reminder
     text = smtp_server.received[0].message.get_body(("plain",)).get_content()
     assert text.index("CS-EARLIEST") < text.index("CS-LATER") < text.index("CS-SOON")
     assert str(smtp_server.received[0].message["Subject"]) == "2 overdue, 1 due soon — Quality"
+
+
+@pytest.mark.parametrize(
+    "assignment, owner, expected",
+    [
+        (QUALITY, "Zhou Min", ("1 action overdue — Quality", "Action (owner: Zhou Min) due 2026-11-23 16:00")),
+        (SERVICE, "周敏", ("1 项措施超期 — 售后服务部", "措施（负责人：周敏）截止 2026-11-23 16:00")),
+        (QUALITY, None, ("1 action overdue — Quality", "Action (owner: not named) due 2026-11-23 16:00")),
+    ],
+)
+def test_a_passed_action_due_reminds_the_liaison_and_names_the_owner(
+    smtp_server, smtp_settings, reminder_settings, ledger, assignment, owner, expected
+):
+    outcome = make_outcome("CS-A", assignment, action_due=at(23, 16), action_owner=owner, resolution_due=at(30, 17))
+    mailroom = Mailroom(reminder_settings, smtp_settings, ledger, SmtpTransport(smtp_settings))
+    mailroom.run_cycle([outcome], at(23, 12), AlwaysWorking())  # the dispatch notice
+    seen = len(smtp_server.received)
+    mailroom.run_cycle([outcome], JUST_LATE, AlwaysWorking())  # 17:10: the action is 1 h 10 min late
+    (late,) = smtp_server.received[seen:]
+    subject, line = expected
+    assert str(late.message["Subject"]) == subject
+    assert line in late.message.get_body(("plain",)).get_content()
