@@ -91,14 +91,28 @@ def _progress_wanted(json_logs: bool) -> bool:
     return not json_logs and sys.stderr.isatty()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _WholeSentenceGroup(click.Group):
+    """A group whose command list shows each command's whole first sentence, wrapped, never cut with "..."."""
+
+    def format_commands(self, context: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(context):
+            command = self.get_command(context, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_WholeSentenceGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sheetdesk")
 def cli() -> None:
     """sheetdesk — a closed-loop complaint desk on a shared spreadsheet."""
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Workbook language.")
 @click.option("--sample", type=click.IntRange(min=0), default=0, help="Add N realistic sample tickets.")
 @click.option("--backend", type=click.Choice(["xlsx", "gsheets"]), default="xlsx", show_default=True)
@@ -106,11 +120,21 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 @_config_option
 @_fail_cleanly
-def init(path: Path, lang: str, sample: int, backend: str, spreadsheet: str | None, force: bool, config_path: Path) -> None:
-    """Create a new workbook from the template (PATH is the .xlsx file)."""
-    from sync.service.commands import init_workbook
+def init(
+    path: Path | None, lang: str, sample: int, backend: str, spreadsheet: str | None, force: bool, config_path: Path
+) -> None:
+    """Create a new workbook from the template, and a commented config.toml if there is none.
 
-    click.echo(init_workbook(path, lang, sample, backend, spreadsheet, force, config_path))
+    PATH is the .xlsx file to create; with --backend gsheets give --spreadsheet KEY instead.
+    """
+    from sync.service.commands import init_workbook, write_config_for
+
+    if backend == "xlsx" and path is None:
+        raise click.UsageError("give the workbook to create, e.g. `sheetdesk init desk.xlsx`")
+    if backend == "gsheets" and not spreadsheet:
+        raise click.UsageError("--backend gsheets needs --spreadsheet KEY (the key from the sheet's URL)")
+    click.echo(init_workbook(path or Path(), lang, sample, backend, spreadsheet, force, config_path))
+    click.echo(write_config_for(config_path, None if backend == "gsheets" else path, spreadsheet))
 
 
 @cli.command()
@@ -208,10 +232,15 @@ def mail_test(config_path: Path, recipient: str, team: str | None) -> None:
 @_now_option
 @_fail_cleanly
 def demo(config_path: Path, lang: str, sample: int, now: datetime | None) -> None:
-    """Create the config's workbook with sample tickets (if absent) and run one cycle into the outbox."""
-    from sync.service.commands import run_demo
+    """Create the config's workbook with sample tickets (if absent) and run one cycle into the outbox.
+
+    In a folder without config.toml it writes the commented starter config first.
+    """
+    from sync.service.commands import run_demo, write_config_for
 
     _setup_logging()
+    if not config_path.exists():
+        click.echo(write_config_for(config_path))
     click.echo(run_demo(load_settings(config_path), lang, sample, now))
 
 

@@ -22,7 +22,7 @@ from rich.console import Console
 from sync.computed_cells import problem_texts
 from sync.engine import CycleReport, Desk
 from sync.errors import ConfigError, WorkbookError
-from sync.service.config import Settings, StateSettings, load_settings
+from sync.service.config import Settings, StateSettings, load_settings, write_starter_config
 from sync.service.desks import (
     DeskConfig,
     desk_configs,
@@ -38,6 +38,7 @@ from sync.state import STATE_FILE
 
 __all__ = [
     "init_workbook",
+    "write_config_for",
     "check_desks",
     "run_once",
     "print_report",
@@ -145,6 +146,13 @@ def init_workbook(
     except OSError as error:
         raise WorkbookError(f"{path}: cannot write the workbook there ({error.strerror or error})") from None
     return f"created {path} ({language}, {sample} sample tickets)"
+
+
+def write_config_for(config_path: Path, workbook_path: Path | None = None, spreadsheet: str | None = None) -> str:
+    """Write the commented starter config at ``config_path`` unless one is there; return what was done."""
+    if write_starter_config(config_path, workbook_path, spreadsheet):
+        return f"wrote {config_path} (commented; edit [mail] and [reminders] admin_email before `sheetdesk run`)"
+    return f"kept the existing {config_path}"
 
 
 def _gsheets_for_init(spreadsheet: str, config_path: Path):  # type: ignore[no-untyped-def]

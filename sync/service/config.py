@@ -7,8 +7,11 @@ variable that ``[mail] password_env`` names.
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
 from datetime import time
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -27,10 +30,13 @@ __all__ = [
     "PortalSettings",
     "load_settings",
     "workbook_identity",
+    "write_starter_config",
     "DEFAULT_CONFIG",
 ]
 
 DEFAULT_CONFIG = Path("config.toml")
+STARTER_CONFIG = "default_config.toml"  # shipped inside this package: a commented config for new installs
+_XLSX_LINES = ('backend = "xlsx"', 'path = "desk.xlsx"')
 
 
 class _Section(BaseModel):
@@ -187,7 +193,9 @@ def load_settings(path: Path | None = None) -> Settings:
     """Given a config file path, return its settings. Raise ConfigError naming every wrong key."""
     path = Path(path or DEFAULT_CONFIG)
     if not path.exists():
-        raise ConfigError(f"{path}: no such config file — copy the project's config.toml or pass --config FILE")
+        raise ConfigError(
+            f"{path}: no such config file — `sheetdesk init desk.xlsx` writes a commented one, or pass --config FILE"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
@@ -240,3 +248,42 @@ def _what(detail: dict, where: str) -> str:
     if kind == "missing":
         return "missing — add it"
     return str(detail["msg"]).removeprefix("Value error, ")
+
+
+def starter_config_text(workbook_path: Path | None = None, spreadsheet: str | None = None, base_dir: Path = Path(".")) -> str:
+    """Return the shipped, commented config.toml, pointing at ``workbook_path`` (written relative to
+    ``base_dir``, the config's folder) or, with ``spreadsheet``, at that Google Sheet."""
+    text = resources.files(__package__).joinpath(STARTER_CONFIG).read_text(encoding="utf-8")
+    backend_line, path_line = _XLSX_LINES
+    if spreadsheet is not None:
+        text = text.replace(backend_line, 'backend = "gsheets"', 1)
+        text = text.replace(path_line, f"spreadsheet = {_toml_string(spreadsheet)}\n# {path_line}", 1)
+    elif workbook_path is not None:
+        relative = os.path.relpath(Path(workbook_path).resolve(), Path(base_dir).resolve())
+        text = text.replace(path_line, f"path = {_toml_string(Path(relative).as_posix())}", 1)
+    return text
+
+
+def write_starter_config(target: Path, workbook_path: Path | None = None, spreadsheet: str | None = None) -> bool:
+    """Write the commented starter config to ``target`` unless a file is already there (never overwritten).
+
+    Return True if it was written. Raise ConfigError if the folder cannot be written.
+    """
+    target = Path(target)
+    if target.exists():
+        return False
+    text = starter_config_text(workbook_path, spreadsheet, target.resolve().parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as file:
+            file.write(text)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        raise ConfigError(f"{target}: cannot write the config there ({error.strerror or error})") from None
+    return True
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escaping is valid TOML for any text."""
+    return json.dumps(value, ensure_ascii=False)

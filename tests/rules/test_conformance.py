@@ -1,4 +1,4 @@
-"""Every DMN TCK case in ../shared/conformance/dmn-tck runs through the cell language and the table engine.
+"""Every DMN TCK case in tests/rules/dmn-tck/ (with its attribution and licence) runs through the cell language and the table engine.
 
 Nothing is skipped silently: cases out of scope are listed in docs/rules.md and in OUT_OF_SCOPE below, and the
 test asserts that exactly those fail.
@@ -14,7 +14,7 @@ import pytest
 
 from rules import Aggregation, DecisionTable, HitPolicy, Output, Rule, parse_cell, parse_value
 
-TCK = Path(__file__).parents[3] / "shared" / "conformance" / "dmn-tck"
+TCK = Path(__file__).parent / "dmn-tck"
 UNARY_TESTS = json.loads((TCK / "unary_tests.json").read_text(encoding="utf-8"))
 TABLES = json.loads((TCK / "decision_tables.json").read_text(encoding="utf-8"))
 TABLE_CASES = [(table, case) for table in TABLES for case in table["cases"]]

@@ -90,6 +90,53 @@ def test_init_on_a_folder_says_to_name_the_file(tmp_path):
     assert result.exit_code == 2 and "is a folder" in result.stderr
 
 
+def test_init_writes_a_commented_config_that_points_at_the_new_workbook(tmp_path):
+    config = tmp_path / "config.toml"
+    result = invoke("init", tmp_path / "books" / "desk.xlsx", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {config}" in result.stdout
+    text = config.read_text(encoding="utf-8")
+    assert text.startswith("# sheetdesk configuration") and "# xlsx (a local .xlsx file)" in text
+    settings = load_settings(config)
+    assert settings.resolve(settings.workbook.path) == tmp_path / "books" / "desk.xlsx"
+    assert settings.resolve(settings.state.dir) == tmp_path / "state"
+    assert invoke("check", "--config", config, "--now", NOW).exit_code == 0
+
+
+def test_init_never_overwrites_an_existing_config(tmp_path):
+    config = write_config(tmp_path)
+    before = config.read_bytes()
+    result = invoke("init", tmp_path / "other.xlsx", "--config", config)
+    assert result.exit_code == 0 and f"kept the existing {config}" in result.stdout
+    assert config.read_bytes() == before
+
+
+def test_init_without_a_path_for_a_local_workbook_is_a_usage_error(tmp_path):
+    result = invoke("init", "--config", tmp_path / "config.toml")
+    assert result.exit_code == 2 and "sheetdesk init desk.xlsx" in result.stderr
+    assert not (tmp_path / "config.toml").exists()
+
+
+def test_init_for_gsheets_needs_no_path_and_lays_the_template_into_the_spreadsheet(tmp_path, monkeypatch):
+    from sync.backends.gsheets.http import EMULATOR_VARIABLE
+    from tests.sync.backends.gsheets.fake_sheets import FakeSheets
+
+    config = tmp_path / "config.toml"
+    with FakeSheets() as server:
+        monkeypatch.setenv(EMULATOR_VARIABLE, server.url)
+        spreadsheet = server.create("KEY123")
+        result = invoke("init", "--backend", "gsheets", "--spreadsheet", "KEY123", "--config", config)
+        assert result.exit_code == 0, result.output
+        assert "Tickets" in [sheet.title for sheet in spreadsheet.sheets]
+    settings = load_settings(config)
+    assert (settings.workbook.backend, settings.workbook.spreadsheet) == ("gsheets", "KEY123")
+
+
+def test_init_for_gsheets_without_a_key_is_a_usage_error(tmp_path):
+    result = invoke("init", "--backend", "gsheets", "--config", tmp_path / "config.toml")
+    assert result.exit_code == 2 and "--spreadsheet KEY" in result.stderr
+
+
 def test_init_with_an_unknown_language_is_a_usage_error(tmp_path):
     result = invoke("init", tmp_path / "desk.xlsx", "--lang", "fr")
     assert result.exit_code == 2 and "'fr' is not one of" in result.stderr
@@ -155,12 +202,13 @@ def test_check_on_a_corrupt_workbook_says_it_cannot_be_read(config, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "command", [["check"], ["run", "--once"], ["report"], ["demo"], ["mail-test", "--to", "a@example.com"]]
+    "command", [["check"], ["run", "--once"], ["report"], ["mail-test", "--to", "a@example.com"]]
 )
 def test_every_command_reports_a_missing_config_with_exit_2(tmp_path, command):
     result = invoke(*command, "--config", tmp_path / "nope.toml")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"sheetdesk: {tmp_path / 'nope.toml'}: no such config file")
+    assert "sheetdesk init desk.xlsx" in result.stderr  # says how to get one
 
 
 def test_a_config_with_unknown_keys_names_every_one_and_exits_2(tmp_path):
@@ -304,6 +352,16 @@ def test_demo_makes_the_workbook_and_fills_the_outbox(tmp_path):
     assert eml_files(tmp_path / "outbox")
 
 
+def test_demo_in_an_empty_folder_writes_the_starter_config_and_fills_the_outbox(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("demo", "--sample", "8", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert "wrote config.toml" in result.stdout
+    assert len(tickets_by_id(tmp_path / "desk.xlsx")) == 8
+    assert eml_files(tmp_path / "outbox")
+    assert (tmp_path / "state").is_dir()
+
+
 # -- the real process: messages, never tracebacks -------------------------------------------------------------
 
 
@@ -361,3 +419,16 @@ def test_a_mail_error_is_one_line_naming_the_mail_side_with_exit_code_1(config, 
     result = invoke("check", "--config", config)
     assert result.exit_code == 1
     assert result.stderr == "sheetdesk: mail: the send ledger is locked — stop the other sheetdesk\n"
+
+
+# -- help ----------------------------------------------------------------------------------------------------
+
+
+def test_the_top_level_help_shows_every_command_description_whole():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    commands = result.stdout.split("Commands:")[1]
+    assert "..." not in commands
+    for name, command in cli.commands.items():
+        first_sentence = command.help.split("\n\n")[0].split(". ")[0].replace("\n", " ").rstrip(".")
+        assert " ".join(first_sentence.split()) in " ".join(commands.split()), name
