@@ -4,7 +4,7 @@ The engine builds one ``Mailroom`` and calls ``run_cycle`` every cycle; the CLI 
 ``mail_test``. Other packages import only the names below. See docs/mail.md.
 """
 
-from mailers.compose import compose_daily_digest, compose_digest, digest_subject, message_id_for
+from mailers.compose import WorkbookRef, compose_daily_digest, compose_digest, digest_subject, message_id_for
 from mailers.customer_mail import (
     CustomerTicket,
     compose_fixed_question,
@@ -17,6 +17,7 @@ from mailers.errors import AddressError, LedgerError, MailError, TransportError
 from mailers.ledger import Ledger
 from mailers.mailroom import (
     AlwaysWorking,
+    DepartmentKpiSource,
     KpiSource,
     MailReport,
     Mailroom,
@@ -37,6 +38,8 @@ __all__ = [
     "WorkingTime",
     "AlwaysWorking",
     "KpiSource",
+    "DepartmentKpiSource",
+    "WorkbookRef",
     "ReminderSettings",
     "MailSettings",
     "Ledger",

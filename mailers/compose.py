@@ -23,12 +23,13 @@ from mailers.addresses import clean_header_text, make_address
 from mailers.plan import Reminder, Role, Stage
 from mailers.templates import HTML_PAGE, words
 from tickets import DueKind
-from tickets.columns import label
 from tickets.model import Ticket
 
 __all__ = [
     "DigestRow",
     "RowLink",
+    "WorkbookRef",
+    "OverdueLine",
     "Cluster",
     "MAX_TABLE_ROWS",
     "message_id_for",
@@ -65,6 +66,26 @@ class DigestRow:
     link: str | None = None
     first_notice: bool = False  # the first overdue notice this person gets, whatever the repeat count
     new: bool = False  # this mail also dispatches the ticket: the first its liaison hears of it
+
+
+@dataclass(frozen=True)
+class WorkbookRef:
+    """The workbook a mail is about, named in every mail: a file name or a sheet's title, and a link when the
+    backend has one (a Google Sheet)."""
+
+    name: str
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class OverdueLine:
+    """An overdue ticket in a manager's daily digest."""
+
+    ticket: Ticket
+    deadline: DueKind
+    due: datetime
+    late_by: timedelta
+    link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,8 +214,9 @@ def compose_digest(
     summary: bool = False,
     row_link: RowLink | None = None,
     escalate_after_hours: float = 24,
+    workbook: WorkbookRef | None = None,
 ) -> EmailMessage:
-    """Given the due reminders of ONE recipient, return their digest mail.
+    """Given the due reminders of ONE recipient, return their digest mail (naming ``workbook``).
 
     The language and name are those of the first reminder (a person has one Language in the Liaisons tab).
     Raise ValueError if ``reminders`` is empty or is for more than one recipient.
@@ -209,8 +231,8 @@ def compose_digest(
     notes = _role_notes(roles, rows, language, escalate_after_hours)
     intro = words("intro_summary" if summary else "intro", language)
     greeting = _greeting(first.recipient_name, language)
-    text = _digest_text(greeting, intro, notes, rows, language)
-    html_body = _digest_html(greeting, intro, notes, rows, language)
+    text = _digest_text(greeting, intro, notes, rows, language) + _footer_text(language, workbook, reminder=True)
+    html_body = _page(language, intro, _digest_html(greeting, intro, notes, rows, language), workbook, reminder=True)
     return build_message(
         sender=sender,
         recipient=make_address(first.recipient, first.recipient_name),
@@ -237,14 +259,6 @@ def _role_notes(roles: set[Role], rows: Sequence[DigestRow], language: str, hour
     if Role.ADMIN in roles:
         notes.append(words("role_admin", language))
     return notes
-
-
-def _columns(language: str) -> list[str]:
-    ticket_columns = [
-        label(key, language) for key in ("ticket_id", "grade", "customer", "category", "description")
-    ]
-    extra = ["column_deadline", "column_due", "column_late", "column_stage"]
-    return ticket_columns + [words(key, language) for key in extra]
 
 
 def _cells(row: DigestRow, language: str) -> list[str]:
@@ -313,8 +327,16 @@ def _digest_text(
         if row.link:
             lines.append(f"   {row.link}")
     lines += _more_rows(rows, language)
-    lines += ["", words("footer", language), ""]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
+
+
+def _footer_text(language: str, workbook: WorkbookRef | None, reminder: bool = False) -> str:
+    """The plain-text footer: who sent it, which workbook (and its link), and for reminders how they stop."""
+    lines = ["", words("footer_reminder" if reminder else "footer", language)]
+    if workbook is not None:
+        shown = f"{_one_line(workbook.name)} {workbook.link}" if _safe_link(workbook.link) else _one_line(workbook.name)
+        lines.append(words("workbook_line", language, workbook=shown))
+    return "\n".join(lines) + "\n"
 
 
 def _more_rows(rows: Sequence[DigestRow], language: str) -> list[str]:
@@ -323,42 +345,57 @@ def _more_rows(rows: Sequence[DigestRow], language: str) -> list[str]:
 
 
 _LATE_STYLE = "color: #b00020; font-weight: bold;"
-_SOON_STYLE = "color: #a66300;"
+_SOON_STYLE = "color: #8a5300; font-weight: bold;"
 _CELL_STYLE = "border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top;"
+_BLOCK_STYLE = "border: 1px solid #ddd; border-left: 4px solid {accent}; border-radius: 4px; padding: 8px 10px; margin: 0 0 10px 0;"
+_KEEP = "white-space: nowrap;"  # IDs, dates and durations never break inside
 
 
 def _digest_html(
     greeting: str, intro: str, notes: list[str], rows: Sequence[DigestRow], language: str
 ) -> str:
-    header = "".join(
-        f'<th style="{_CELL_STYLE} background: #f4f4f4;">{html.escape(name)}</th>'
-        for name in _columns(language)
-    )
-    body_rows = "\n".join(_html_row(row, language) for row in rows[:MAX_TABLE_ROWS])
-    paragraphs = [greeting, intro, *notes]
-    parts = [f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs]
-    parts.append(
-        f'<table style="border-collapse: collapse;">\n<thead><tr>{header}</tr></thead>\n<tbody>\n{body_rows}\n</tbody>\n</table>'
-    )
+    """The digest's body: a paragraph each for greeting, intro and notes, then one block per ticket."""
+    parts = [f"<p>{html.escape(paragraph)}</p>" for paragraph in (greeting, intro, *notes)]
+    parts += [_html_block(row, language) for row in rows[:MAX_TABLE_ROWS]]
     parts += [f"<p>{html.escape(line)}</p>" for line in _more_rows(rows, language)]
-    return _page(language, intro, "\n".join(parts))
+    return "\n".join(parts)
 
 
-def _html_row(row: DigestRow, language: str) -> str:
-    cells = [html.escape(cell) for cell in _cells(row, language)]
-    if row.link:
-        cells[0] = f'<a href="{html.escape(row.link, quote=True)}">{cells[0]}</a>'
-    style = _LATE_STYLE if row.late_by >= timedelta(0) else _SOON_STYLE
-    rendered = [f'<td style="{_CELL_STYLE}">{cell}</td>' for cell in cells]
-    late_column = 7
-    rendered[late_column] = f'<td style="{_CELL_STYLE} {style}">{cells[late_column]}</td>'
-    return "<tr>" + "".join(rendered) + "</tr>"
-
-
-def _page(language: str, title: str, body: str) -> str:
-    return HTML_PAGE.substitute(
-        language=language, title=html.escape(title), body=body, footer=html.escape(words("footer", language))
+def _html_block(row: DigestRow, language: str) -> str:
+    """One ticket as a block that reads at any width: the ID and grade, who and what, then the clock."""
+    ticket_id, grade, customer, category, description, deadline, due, late, stage = (
+        html.escape(cell) for cell in _cells(row, language)
     )
+    if row.link:
+        ticket_id = f'<a href="{html.escape(row.link, quote=True)}" style="color: #1a56a8;">{ticket_id}</a>'
+    late_style = _LATE_STYLE if row.late_by >= timedelta(0) else _SOON_STYLE
+    accent = "#b00020" if row.late_by >= timedelta(0) else "#d69e00"
+    heading = f'<span style="{_KEEP} font-weight: bold;">{ticket_id}</span>'
+    if grade:
+        heading += f' <span style="{_KEEP} color: #555;">· {grade}</span>'
+    who = " · ".join(cell for cell in (customer, category) if cell)
+    due_line = html.escape(words("due_line", language, deadline=html.unescape(deadline), due=html.unescape(due)))
+    clock = (f'<span style="{_KEEP}">{due_line}</span> · <span style="{_KEEP} {late_style}">{late}</span>'
+             f' · <span style="{_KEEP}">{stage}</span>')
+    lines = [f'<div style="font-size: 16px;">{heading}</div>']
+    if who:
+        lines.append(f'<div style="color: #333;">{who}</div>')
+    if description:
+        lines.append(f'<div style="color: #555;">{description}</div>')
+    lines.append(f'<div style="margin-top: 4px;">{clock}</div>')
+    return f'<div style="{_BLOCK_STYLE.format(accent=accent)}">' + "".join(lines) + "</div>"
+
+
+def _page(language: str, title: str, body: str, workbook: WorkbookRef | None = None, reminder: bool = False) -> str:
+    """The whole HTML document around ``body``, with the footer (and, for reminders, how they stop)."""
+    footer = html.escape(words("footer_reminder" if reminder else "footer", language))
+    if workbook is not None:
+        name = html.escape(_one_line(workbook.name))
+        link = _safe_link(workbook.link)
+        if link:
+            name = f'<a href="{html.escape(link, quote=True)}" style="color: #1a56a8;">{name}</a>'
+        footer += "<br>" + html.escape(words("workbook_line", language, workbook="\x00")).replace("\x00", name)
+    return HTML_PAGE.substitute(language=language, title=html.escape(title), body=body, footer=footer)
 
 
 def _simple_message(
@@ -372,11 +409,12 @@ def _simple_message(
     now: datetime,
     message_id: str,
     name: str | None = None,
+    workbook: WorkbookRef | None = None,
 ) -> EmailMessage:
     """A message of a few paragraphs and a bulleted list; every text is escaped for HTML here."""
     text = "\n\n".join(paragraphs) + "\n\n" + "\n".join(f"- {item}" for item in items) + "\n"
-    text += "\n" + words("footer", language) + "\n"
-    listing = "".join(f"<li>{html.escape(item)}</li>" for item in items)
+    text += _footer_text(language, workbook)
+    listing = "".join(f'<li style="margin-bottom: 4px;">{html.escape(item)}</li>' for item in items)
     body = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs)
     body += f"<ul>{listing}</ul>" if items else ""
     return build_message(
@@ -384,7 +422,7 @@ def _simple_message(
         recipient=make_address(to, name),
         subject=subject,
         text=text,
-        html_body=_page(language, subject, body),
+        html_body=_page(language, subject, body, workbook),
         message_id=message_id,
         now=now,
     )
@@ -403,6 +441,7 @@ def compose_breaker_alert(
     hold_hours: float,
     sender: Address,
     now: datetime,
+    workbook: WorkbookRef | None = None,
 ) -> EmailMessage:
     """Tell the admin that reminders are held because ``suspects`` (ticket IDs) turned overdue at once."""
     count = len(suspects)
@@ -427,6 +466,7 @@ def compose_breaker_alert(
         sender=sender,
         now=now,
         message_id=message_id_for([f"breaker|{now.isoformat()}"], to),
+        workbook=workbook,
     )
 
 
@@ -437,6 +477,7 @@ def compose_failure_alert(
     failed: Sequence[tuple[str, str, str, int, str]],
     sender: Address,
     now: datetime,
+    workbook: WorkbookRef | None = None,
 ) -> EmailMessage:
     """Tell the admin about dead messages: (message_id, recipient, subject, failures, last error) each."""
     items = [
@@ -459,6 +500,7 @@ def compose_failure_alert(
         sender=sender,
         now=now,
         message_id=message_id_for([f"dead|{entry[0]}" for entry in failed], to),
+        workbook=workbook,
     )
 
 
@@ -472,6 +514,7 @@ def compose_cluster_alert(
     sender: Address,
     now: datetime,
     identity: Sequence[str],
+    workbook: WorkbookRef | None = None,
 ) -> EmailMessage:
     """Tell the quality lead about complaint clusters (same product and category, ``threshold`` or more).
 
@@ -488,7 +531,7 @@ def compose_cluster_alert(
             product=_one_line(cluster.product),
             category=_one_line(cluster.category),
             count=cluster.count,
-            tickets=", ".join(_one_line(ticket_id) for ticket_id in cluster.ticket_ids[:20]),
+            tickets=separator.join(_one_line(ticket_id) for ticket_id in cluster.ticket_ids),
         )
         for cluster in clusters
     ]
@@ -504,6 +547,7 @@ def compose_cluster_alert(
         sender=sender,
         now=now,
         message_id=message_id_for(identity, to),
+        workbook=workbook,
     )
 
 
@@ -515,29 +559,37 @@ def compose_daily_digest(
     sender: Address,
     now: datetime,
     name: str | None = None,
+    departments: Sequence[str] = (),
+    department_kpis: Mapping[str, object] | None = None,
+    overdue: Sequence[OverdueLine] = (),
+    workbook: WorkbookRef | None = None,
 ) -> EmailMessage:
-    """Given KPI label → value (labels already in ``language``, supplied by the engine), return the daily
-    manager digest for ``now``'s day. Its Message-ID is stable per day and recipient."""
+    """Given desk-wide KPI label → value (labels already in ``language``, supplied by the engine), return the
+    daily digest for ``now``'s day. A manager's digest names their ``departments``: their ``overdue`` tickets
+    come first (most overdue first), then their ``department_kpis``, then the desk's. Its Message-ID is stable
+    per day and recipient."""
     day = f"{now:%Y-%m-%d}"
-    rows = "".join(
-        f'<tr><th style="{_CELL_STYLE} background: #f4f4f4;">{html.escape(str(label_))}</th>'
-        f'<td style="{_CELL_STYLE}">{html.escape(_kpi_text(value))}</td></tr>'
-        for label_, value in kpis.items()
-    )
     greeting = _greeting(name, language)
     intro = words("daily_intro", language, day=day)
-    text_lines = [greeting, "", intro, ""]
-    colon = "：" if language == "zh" else ": "
-    text_lines += [f"- {_one_line(label_)}{colon}{_kpi_text(value)}" for label_, value in kpis.items()]
-    text_lines += ["", words("footer", language), ""]
+    sections: list[tuple[str, list[str], list[str]]] = []  # heading, text lines, HTML parts
+    if departments:
+        sections.append(_overdue_section(departments, overdue, language))
+        if department_kpis is not None:
+            where = words("list_separator", language).join(_one_line(department) for department in departments)
+            sections.append(_kpi_section(words("daily_department", language, departments=where), department_kpis,
+                                         language))
+    sections.append(_kpi_section(words("daily_desk", language), kpis, language))
+    text_lines = [greeting, "", intro]
     body = f"<p>{html.escape(greeting)}</p><p>{html.escape(intro)}</p>"
-    body += f'<table style="border-collapse: collapse;">{rows}</table>'
+    for heading, lines, parts in sections:
+        text_lines += ["", heading, *lines]
+        body += f'<h3 style="font-size: 16px; margin: 18px 0 6px 0;">{html.escape(heading)}</h3>' + "".join(parts)
     return build_message(
         sender=sender,
         recipient=make_address(to, name),
         subject=words("daily_subject", language, day=day),
-        text="\n".join(text_lines),
-        html_body=_page(language, intro, body),
+        text="\n".join(text_lines) + "\n" + _footer_text(language, workbook),
+        html_body=_page(language, intro, body, workbook),
         message_id=message_id_for([f"daily|{day}"], to),
         now=now,
     )
@@ -552,6 +604,7 @@ def compose_monthly_review(
     sender: Address,
     now: datetime,
     name: str | None = None,
+    workbook: WorkbookRef | None = None,
 ) -> EmailMessage:
     """Given a month (YYYY-MM) and its review as (title, lines) sections in ``language`` (supplied by the
     engine), return the managers' monthly review mail. Its Message-ID is stable per month and recipient."""
@@ -562,12 +615,54 @@ def compose_monthly_review(
         text_lines += [_one_line(title), *(f"- {_one_line(line)}" for line in lines), ""]
         items = "".join(f"<li>{html.escape(_one_line(line))}</li>" for line in lines)
         body += f"<h3>{html.escape(_one_line(title))}</h3><ul>{items}</ul>"
-    text_lines += [words("footer", language), ""]
     subject = words("monthly_subject", language, month=month)
     return build_message(
-        sender=sender, recipient=make_address(to, name), subject=subject, text="\n".join(text_lines),
-        html_body=_page(language, subject, body), message_id=message_id_for([f"monthly|{month}"], to), now=now,
+        sender=sender, recipient=make_address(to, name), subject=subject,
+        text="\n".join(text_lines) + _footer_text(language, workbook),
+        html_body=_page(language, subject, body, workbook), message_id=message_id_for([f"monthly|{month}"], to),
+        now=now,
     )
+
+
+def _overdue_section(
+    departments: Sequence[str], overdue: Sequence[OverdueLine], language: str
+) -> tuple[str, list[str], list[str]]:
+    where = words("list_separator", language).join(_one_line(department) for department in departments)
+    if not overdue:
+        return words("daily_no_overdue", language, departments=where), [], []
+    ordered = sorted(overdue, key=lambda line: (-line.late_by, line.ticket.ticket_id or ""))[:MAX_TABLE_ROWS]
+    lines, parts = [], []
+    for line in ordered:
+        ticket = line.ticket
+        ticket_id = _one_line(ticket.ticket_id) or f"row {ticket.row}"
+        who = " · ".join(cell for cell in (_one_line(ticket.customer), _one_line(ticket.category)) if cell)
+        due = words("due_line", language, deadline=words(f"deadline_{line.deadline}", language),
+                    due=f"{line.due:%Y-%m-%d %H:%M}")
+        late = words("late", language, duration=format_duration(line.late_by, language))
+        lines.append(f"- {ticket_id} · {who} — {due} — {late}" + (f" {line.link}" if line.link else ""))
+        shown = html.escape(ticket_id)
+        link = _safe_link(line.link)
+        if link:
+            shown = f'<a href="{html.escape(link, quote=True)}" style="color: #1a56a8;">{shown}</a>'
+        parts.append(
+            f'<div style="{_BLOCK_STYLE.format(accent="#b00020")}"><span style="{_KEEP} font-weight: bold;">'
+            f'{shown}</span> <span style="color: #333;">{html.escape(who)}</span><br>'
+            f'<span style="{_KEEP}">{html.escape(due)}</span> · <span style="{_KEEP} {_LATE_STYLE}">'
+            f"{html.escape(late)}</span></div>"
+        )
+    heading = words("daily_overdue", language, departments=where, count=len(overdue))
+    return heading, lines, parts
+
+
+def _kpi_section(heading: str, kpis: Mapping[str, object], language: str) -> tuple[str, list[str], list[str]]:
+    lines = [f"- {words('label_value', language, label=_one_line(label_), value=_kpi_text(value))}"
+             for label_, value in kpis.items()]
+    rows = "".join(
+        f'<tr><th style="{_CELL_STYLE} background: #f4f4f4; font-weight: normal;">{html.escape(_one_line(label_))}'
+        f'</th><td style="{_CELL_STYLE} {_KEEP} text-align: right;">{html.escape(_kpi_text(value))}</td></tr>'
+        for label_, value in kpis.items()
+    )
+    return heading, lines, [f'<table style="border-collapse: collapse; width: 100%;">{rows}</table>']
 
 
 def _kpi_text(value: object) -> str:
@@ -577,7 +672,9 @@ def _kpi_text(value: object) -> str:
     return _one_line(value)
 
 
-def compose_test_message(*, to: str, language: str, sender: Address, now: datetime) -> EmailMessage:
+def compose_test_message(
+    *, to: str, language: str, sender: Address, now: datetime, workbook: WorkbookRef | None = None
+) -> EmailMessage:
     """Return the ``sheetdesk mail-test`` message (a fresh Message-ID per call: each test is its own mail)."""
     return _simple_message(
         to=to,
@@ -588,4 +685,5 @@ def compose_test_message(*, to: str, language: str, sender: Address, now: dateti
         sender=sender,
         now=now,
         message_id=message_id_for([f"test|{now.isoformat()}"], to),
+        workbook=workbook,
     )

@@ -29,7 +29,9 @@ from typing import Protocol
 from mailers.addresses import clean_header_text, is_valid_email
 from mailers.compose import (
     Cluster,
+    OverdueLine,
     RowLink,
+    WorkbookRef,
     compose_breaker_alert,
     compose_cluster_alert,
     compose_daily_digest,
@@ -45,7 +47,8 @@ from mailers.plan import Plan, Reminder, Stage, plan_reminders
 from mailers.settings import MailSettings, ReminderSettings
 from mailers.smtp import SmtpTransport
 from mailers.transport import MemoryTransport, SendResult, Transport
-from tickets.outcome import Outcome
+from tickets import DueKind
+from tickets.outcome import Outcome, SlaState
 from tickets.status import Status
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "WorkingTime",
     "AlwaysWorking",
     "KpiSource",
+    "DepartmentKpiSource",
     "build_transport",
     "sender_address",
     "mail_test",
@@ -62,6 +66,7 @@ __all__ = [
 KpiSource = Callable[[str], Mapping[str, object]]  # language -> KPI label -> value
 # (language, first day of the month reviewed) -> the month's review as (title, lines) sections
 ReviewSource = Callable[[str, date], Sequence[tuple[str, Sequence[str]]]]
+DepartmentKpiSource = Callable[[str, frozenset[str]], Mapping[str, object]]  # the same for some departments
 
 
 class WorkingTime(Protocol):
@@ -129,6 +134,7 @@ class Mailroom:
         self.ledger = ledger
         self.transport = transport
         self.sender = sender_address(mail_settings)
+        self.workbook: WorkbookRef | None = None  # named in every mail of the cycle run now
 
     def run_cycle(
         self,
@@ -142,6 +148,8 @@ class Mailroom:
         daily_digest_at: time | None = None,
         language: str = "en",
         monthly_review: ReviewSource | None = None,
+        department_kpis: DepartmentKpiSource | None = None,
+        workbook: WorkbookRef | None = None,
     ) -> MailReport:
         """Given the cycle's outcomes and an aware ``now``, send every mail that is due and return a report.
 
@@ -149,7 +157,9 @@ class Mailroom:
         label → value for the daily manager digest, sent once a day from ``daily_digest_at``. ``language`` is
         the workbook's: mail to the admin and the quality lead speaks it unless the config names theirs.
         ``monthly_review(language, month)`` gives last month's review, mailed to the same people as the daily
-        digest once, on the month's first working day, from ``daily_digest_at``. Raise
+        digest once, on the month's first working day, from ``daily_digest_at``.
+        ``department_kpis(language, departments)`` gives the figures of a manager's own departments. Every mail
+        names ``workbook``. Raise
         ValueError for a naive ``now``, LedgerError if the ledger fails (nothing is then lost: unsent intents
         stay pending).
         """
@@ -157,6 +167,7 @@ class Mailroom:
             raise ValueError("now must be an aware datetime")
         working_time = working_time or AlwaysWorking()
         self.settings = self.configured.speaking(language)
+        self.workbook = workbook
         report = MailReport(dry_run=dry_run)
         plan = plan_reminders(outcomes, self.settings, now)
         report.unaddressed = list(plan.unaddressed)
@@ -187,7 +198,7 @@ class Mailroom:
         if breaker is None and not quiet:
             outgoing += self._cluster_alert(outcomes, now)
         if daily_kpis is not None and daily_digest_at is not None:
-            outgoing += self._daily_digests(outcomes, daily_kpis, daily_digest_at, now, report)
+            outgoing += self._daily_digests(outcomes, daily_kpis, daily_digest_at, now, department_kpis, row_link)
         if monthly_review is not None and daily_digest_at is not None:
             outgoing += self._monthly_reviews(outcomes, monthly_review, daily_digest_at, now, working_time)
         report.composed = [item.message for item in outgoing]
@@ -274,6 +285,7 @@ class Mailroom:
                 summary=summary,
                 row_link=row_link,
                 escalate_after_hours=self.settings.escalate_after_hours,
+                workbook=self.workbook,
             )
             kind = "summary" if summary else "digest"
             outgoing.append(_Outgoing(message, kind, tuple(reminder.key for reminder in batch)))
@@ -293,6 +305,7 @@ class Mailroom:
             hold_hours=self.settings.breaker_hold_hours,
             sender=self.sender,
             now=breaker.tripped_at,
+            workbook=self.workbook,
         )
         return [_Outgoing(message, "alert", event_keys=(event,))]
 
@@ -306,7 +319,8 @@ class Mailroom:
             for item in dead
         ]
         message = compose_failure_alert(
-            to=admin, language=self.settings.admin_language, failed=failed, sender=self.sender, now=now
+            to=admin, language=self.settings.admin_language, failed=failed, sender=self.sender, now=now,
+            workbook=self.workbook,
         )
         return [_Outgoing(message, "alert", event_keys=tuple(f"dead|{item.message_id}" for item in dead))]
 
@@ -332,20 +346,28 @@ class Mailroom:
             sender=self.sender,
             now=now,
             identity=(*keys, f"{now:%Y-%m-%d}"),
+            workbook=self.workbook,
         )
         return [_Outgoing(message, "alert", event_keys=keys)]
 
     def _daily_digests(
-        self, outcomes: Sequence[Outcome], kpis: KpiSource, at: time, now: datetime, report: MailReport
+        self, outcomes: Sequence[Outcome], kpis: KpiSource, at: time, now: datetime,
+        department_kpis: DepartmentKpiSource | None, row_link: RowLink | None,
     ) -> list[_Outgoing]:
+        """One digest per manager (their departments' overdue tickets and figures first) and one for the admin."""
         if not self.ledger.daily_digest_due(now, at):
             return []
         event = self.ledger.daily_digest_key(now)
         outgoing = []
         tables: dict[str, Mapping[str, object]] = {}
-        for email, name, language in _managers(outcomes, self.settings):
+        for email, name, language, departments in _managers(outcomes, self.settings):
             table = tables.setdefault(language, kpis(language))
-            message = compose_daily_digest(table, language, to=email, name=name, sender=self.sender, now=now)
+            mine = department_kpis(language, frozenset(departments)) if department_kpis and departments else None
+            message = compose_daily_digest(
+                table, language, to=email, name=name, sender=self.sender, now=now, departments=departments,
+                department_kpis=mine, overdue=_overdue_lines(outcomes, departments, now, row_link),
+                workbook=self.workbook,
+            )
             outgoing.append(_Outgoing(message, "daily", event_keys=(event,)))
         return outgoing
 
@@ -363,7 +385,7 @@ class Mailroom:
         outgoing = []
         for email, name, language in _managers(outcomes, self.settings):
             message = compose_monthly_review(f"{reviewed:%Y-%m}", review(language, reviewed), language, to=email,
-                                             name=name, sender=self.sender, now=now)
+                                             name=name, sender=self.sender, now=now, workbook=self.workbook)
             outgoing.append(_Outgoing(message, "monthly", event_keys=(event,)))
         return outgoing
 
@@ -402,41 +424,92 @@ def _earlier_keys(reminder: Reminder) -> list[str]:
     return [first.key, *(replace(reminder, repeat=number).key for number in range(1, reminder.repeat))]
 
 
-def _clusters(outcomes: Sequence[Outcome], threshold: int) -> dict[str, Cluster]:
-    """Return the complaint clusters of this cycle by event key ``cluster|product|category`` (casefolded)."""
+def _clusters(outcomes: Sequence[Outcome], threshold: int, days: int = 7) -> dict[str, Cluster]:
+    """Return the complaint clusters of this cycle by event key ``cluster|product|category`` (casefolded).
+
+    A cluster lists every ticket of its product and category received in the ``days`` (Similar 7d's window)
+    up to the newest ticket that reached ``threshold``, so the IDs listed are the tickets counted.
+    """
     groups: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         ticket = outcome.ticket
-        if outcome.similar_7d < threshold or not ticket.product or not ticket.category:
+        if not ticket.product or not ticket.category or ticket.effective_status is Status.DUPLICATE:
             continue
-        if ticket.effective_status is Status.DUPLICATE:
-            continue
-        key = f"cluster|{ticket.product.casefold()}|{ticket.category.casefold()}"
+        key = f"cluster|{ticket.product.strip().casefold()}|{ticket.category.strip().casefold()}"
         groups.setdefault(key, []).append(outcome)
-    return {
-        key: Cluster(
-            product=members[0].ticket.product or "",
-            category=members[0].ticket.category or "",
-            count=max(member.similar_7d for member in members),
-            ticket_ids=tuple(
-                sorted(member.ticket.ticket_id or f"row {member.ticket.row}" for member in members)
-            ),
+    clusters = {}
+    for key, members in sorted(groups.items()):
+        triggers = [member for member in members if member.similar_7d >= threshold]
+        if not triggers:
+            continue
+        listed = _in_window(members, triggers, timedelta(days=days))
+        clusters[key] = Cluster(
+            product=triggers[0].ticket.product or "",
+            category=triggers[0].ticket.category or "",
+            count=max(len(listed), max(member.similar_7d for member in triggers)),
+            ticket_ids=tuple(sorted(member.ticket.ticket_id or f"row {member.ticket.row}" for member in listed)),
         )
-        for key, members in sorted(groups.items())
-    }
+    return clusters
 
 
-def _managers(outcomes: Sequence[Outcome], settings: ReminderSettings) -> list[tuple[str, str | None, str]]:
-    """Return (email, name, language) of every department manager with a valid address, and the admin."""
+def _in_window(members: list[Outcome], triggers: list[Outcome], window: timedelta) -> list[Outcome]:
+    """The members received in ``window`` up to the newest trigger (all triggers when dates are missing)."""
+    dated = [trigger.ticket.received for trigger in triggers if trigger.ticket.received is not None]
+    if not dated:
+        return triggers
+    newest = max(dated)
+    chosen = [member for member in members
+              if member.ticket.received is not None and newest - window < member.ticket.received <= newest]
+    return chosen + [trigger for trigger in triggers if trigger not in chosen]
+
+
+def _managers(
+    outcomes: Sequence[Outcome], settings: ReminderSettings
+) -> list[tuple[str, str | None, str, tuple[str, ...]]]:
+    """Return (email, name, language, departments) of every department manager with a valid address, and the
+    admin (no departments: the desk as a whole)."""
     found: dict[str, tuple[str, str | None, str]] = {}
+    departments: dict[str, set[str]] = {}
     for outcome in outcomes:
         assignment = outcome.assignment
         if assignment and is_valid_email(assignment.manager_email):
             email = assignment.manager_email.strip()
             found.setdefault(email.lower(), (email, assignment.manager, assignment.language))
+            departments.setdefault(email.lower(), set()).add(assignment.department)
     if settings.admin_email:
         found.setdefault(settings.admin_email.lower(), (settings.admin_email, None, settings.admin_language))
-    return [found[key] for key in sorted(found)]
+    return [(*found[key], tuple(sorted(departments.get(key, ())))) for key in sorted(found)]
+
+
+def _overdue_lines(
+    outcomes: Sequence[Outcome], departments: Sequence[str], now: datetime, row_link: RowLink | None
+) -> list[OverdueLine]:
+    """The overdue tickets of ``departments``, each at its earliest missed deadline."""
+    wanted = set(departments)
+    lines = []
+    for outcome in outcomes:
+        if outcome.sla is not SlaState.OVERDUE or outcome.assignment is None or outcome.deadlines is None:
+            continue
+        if outcome.assignment.department not in wanted:
+            continue
+        missed = _missed_deadline(outcome, now)
+        if missed is not None:
+            kind, due = missed
+            link = row_link(outcome.ticket) if row_link else None
+            lines.append(OverdueLine(outcome.ticket, kind, due, now - due, link))
+    return lines
+
+
+def _missed_deadline(outcome: Outcome, now: datetime) -> tuple[DueKind, datetime] | None:
+    ticket, deadlines = outcome.ticket, outcome.deadlines
+    assert deadlines is not None
+    candidates = [
+        (DueKind.RESPONSE, deadlines.response_due, ticket.first_response),
+        (DueKind.RESOLUTION, deadlines.resolution_due, ticket.resolved),
+        (DueKind.FOLLOW_UP, deadlines.follow_up_due, getattr(ticket, "follow_up", None)),
+    ]
+    missed = [(kind, due) for kind, due, done in candidates if due is not None and done is None and due <= now]
+    return min(missed, key=lambda item: item[1]) if missed else None
 
 
 # -- building blocks for the CLI ------------------------------------------------------------------------------
@@ -457,7 +530,8 @@ def build_transport(mail_settings: MailSettings, environ: Mapping[str, str] | No
 
 
 def mail_test(
-    transport: Transport, to: str, settings: MailSettings, now: datetime | None = None, language: str = "en"
+    transport: Transport, to: str, settings: MailSettings, now: datetime | None = None, language: str = "en",
+    workbook: WorkbookRef | None = None,
 ) -> SendResult:
     """Send one test message to ``to`` (for ``sheetdesk mail-test --to ADDR``) and return its result.
 
@@ -466,7 +540,8 @@ def mail_test(
     if not is_valid_email(to):
         raise AddressError(f'"{to}" is not an email address — write it like you@example.com')
     moment = now or datetime.now(UTC)
-    message = compose_test_message(to=to, language=language, sender=sender_address(settings), now=moment)
+    message = compose_test_message(to=to, language=language, sender=sender_address(settings), now=moment,
+                                   workbook=workbook)
     results = transport.send([message])
     if not results or results[0].error is not None:
         raise results[0].error if results else TransportError("the transport returned no result")

@@ -38,10 +38,13 @@ WORDS: dict[str, tuple[str, str]] = {
         "您以 sheetdesk 管理员身份收到此邮件：二级升级的工单，以及责任部门在联络官页没有有效邮箱的工单。",
     ),
     "more_rows": ("… and {count} more tickets — see the sheet.", "…… 另有 {count} 张工单，请在表格中查看。"),
-    "footer": (
+    "footer": ("Sent by sheetdesk.", "本邮件由 sheetdesk 自动发送，请勿直接回复。"),
+    "footer_reminder": (
         "Sent by sheetdesk. Update the ticket's row in the sheet; reminders stop once its status moves on.",
         "本邮件由 sheetdesk 自动发送，请勿直接回复。请在表格中更新工单状态，状态推进后提醒将自动停止。",
     ),
+    "workbook_line": ("Workbook: {workbook}", "工作簿：{workbook}"),
+    "label_value": ("{label}: {value}", "{label}：{value}"),
     "open_row": ("open", "打开"),
     # table columns (the ticket columns come from tickets.columns)
     "column_deadline": ("Deadline", "时限"),
@@ -121,7 +124,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "{product} · {category}: {count} tickets ({tickets})",
         "{product} · {category}：{count} 张工单（{tickets}）",
     ),
-    "daily_subject": ("Daily complaint digest — {day}", "每日投诉日报 — {day}"),
+    "daily_subject": ("Daily complaint digest — {day}", "投诉日报 — {day}"),
     "monthly_subject": ("Monthly complaint review — {month}", "月度投诉复盘 — {month}"),
     "monthly_intro": (
         "The complaint desk in {month}: counts, top root causes, open actions and owners, and the KPIs against "
@@ -129,6 +132,11 @@ WORDS: dict[str, tuple[str, str]] = {
         "{month} 投诉处理复盘：各类数量、主要根本原因、未完成措施及负责人，以及关键指标对照目标、上月和去年同月。",
     ),
     "daily_intro": ("The complaint desk on {day}:", "{day} 投诉处理概况："),
+    "daily_overdue": ("Overdue in {departments} ({count}), most overdue first:",
+                      "{departments}的超时工单（{count} 张），超时最久的在前："),
+    "daily_no_overdue": ("Nothing is overdue in {departments}.", "{departments}没有超时工单。"),
+    "daily_department": ("{departments}:", "{departments}："),
+    "daily_desk": ("The whole desk:", "全部门汇总："),
     "test_subject": ("sheetdesk test message", "sheetdesk 测试邮件"),
     "test_body": (
         "This is a test from sheetdesk. If you can read it, mail from the complaint desk reaches you.",
@@ -143,13 +151,17 @@ def words(key: str, language: str, **fields: object) -> str:
     return (chinese if language == "zh" else english).format(**fields)
 
 
+# One column, at most 640 px wide, every style inline and no external asset: it reads the same at 900 px and on a
+# 375 px phone, in clients that drop <style> blocks (Gmail's app, Outlook). Tickets are blocks, not table rows.
 HTML_PAGE = Template(
     """<!DOCTYPE html>
 <html lang="$language">
-<head><meta charset="utf-8"><title>$title</title></head>
-<body style="font-family: -apple-system, 'Segoe UI', 'PingFang SC', 'Microsoft YaHei', sans-serif; font-size: 14px; color: #222;">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>$title</title></head>
+<body style="margin: 0; padding: 12px; font-family: -apple-system, 'Segoe UI', Roboto, 'PingFang SC', 'Microsoft YaHei', sans-serif; font-size: 15px; line-height: 1.45; color: #222; background: #ffffff;">
+<div style="max-width: 640px; margin: 0 auto;">
 $body
-<p style="color: #777; font-size: 12px;">$footer</p>
+<p style="color: #666; font-size: 13px; border-top: 1px solid #ddd; padding-top: 8px; margin-top: 20px;">$footer</p>
+</div>
 </body>
 </html>
 """

@@ -34,6 +34,9 @@ __all__ = [
     "DROPDOWN_LAST_ROW",
     "LEGEND_FILLS",
     "COMPUTED_HEADER_FILL",
+    "HEADER_FONT",
+    "FILTER_ARROW_WIDTH",
+    "header_width",
 ]
 
 Value = str | int | float | datetime | date | None
@@ -47,13 +50,17 @@ DROPDOWN_LAST_ROW = 1_048_576
 # The fill colours of the How-to legend; the same RGB hex as sync.backends.port.FormattingSpec paints rows with.
 LEGEND_FILLS: dict[str, str] = {
     "overdue": "F4CCCC",
-    "due_soon": "FCE5CD",
+    "due_soon": "FFEB9C",
     "paused": "CFE2F3",
     "closed": "E6E6E6",
-    "check": "F9CB9C",
+    "check": "B4A7D6",
 }
 # Headers of the columns the daemon fills, so people see at a glance where not to type.
 COMPUTED_HEADER_FILL = "D9EAD3"
+# Bold rows use the workbook's own body font, named, so no program falls back to a serif for them.
+HEADER_FONT = ("Calibri", 11)
+# Room (in characters) the filter's drop-down arrow takes at the right of a header cell.
+FILTER_ARROW_WIDTH = 4
 
 _MIN_WIDTH = 8
 _MAX_WIDTH = 60
@@ -66,7 +73,9 @@ class TabSpec:
 
     ``rows`` are the cell values from row 1 down (``None`` is an empty cell). ``widths`` are column widths in
     characters, left to right. ``frozen_rows`` rows stay in view when scrolling. ``autofilter`` puts a filter
-    over the table (row 1 to the last row). ``dropdowns`` maps a 0-based column to the A1 range on the Lists tab
+    over the table (row 1 to the last row). ``frozen_columns`` columns stay in view when scrolling sideways.
+    ``wrap_columns`` lists 0-based columns whose text wraps inside the cell. ``print_wide`` prints the tab
+    landscape, fitted to the page width, repeating the frozen header rows on every page. ``dropdowns`` maps a 0-based column to the A1 range on the Lists tab
     that feeds its drop-down, for rows 2 to ``DROPDOWN_LAST_ROW``. ``fills`` maps a 0-based (row, column) to an
     RGB hex background. ``bold_header`` makes row 1 bold; ``bold_rows`` lists further 0-based rows to make
     bold. ``key`` is the tab's role in ``tickets.TABS`` (e.g. "tickets").
@@ -82,6 +91,9 @@ class TabSpec:
     bold_header: bool = True
     bold_rows: list[int] = field(default_factory=list)
     key: str = ""
+    frozen_columns: int = 0
+    wrap_columns: list[int] = field(default_factory=list)
+    print_wide: bool = False
 
 
 @dataclass
@@ -136,13 +148,21 @@ def tickets_tab(language: str, tickets: Sequence[dict[str, Any]]) -> TabSpec:
     return TabSpec(
         name=TABS["tickets"].label(language),
         rows=rows,
-        widths=[column.width for column in TICKET_COLUMNS],
+        widths=[max(column.width, header_width(column.label(language))) for column in TICKET_COLUMNS],
         frozen_rows=1,
+        frozen_columns=1,  # the Ticket ID stays in view on a sheet of 30-odd columns
         autofilter=True,
         dropdowns=dropdowns,
         fills=fills,
         key="tickets",
+        wrap_columns=[index for index, column in enumerate(TICKET_COLUMNS) if column.key == "check"],
+        print_wide=True,
     )
+
+
+def header_width(label: str) -> int:
+    """Return the column width that shows ``label`` whole in a bold header with a filter arrow beside it."""
+    return display_width(label) + 2 + FILTER_ARROW_WIDTH
 
 
 def rule_tab(language: str, key: str) -> TabSpec:
@@ -221,15 +241,15 @@ def how_to_tab(language: str) -> TabSpec:
         rows.append([])
         bold_rows.append(len(rows))
         rows.append([section["title"]])
-        for line in section.get("rows", []):
-            rows.append(list(line))
         for entry in section.get("legend", []):
             fills[(len(rows), 0)] = LEGEND_FILLS[entry["colour"]]
             rows.append([entry["label"], entry["text"]])
+        for line in section.get("rows", []):  # after a legend: the notes explain it
+            rows.append(list(line))
     return TabSpec(
         TABS["how_to"].label(language),
         rows,
-        [24, 110],
+        [28, 110],
         fills=fills,
         bold_header=True,
         bold_rows=bold_rows,

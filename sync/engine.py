@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from datetime import time as time_of_day
+from pathlib import Path
 
-from mailers import Mailroom
+from mailers import Mailroom, WorkbookRef
 from rules import Verdict
 from sync.backends.port import (
     Backend,
@@ -27,6 +28,7 @@ from sync.backends.port import (
     RowLinks,
     RowRef,
     Snapshot,
+    WorkbookLinks,
 )
 from sync.computed_cells import desired_cells, rows_differ, same_cell
 from sync.customer_loop import CustomerLoop
@@ -286,18 +288,36 @@ class Desk:
         report: CycleReport,
     ) -> None:
         assert self.mailroom is not None
+        thresholds = self.settings.thresholds
+
+        def department_kpis(language: str, departments: frozenset[str]) -> dict[str, object]:
+            mine = [outcome for outcome in outcomes
+                    if outcome.assignment is not None and outcome.assignment.department in departments]
+            figures = compute_kpis(mine, now, calendar.zone, cluster_threshold=thresholds.cluster_threshold,
+                                   cluster_days=thresholds.cluster_days)
+            return {row[0]: row[1] for row in key_figures(figures, language).rows}
+
         mail = self.mailroom.run_cycle(
             outcomes, now, calendar, dry_run=dry_run, row_link=self._row_link(),
             daily_kpis=lambda language: {row[0]: row[1] for row in key_figures(kpis, language).rows},
             daily_digest_at=self.settings.daily_digest_at, language=report.language,
             monthly_review=lambda language, month: review_lines(
                 monthly_review(outcomes, month, now, calendar.zone), language),
+            department_kpis=department_kpis,
+            workbook=self._workbook_ref(),
         )
         report.mails_sent = len(mail.composed) if dry_run else len(mail.sent)
         report.mails_held = mail.held + mail.queued_quiet
         if mail.problems:
             for problem in mail.problems:
                 log.warning("mail: %s", problem)
+
+    def _workbook_ref(self) -> WorkbookRef:
+        """The workbook as mail names it: the file's name, or the sheet's title and its link."""
+        path = getattr(self.backend, "path", None)
+        name = Path(path).name if path is not None else self.backend.describe()
+        link = self.backend.workbook_link() if isinstance(self.backend, WorkbookLinks) else None
+        return WorkbookRef(name, link)
 
     def _row_link(self) -> Callable[[Ticket], str | None] | None:
         """Links to a ticket's row, for backends that have them (Google Sheets)."""

@@ -32,6 +32,7 @@ __all__ = [
     "Backend",
     "Fingerprinted",
     "RowLinks",
+    "WorkbookLinks",
     "DATETIME_FORMAT",
     "formatting_marker",
 ]
@@ -163,12 +164,14 @@ class FormattingSpec:
     sla_labels: dict[str, str]
     dropdowns: dict[str, str] = field(default_factory=dict)
 
-    # Fill colours (RGB hex), shared by every backend and the legend on the How-to tab.
+    # Fill colours (RGB hex), shared by every backend and the legend on the How-to tab. Due soon (yellow) and a
+    # Check problem (purple) stay far apart for deuteranopia, protanopia and tritanopia too (CIE76 > 25 after a
+    # Machado 2009 simulation; tests/sheets_templates/test_colours.py, docs/looks.md).
     OVERDUE = "F4CCCC"
-    DUE_SOON = "FCE5CD"
+    DUE_SOON = "FFEB9C"
     PAUSED = "CFE2F3"
     CLOSED = "E6E6E6"
-    CHECK = "F9CB9C"
+    CHECK = "B4A7D6"
 
 
 def formatting_marker(columns: dict[str, int]) -> str:
@@ -220,4 +223,13 @@ class RowLinks(Protocol):
 
     def row_link(self, ticket_id: str) -> str | None:
         """Return a link to the ticket's row as last read, or None if it was not in that read."""
+        ...
+
+
+@runtime_checkable
+class WorkbookLinks(Protocol):
+    """A backend whose workbook has a link a person can open (every mail names the workbook with it)."""
+
+    def workbook_link(self) -> str:
+        """Return the link that opens the workbook."""
         ...

@@ -271,11 +271,17 @@ def send_test_mail(settings: Settings, recipient: str, desk: str | None = None) 
 
     Raise AddressError if ``recipient`` is not an address, TransportError if the message was not delivered.
     """
-    from mailers import build_transport, mail_test
+    from mailers import WorkbookRef, build_transport, mail_test
 
     config = find_desk(settings, desk)
     mail = resolved_mail_settings(config)
-    result = mail_test(build_transport(mail), recipient, mail)
+    workbook = config.workbook
+    if workbook.backend == "gsheets":
+        key = workbook.spreadsheet or ""
+        named = WorkbookRef(f"Google Sheet {key}", f"https://docs.google.com/spreadsheets/d/{key}/edit")
+    else:
+        named = WorkbookRef(config.workbook_path.name)
+    result = mail_test(build_transport(mail), recipient, mail, workbook=named)
     if mail.transport == "outbox":
         return f"wrote a test message to {recipient} into the outbox {mail.outbox_dir} ({result.message_id})"
     return f"sent a test message to {recipient} through {mail.transport} ({result.message_id})"

@@ -54,6 +54,10 @@ class WorkbookSettings(_Section):
     )
     language: Literal["auto", "en", "zh"] = Field("auto", description="Language of messages in the sheet.")
     backups: int = Field(5, ge=0, description="How many previous versions of the .xlsx to keep in [state] dir.")
+    stale_lock_hours: float = Field(
+        12, gt=0, description="An Excel/LibreOffice lock file older than this, whose program is not running on "
+        "this host, is stale: it is logged loudly and no longer holds back writes."
+    )
     aliases: dict[str, list[str]] = Field(
         default_factory=dict, description="Extra header names per column key, e.g. customer = ['Client']."
     )

@@ -92,7 +92,8 @@ def open_backend(config: DeskConfig, state: StateStore | None = None) -> Backend
                               memory=state)
     from sync.backends.xlsx.backend import XlsxBackend
 
-    return XlsxBackend(config.workbook_path, backup_dir=config.state_dir / "backups", backups=workbook.backups)
+    return XlsxBackend(config.workbook_path, backup_dir=config.state_dir / "backups", backups=workbook.backups,
+                       stale_lock_hours=workbook.stale_lock_hours)
 
 
 def open_desk(

@@ -48,7 +48,7 @@ def test_chinese_subjects_bodies_and_display_names_arrive_intact(
         "水壶漏水",
         "已超时",
         "超时 10分钟",
-        "工单编号",
+        "解决截止",
     ):
         assert expected in html
     for expected in (
@@ -121,7 +121,7 @@ def test_rows_link_to_the_sheet_when_a_row_link_is_given_and_only_web_links_are_
     deliver(outcomes, smtp_settings, reminder_settings, ledger, row_link=row_link)
 
     html = smtp_server.received[0].message.get_body(("html",)).get_content()
-    assert '<a href="https://docs.google.com/spreadsheets/d/abc/edit#gid=0&amp;range=A7">CS-1</a>' in html
+    assert '<a href="https://docs.google.com/spreadsheets/d/abc/edit#gid=0&amp;range=A7" style="color: #1a56a8;">CS-1</a>' in html
     assert "javascript" not in html
 
 

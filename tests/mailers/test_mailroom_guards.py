@@ -245,7 +245,7 @@ def test_the_daily_digest_goes_to_every_manager_once_a_day(mailroom, transport):
     assert early.composed == [] and again.composed == []
     assert recipients(due.composed) == [ADMIN, "liu@service.example", "wang@quality.example"]
     assert subjects(due.composed) == ["Daily complaint digest — 2026-11-23"] * 2 + [
-        "每日投诉日报 — 2026-11-23"
+        "投诉日报 — 2026-11-23"
     ]
     chinese = next(message for message in due.composed if "liu@" in str(message["To"]))
     text = chinese.get_body(("plain",)).get_content()

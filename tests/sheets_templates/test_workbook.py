@@ -59,7 +59,7 @@ def test_tickets_headers_are_the_ticket_columns_in_order(workbook):
 def test_tickets_header_is_frozen_bold_and_filtered(workbook):
     language, book = workbook
     sheet = book[TABS["tickets"].label(language)]
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == "B2"  # the header row and the Ticket ID column
     assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(TICKET_COLUMNS))}13"
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.column_dimensions["I"].width == 40  # Description

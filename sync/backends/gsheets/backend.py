@@ -77,7 +77,7 @@ CREDENTIALS_VARIABLE = "GOOGLE_APPLICATION_CREDENTIALS"
 DEFAULT_METADATA_EVERY = 6  # every 6th read also fetches metadata: every 30 minutes at a 5-minute cycle
 VALUE_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                 "majorDimension": "ROWS"}
-SHEET_FIELDS = "properties(sheetId,title,index,gridProperties),conditionalFormats,charts.chartId,merges"
+SHEET_FIELDS = "properties(sheetId,title,index,gridProperties),conditionalFormats,charts.chartId,merges,basicFilter.range"
 METADATA_FIELDS = f"properties.title,sheets({SHEET_FIELDS})"
 FULL_READ_FIELDS = f"properties.title,sheets({SHEET_FIELDS},data(startRow,rowData.values(effectiveValue,dataValidation)))"
 WRITE_RESPONSE_FIELDS = f"updatedSpreadsheet({METADATA_FIELDS})"
@@ -116,6 +116,9 @@ class SheetMeta:
     conditional_formats: list[dict] = field(default_factory=list)
     chart_ids: list[int] = field(default_factory=list)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    frozen_rows: int = 0
+    frozen_columns: int = 0
+    filter_range: dict | None = None
 
 
 class GSheetsBackend:
@@ -206,6 +209,10 @@ class GSheetsBackend:
             if changes.formatting is not None:
                 self._applied_dropdowns = set(changes.formatting.dropdowns)
                 self._first_row_validations = None
+
+    def workbook_link(self) -> str:
+        """Return the spreadsheet's link, for mail."""
+        return f"{SPREADSHEET_DRIVE_URL % self.key}/edit"
 
     def row_link(self, ticket_id: str) -> str | None:
         """Return a link to the ticket's row as last read, for mail digests; None if it was not in that read."""
@@ -348,6 +355,9 @@ class GSheetsBackend:
                 conditional_formats=entry.get("conditionalFormats", []),
                 chart_ids=[chart["chartId"] for chart in entry.get("charts", []) if "chartId" in chart],
                 merges=[_merge(grid_range) for grid_range in entry.get("merges", [])],
+                frozen_rows=grid.get("frozenRowCount", 0),
+                frozen_columns=grid.get("frozenColumnCount", 0),
+                filter_range=(entry.get("basicFilter") or {}).get("range"),
             )
 
     def _validations_of_first_ticket(self, body: dict, sheets: dict[str, Sheet]) -> dict[int, dict] | None:
@@ -376,7 +386,8 @@ class GSheetsBackend:
         positions = match_headers(rows[0] if rows else []).positions
         marker = formatting_marker(positions)
         rules_ok = any(marker in _rule_formula(rule) for rule in meta.conditional_formats)
-        return rules_ok and self._dropdowns_ok(positions, has_tickets=len(rows) > 1)
+        layout_ok = (meta.frozen_rows, meta.frozen_columns) == (1, 1) and _filter_covers(meta.filter_range, positions)
+        return rules_ok and layout_ok and self._dropdowns_ok(positions, has_tickets=len(rows) > 1)
 
     def _dropdowns_ok(self, positions: dict[str, int], has_tickets: bool) -> bool:
         if not has_tickets or self._first_row_validations is None or self._applied_dropdowns is None:
@@ -482,6 +493,8 @@ class GSheetsBackend:
         for key, source in spec.dropdowns.items():
             if key in positions:
                 requests.append(_dropdown(meta.sheet_id, positions[key], 1, source))
+        width = max(positions.values(), default=0) + 1
+        requests += [_freeze(meta.sheet_id, rows=1, columns=1), _open_filter(meta.sheet_id, width)]
         return requests
 
     def _generated_tab_requests(self, name: str, tab: GeneratedTab) -> list[dict]:
@@ -522,7 +535,7 @@ class GSheetsBackend:
         self._sheets[tab.name] = SheetMeta(sheet_id, tab.name, max(len(rows) + 1, DEFAULT_GRID_ROWS),
                                            max(width, DEFAULT_GRID_COLUMNS))
         grid = {"rowCount": self._sheets[tab.name].row_count, "columnCount": self._sheets[tab.name].column_count,
-                "frozenRowCount": tab.frozen_rows}
+                "frozenRowCount": tab.frozen_rows, "frozenColumnCount": getattr(tab, "frozen_columns", 0)}
         requests: list[dict] = [{"addSheet": {"properties": {"sheetId": sheet_id, "title": tab.name,
                                                              "index": position, "gridProperties": grid}}}]
         if rows:
@@ -532,9 +545,7 @@ class GSheetsBackend:
         requests += [_bold_row(sheet_id, row, width) for row in bold_rows]
         requests += _width_requests(sheet_id, tab.widths)
         if tab.autofilter and rows:
-            requests.append({"setBasicFilter": {"filter": {"range": {
-                "sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": max(len(rows), 2),
-                "startColumnIndex": 0, "endColumnIndex": width}}}})
+            requests.append(_open_filter(sheet_id, width))
         requests += [_dropdown(sheet_id, column, 1, source) for column, source in tab.dropdowns.items()]
         requests += [_fill(sheet_id, row, column, colour) for (row, column), colour in tab.fills.items()]
         return requests
@@ -795,6 +806,27 @@ def _bold_row(sheet_id: int, row: int, width: int) -> dict:
                   "startColumnIndex": 0, "endColumnIndex": width}
     return {"repeatCell": {"range": grid_range, "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
                            "fields": "userEnteredFormat.textFormat.bold"}}
+
+
+def _open_filter(sheet_id: int, width: int) -> dict:
+    """A filter over every row of the tab (no end row: rows added later are inside it) and ``width`` columns."""
+    return {"setBasicFilter": {"filter": {"range": {
+        "sheetId": sheet_id, "startRowIndex": 0, "startColumnIndex": 0, "endColumnIndex": width}}}}
+
+
+def _filter_covers(grid_range: dict | None, positions: dict[str, int]) -> bool:
+    """Whether a basic filter's range starts at A1, spans every header column and has no end row."""
+    if grid_range is None:
+        return False
+    width = max(positions.values(), default=0) + 1
+    return (grid_range.get("startRowIndex", 0) == 0 and grid_range.get("startColumnIndex", 0) == 0
+            and "endRowIndex" not in grid_range and grid_range.get("endColumnIndex", width) >= width)
+
+
+def _freeze(sheet_id: int, rows: int, columns: int) -> dict:
+    grid = {"frozenRowCount": rows, "frozenColumnCount": columns}
+    return {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": grid},
+                                      "fields": "gridProperties.frozenRowCount,gridProperties.frozenColumnCount"}}
 
 
 def _width_requests(sheet_id: int, widths: Sequence[int]) -> list[dict]:

@@ -17,6 +17,7 @@ import glob
 import hashlib
 import logging
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -34,11 +35,11 @@ from sync.backends.port import (
     GeneratedTab,
     Sheet,
     Snapshot,
-    formatting_marker,
 )
 from sync.backends.relocate import appended_rows, may_write
-from sync.backends.xlsx.format import apply_ticket_formatting
+from sync.backends.xlsx.format import apply_ticket_formatting, choice_keys, tickets_layout_problems
 from sync.backends.xlsx.formulas import has_formulas_or_errors, keep_formula_results, special_cells
+from sync.backends.xlsx.locks import DEFAULT_STALE_LOCK_HOURS, lock_files, read_lock
 from sync.backends.xlsx.package import PackageEdits, write_package
 from sync.backends.xlsx.patch import PatchRefused, worksheet_member
 from sync.errors import WorkbookError, WriteDeferred
@@ -67,23 +68,18 @@ def _version(path: Path) -> FileVersion:
     return FileVersion(stat.st_mtime_ns, stat.st_size, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
-def lock_files(path: Path) -> list[Path]:
-    """Return the lock files of Excel or LibreOffice that say ``path`` is open right now."""
-    candidates = [
-        path.with_name(f".~lock.{path.name}#"),  # LibreOffice
-        path.with_name(f"~${path.name}"),  # Excel, short names
-        path.with_name(f"~${path.name[2:]}"),  # Excel drops the first two characters of longer names
-    ]
-    return [candidate for candidate in dict.fromkeys(candidates) if candidate.exists()]
-
-
 class XlsxBackend:
     """A workbook in a local .xlsx file."""
 
-    def __init__(self, path: Path, backup_dir: Path | None = None, backups: int = DEFAULT_BACKUPS) -> None:
+    def __init__(
+        self, path: Path, backup_dir: Path | None = None, backups: int = DEFAULT_BACKUPS,
+        stale_lock_hours: float = DEFAULT_STALE_LOCK_HOURS,
+    ) -> None:
         self.path = Path(path)
         self.backup_dir = backup_dir
         self.backups = backups
+        self.stale_lock_hours = stale_lock_hours
+        self._layout_repairs: list[str] = []  # what the last read found beyond the colours
 
     def describe(self) -> str:
         return str(self.path)
@@ -140,13 +136,23 @@ class XlsxBackend:
         return tickets_xml
 
     def _formatting_present(self, sheets: dict[str, Sheet], xml: str | None) -> bool:
+        """Whether everything the daemon keeps on the Tickets tab (its worksheet ``xml``) is in place; what is
+        not is logged. Problems beyond the colours (frozen panes, the filter, drop-downs cut short) are
+        remembered for ``apply``."""
         from tickets import find_tab, match_headers
 
+        self._layout_repairs = []
         tickets_tab = find_tab(sheets, "tickets")
         if tickets_tab is None:
             return True
-        header = sheets[tickets_tab].rows[0] if sheets[tickets_tab].rows else []
-        return xml is not None and formatting_marker(match_headers(header).positions) in xml
+        rows = sheets[tickets_tab].rows
+        if xml is None:
+            return False
+        problems = tickets_layout_problems(xml, match_headers(rows[0] if rows else []).positions, choice_keys())
+        if problems:
+            log.info("%s: %s; putting them back", self.path.name, "; ".join(problems))
+        self._layout_repairs = [problem for problem in problems if "colour" not in problem]
+        return not problems
 
     # -- writing -------------------------------------------------------------------------------------------
 
@@ -159,7 +165,9 @@ class XlsxBackend:
         if not changes:
             return
         self._ensure_writable(snapshot)
-        if changes.tickets_tab in snapshot.sheets:
+        # The package writer puts colours back; frozen panes, a lost filter and stretched drop-downs need openpyxl.
+        repairs = changes.formatting is not None and bool(self._layout_repairs)
+        if changes.tickets_tab in snapshot.sheets and not repairs:
             try:
                 self._save(lambda temporary: self._stream(changes, snapshot, temporary), snapshot)
                 return
@@ -180,6 +188,8 @@ class XlsxBackend:
                 edits.tabs[name] = tab
         if changes.formatting is not None:
             edits.formatting = (changes.tickets_tab, columns, changes.formatting)
+        tickets = snapshot.sheets[changes.tickets_tab].rows
+        edits.filter_to_row[changes.tickets_tab] = max([last_ticket_row(tickets), *(index + 1 for index in rows)])
         write_package(self.path, temporary, edits)
 
     def _rewrite(self, changes: ChangeSet, snapshot: Snapshot, temporary: Path) -> None:
@@ -196,8 +206,12 @@ class XlsxBackend:
                 _set_value(tickets.cell(row=index + 1, column=position + 1), value)
         for name, tab in changes.tabs.items():
             _replace_tab(workbook, name, tab)
+        appended = appended_rows(changes.append, read.rows if read else [], columns)
+        last_row = max([last_ticket_row(read.rows if read else []), *(index + 1 for index in appended)])
         if changes.formatting is not None:
-            apply_ticket_formatting(tickets, columns, changes.formatting)
+            apply_ticket_formatting(tickets, columns, changes.formatting, last_row)
+        elif tickets.auto_filter.ref:  # rows appended since: the filter reaches down to the last ticket
+            tickets.auto_filter.ref = re.sub(r"\d+$", str(max(last_row, 2)), tickets.auto_filter.ref)
         # openpyxl keeps formulas but not their last results: have Excel and LibreOffice recalculate on opening,
         # and put back the results the file held, so the next read (and any reader that does not calculate)
         # still finds the values of people's formulas.
@@ -206,10 +220,20 @@ class XlsxBackend:
         keep_formula_results(self.path, temporary)
 
     def _ensure_writable(self, snapshot: Snapshot) -> None:
-        locks = lock_files(self.path)
-        if locks:
+        """Raise WriteDeferred if a live lock file says the workbook is open, naming its owner and age, or if the
+        file changed since ``snapshot``. A stale lock (see ``sync.backends.xlsx.locks``) is logged loudly and
+        ignored."""
+        now = datetime.now()
+        for lock in map(read_lock, lock_files(self.path)):
+            if lock.is_stale(now, self.stale_lock_hours):
+                log.warning(
+                    "STALE LOCK ignored: %s — older than [workbook] stale_lock_hours = %g and %s is not running on "
+                    "this host; writing anyway (delete the lock file to silence this)",
+                    lock.describe(now), self.stale_lock_hours, lock.program)
+                continue
             raise WriteDeferred(
-                f"{self.path.name} is open in Excel or LibreOffice ({locks[0].name}); the write waits for the next cycle"
+                f"{self.path.name} is open in Excel or LibreOffice: {lock.describe(now)}; the write waits for the "
+                f"next cycle (if nobody has it open any more, delete {lock.path})"
             )
         if _version(self.path) != snapshot.version:
             raise WriteDeferred(f"{self.path.name} was saved by someone during this cycle; the write waits for the next cycle")
@@ -250,6 +274,14 @@ class XlsxBackend:
         kept = sorted(self.backup_dir.glob(f"{glob.escape(self.path.stem)}.*{self.path.suffix}"))
         for old in kept[: -self.backups]:
             old.unlink(missing_ok=True)
+
+
+def last_ticket_row(rows: list[list[Cell]]) -> int:
+    """Return the 1-based number of the last row holding anything (1 when only the header is there)."""
+    for index in range(len(rows) - 1, 0, -1):
+        if any(value is not None for value in rows[index]):
+            return index + 1
+    return 1
 
 
 def _clean_value(value: Any) -> Cell:

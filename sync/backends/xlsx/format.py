@@ -1,34 +1,114 @@
-"""Colours and drop-downs on the Tickets tab of an .xlsx, as conditional formatting that follows the rows.
+"""What the daemon keeps on the Tickets tab of an .xlsx: colours, drop-downs, the filter and the frozen panes.
 
-Rules cover the whole table (row 2 to the sheet's end), keyed on the SLA and Check columns by formula, so
+Colour rules cover the whole table (row 2 to the sheet's end), keyed on the SLA and Check columns by formula, so
 sorting or filtering by any column keeps each row's colour. Each formula carries a marker naming the columns it
 was written for (``N("sheetdesk SLA=AD Check=AH")=0``, always true): if a person removes the rules or moves
-those columns, the marker no longer matches and the rules are written again.
+those columns, the marker no longer matches and the rules are written again. The Check rule stops the others
+("stop if true"), so a row with a problem shows the problem colour whatever its SLA state.
+
+``tickets_layout_problems`` reads the sheet's XML and names what is missing or broken — the marker, "stop if
+true", a drop-down shorter than the table (LibreOffice saves them down to row 1041), frozen panes (B2 unless a
+person chose another place),
+a missing filter or one that leaves out columns — and ``apply_ticket_formatting`` puts all of it back. The
+filter's rows need no re-application: every write (patched or rewritten) stretches it down to the last ticket
+row, and a new row always brings a write (its computed cells).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheets_templates import DROPDOWN_LAST_ROW
 from sync.backends.port import FormattingSpec, formatting_marker
+from tickets import TABS, TICKET_COLUMNS
 
-__all__ = ["apply_ticket_formatting", "add_list_dropdown"]
+__all__ = ["apply_ticket_formatting", "add_list_dropdown", "tickets_layout_problems", "choice_keys", "FROZEN_AT"]
 
 LAST_ROW = DROPDOWN_LAST_ROW  # Excel's last row: rules and drop-downs cover whole columns
+DROPDOWN_MIN_LAST_ROW = 5000  # a Lists-fed drop-down ending above this row was cut short (LibreOffice does that)
+FROZEN_AT = "B2"  # the header row and the Ticket ID column stay in view
+_AUTOFILTER = re.compile(r"<(?:\w+:)?autoFilter\b[^>]*\bref=\"([A-Z]+)1:([A-Z]+)(\d+)\"")
+_PANE = re.compile(r"<(?:\w+:)?pane\b[^>]*>")
+_VALIDATION = re.compile(r"<(?:\w+:)?dataValidation\b([^>]*)>(.*?)</(?:\w+:)?dataValidation>", re.DOTALL)
+_SQREF = re.compile(r"\bsqref=\"([^\"]*)\"")
+_RANGE = re.compile(r"([A-Z]+)\d+(?::([A-Z]+)(\d+))?")
 
 
 def _fill(colour: str) -> PatternFill:
     return PatternFill(start_color=colour, end_color=colour, fill_type="solid")
 
 
-def apply_ticket_formatting(worksheet: Any, columns: dict[str, int], spec: FormattingSpec) -> None:
-    """Replace our conditional formatting on the Tickets ``worksheet`` and add missing drop-downs."""
+def choice_keys() -> set[str]:
+    """The Tickets columns that take their values from a list on the Lists tab (the ones with drop-downs)."""
+    return {column.key for column in TICKET_COLUMNS if column.choices}
+
+
+def tickets_layout_problems(xml: str, columns: dict[str, int], dropdown_keys: set[str]) -> list[str]:
+    """Given the Tickets sheet's XML, its header ``columns`` (key -> 0-based position, as read) and the keys of
+    the columns that carry drop-downs, return what is missing or broken, in words for the log (empty when all
+    is in place)."""
+    problems = []
+    if formatting_marker(columns) not in xml:
+        problems.append("the colour rules are missing or name moved columns")
+    elif "check" in columns and 'stopIfTrue="1"' not in xml and "stopIfTrue=\"true\"" not in xml:
+        problems.append('the Check colour lost its "stop if true"')
+    problems += _dropdown_problems(xml, columns, dropdown_keys)
+    if not _panes_frozen(xml):
+        problems.append("the panes are no longer frozen")
+    if not _filter_spans_columns(xml, columns):
+        problems.append("the filter is missing or leaves out columns")
+    return problems
+
+
+def _dropdown_problems(xml: str, columns: dict[str, int], dropdown_keys: set[str]) -> list[str]:
+    reach: dict[int, int] = {}
+    for attributes, content in _VALIDATION.findall(xml):
+        sqref = _SQREF.search(attributes)
+        if sqref is None or not feeds_from_lists(content):
+            continue  # a person's own list (say, of handlers) may be as short as they like
+        for start, end, end_row in _RANGE.findall(sqref.group(1)):
+            for column in range(column_index_from_string(start), column_index_from_string(end or start) + 1):
+                reach[column] = max(reach.get(column, 0), int(end_row or 0))
+    # Only a drop-down that is there but cut short counts: one a workbook never had (no list for it) is no loss.
+    short = [key for key in sorted(dropdown_keys) if key in columns
+             and 0 < reach.get(columns[key] + 1, 0) < DROPDOWN_MIN_LAST_ROW]
+    return [f"the drop-downs of {', '.join(short)} are cut short"] if short else []
+
+
+def feeds_from_lists(formula: str) -> bool:
+    """Whether a drop-down's list formula is a range on the Lists tab (the template's drop-downs are)."""
+    return any(f"{name}!" in formula or f"{name}'!" in formula for name in (TABS["lists"].en, TABS["lists"].zh))
+
+
+def _panes_frozen(xml: str) -> bool:
+    """Whether some panes are frozen: where is the person's choice (B2 from the template); none means lost."""
+    pane = _PANE.search(xml)
+    return pane is not None and 'state="frozen"' in pane.group(0)
+
+
+def _filter_spans_columns(xml: str, columns: dict[str, int]) -> bool:
+    """Whether there is a filter from column A over every header column (its rows are kept right by every
+    write instead: see the module docstring)."""
+    found = _AUTOFILTER.search(xml)
+    if found is None:
+        return False
+    first, last, _ = found.groups()
+    return first == "A" and column_index_from_string(last) >= max(columns.values(), default=0) + 1
+
+
+def apply_ticket_formatting(
+    worksheet: Any, columns: dict[str, int], spec: FormattingSpec, last_row: int | None = None
+) -> None:
+    """Put back everything ``tickets_layout_problems`` checks on the Tickets ``worksheet``: our colour rules
+    (replaced), the drop-downs (added where missing or short), the panes frozen at B2 when none are, and the filter over
+    rows 1 to ``last_row`` (the last ticket row; default the sheet's last row) and every header column."""
     _remove_our_rules(worksheet)
     width = max(worksheet.max_column, max(columns.values(), default=0) + 1)
     table = f"A2:{get_column_letter(width)}{LAST_ROW}"
@@ -47,6 +127,10 @@ def apply_ticket_formatting(worksheet: Any, columns: dict[str, int], spec: Forma
                 formula = f'AND(${sla}2="{text}",{marker})'
                 worksheet.conditional_formatting.add(table, FormulaRule(formula=[formula], fill=_fill(colour)))
     _add_dropdowns(worksheet, columns, spec.dropdowns)
+    if not worksheet.freeze_panes:  # a person's own frozen panes stay as they are
+        worksheet.freeze_panes = FROZEN_AT
+    bottom = max(last_row if last_row is not None else worksheet.max_row, 2)
+    worksheet.auto_filter.ref = f"A1:{get_column_letter(width)}{bottom}"
 
 
 def _remove_our_rules(worksheet: Any) -> None:
@@ -63,8 +147,19 @@ def _remove_our_rules(worksheet: Any) -> None:
 
 
 def _add_dropdowns(worksheet: Any, columns: dict[str, int], dropdowns: dict[str, str]) -> None:
+    """Stretch every drop-down of a choice column that was cut short back down the whole column (keeping its
+    list), then add each drop-down whose column has none."""
+    choice_columns = {columns[key] + 1 for key in choice_keys() if key in columns}
     covered = set()
     for validation in worksheet.data_validations.dataValidation:
+        for cell_range in validation.sqref.ranges:
+            short = 2 <= cell_range.min_row and cell_range.max_row < DROPDOWN_MIN_LAST_ROW
+            if cell_range.min_col in choice_columns and short and feeds_from_lists(validation.formula1 or ""):
+                validation.sqref = MultiCellRange(
+                    [f"{get_column_letter(cell_range.min_col)}{cell_range.min_row}:"
+                     f"{get_column_letter(cell_range.max_col)}{LAST_ROW}" if other is cell_range else other.coord
+                     for other in validation.sqref.ranges])
+                break
         for cell_range in validation.sqref.ranges:
             covered.update(range(cell_range.min_col, cell_range.max_col + 1))
     for key, source in dropdowns.items():

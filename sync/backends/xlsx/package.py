@@ -41,6 +41,7 @@ from sync.backends.xlsx.patch import (
     _date_epoch,
     _set_attribute,
     _styles_member,
+    stretch_filter,
     worksheet_member,
 )
 from tickets import cell_name, column_index, column_letter
@@ -81,6 +82,7 @@ class PackageEdits:
     unless_formula: dict[str, Collection[tuple[int, int]]] = field(default_factory=dict)
     tabs: dict[str, GeneratedTab] = field(default_factory=dict)
     formatting: tuple[str, dict[str, int], FormattingSpec] | None = None  # (sheet, column positions, spec)
+    filter_to_row: dict[str, int] = field(default_factory=dict)  # sheet -> the last row its filter must reach
 
 
 def write_package(source: Path, target: Path, edits: PackageEdits) -> None:
@@ -140,6 +142,9 @@ class _PackageWriter:
         if self.edits.formatting is not None and self.edits.formatting[0] == sheet:
             _, columns, spec = self.edits.formatting
             patcher.tail = lambda tail: _with_formatting(tail, patcher.prefix, columns, spec, self._styles())
+        if sheet in self.edits.filter_to_row:
+            formatted, last_row = patcher.tail, self.edits.filter_to_row[sheet]
+            patcher.tail = lambda tail: stretch_filter(formatted(tail) if formatted else tail, patcher.prefix, last_row)
         staged = open(self.staging / f"sheet-{len(self.replacements)}.xml", "w+b")  # noqa: SIM115 — closed in write
         with self.archive.open(member) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
             writer = io.TextIOWrapper(staged, encoding="utf-8", newline="")

@@ -182,6 +182,17 @@ def _remove_attribute(tag: str, name: str) -> str:
     return re.sub(rf"""\s+(?<![\w:.-]){re.escape(name)}\s*=\s*(["']).*?\1""", "", tag, count=1, flags=re.DOTALL)
 
 
+def stretch_filter(tail: str, prefix: str, last_row: int) -> str:
+    """Return a worksheet's ``tail`` (from ``</sheetData>`` on) with its auto-filter (if any) reaching down to
+    ``last_row`` (1-based, at least row 2), its columns unchanged."""
+    found = re.search(rf"<{re.escape(prefix)}autoFilter\b[^>]*>", tail)
+    corners = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", (_attribute(found.group(0), "ref") or "") if found else "")
+    if found is None or corners is None:
+        return tail
+    grown = f"{corners.group(1)}{corners.group(2)}:{corners.group(3)}{max(last_row, 2)}"
+    return tail[: found.start()] + _set_attribute(found.group(0), "ref", grown) + tail[found.end():]
+
+
 # -- styles ------------------------------------------------------------------------------------------------------
 
 class StyleBook:
@@ -327,6 +338,7 @@ class SheetPatcher:
         self.tail: Callable[[str], str] | None = None  # rewrites what follows the rows, from </sheetData> on
         self.prefix = ""
         self.cell_pattern = self.formula_pattern = re.compile("")
+        self.column_styles: dict[int, str] = {}  # 0-based column -> the style a new cell there takes
 
     def run(self, reader: IO[str], writer: IO[str]) -> None:
         """Copy the worksheet from ``reader`` to ``writer`` with the writes applied."""
@@ -344,6 +356,7 @@ class SheetPatcher:
             if opening:
                 self._use_prefix(root.group(1) or "")
                 head = self._with_dimension(buffer[: opening.start()])
+                self.column_styles = self._styles_of_columns(head)
                 if opening.group(1):  # an empty sheet: <sheetData/>
                     writer.write(f"{head}<{self.prefix}sheetData>")
                     return f"</{self.prefix}sheetData>" + buffer[opening.end():]
@@ -452,8 +465,17 @@ class SheetPatcher:
             if cells:
                 writer.write(f'<{self.prefix}row r="{row + 1}">{cells}</{self.prefix}row>')
 
+    def _styles_of_columns(self, head: str) -> dict[int, str]:
+        """Each column's own style from ``<cols>`` (e.g. wrapped text): a new cell there takes it, as in Excel."""
+        styles = {}
+        for tag in re.findall(rf"<{re.escape(self.prefix)}col\b[^>]*>", head):
+            style, first, last = _attribute(tag, "style"), _attribute(tag, "min"), _attribute(tag, "max")
+            if style and style != "0" and first and last and int(last) - int(first) < 16384:
+                styles.update(dict.fromkeys(range(int(first) - 1, int(last)), style))
+        return styles
+
     def _new_cell(self, row: int, column: int, value: Cell) -> str:
-        return self.encoder.encode(self.prefix, cell_name(column, row), None, value)
+        return self.encoder.encode(self.prefix, cell_name(column, row), self.column_styles.get(column), value)
 
     def _patched_row(self, text: str, opening: str, row: int) -> str:
         """Return the ``<row>`` element ``text`` with the writes of ``row`` applied.

@@ -78,6 +78,7 @@ class FakeSheet:
     row_count: int = DEFAULT_ROWS
     column_count: int = DEFAULT_COLUMNS
     frozen_rows: int = 0
+    frozen_columns: int = 0
     conditional_formats: list[dict] = field(default_factory=list)
     charts: list[dict] = field(default_factory=list)
     basic_filter: dict | None = None
@@ -107,6 +108,8 @@ class FakeSheet:
         grid = {"rowCount": self.row_count, "columnCount": self.column_count}
         if self.frozen_rows:
             grid["frozenRowCount"] = self.frozen_rows
+        if self.frozen_columns:
+            grid["frozenColumnCount"] = self.frozen_columns
         return {"sheetId": self.sheet_id, "title": self.title, "index": self.index, "sheetType": "GRID",
                 "gridProperties": grid}
 
@@ -690,6 +693,7 @@ class SheetsApi:
         sheet = spreadsheet.add_sheet(title, properties.get("sheetId"), grid.get("rowCount", DEFAULT_ROWS),
                                       grid.get("columnCount", DEFAULT_COLUMNS), properties.get("index"))
         sheet.frozen_rows = grid.get("frozenRowCount", 0)
+        sheet.frozen_columns = grid.get("frozenColumnCount", 0)
         return {"addSheet": {"properties": sheet.properties()}}
 
     def _do_deleteSheet(self, spreadsheet: FakeSpreadsheet, arguments: dict) -> None:
@@ -710,6 +714,8 @@ class SheetsApi:
             sheet.column_count = grid.get("columnCount", sheet.column_count)
         if fields & {"gridProperties", "gridProperties.frozenRowCount"}:
             sheet.frozen_rows = grid.get("frozenRowCount", 0)
+        if fields & {"gridProperties", "gridProperties.frozenColumnCount"}:
+            sheet.frozen_columns = grid.get("frozenColumnCount", 0)
 
     def _do_updateDimensionProperties(self, spreadsheet: FakeSpreadsheet, arguments: dict) -> None:
         dimension_range = arguments["range"]

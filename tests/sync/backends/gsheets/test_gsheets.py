@@ -429,3 +429,38 @@ def test_service_account_credentials_ask_for_the_spreadsheets_scope_only(tmp_pat
 def test_the_retry_budget_comes_from_the_constructor(fake):
     assert GSheetsBackend(KEY, retry_budget_seconds=12.5).policy.budget_seconds == 12.5
     assert isinstance(GSheetsBackend(KEY, policy=RetryPolicy(budget_seconds=3)).policy, RetryPolicy)
+
+
+def test_the_template_freezes_b2_and_filters_every_row_to_come(fake):
+    templates = pytest.importorskip("sheets_templates")
+    spreadsheet = fake.create(KEY)
+    GSheetsBackend(KEY).lay_out(templates.build_spec("en", sample=3))
+    sheet = spreadsheet.sheet("Tickets")
+    assert (sheet.frozen_rows, sheet.frozen_columns) == (1, 1)
+    grid_range = sheet.basic_filter["range"]
+    assert "endRowIndex" not in grid_range and grid_range["endColumnIndex"] == len(HEADER)
+
+
+@pytest.mark.parametrize("breaks", ["filter", "panes"])
+def test_a_broken_filter_or_lost_frozen_panes_are_noticed_and_put_back(fake, breaks):
+    templates = pytest.importorskip("sheets_templates")
+    spreadsheet = fake.create(KEY)
+    backend = GSheetsBackend(KEY)
+    backend.lay_out(templates.build_spec("en", sample=3))
+    snapshot = backend.read()
+    positions = match_headers(snapshot.sheets["Tickets"].rows[0]).positions
+    backend.apply(ChangeSet("Tickets", columns=positions, formatting=FormattingSpec(LABELS)), snapshot)
+    assert backend.read().formatting_ok
+    sheet = spreadsheet.sheet("Tickets")
+    if breaks == "filter":
+        sheet.basic_filter = {"range": {"sheetId": sheet.sheet_id, "startRowIndex": 0, "endRowIndex": 4}}
+    else:
+        sheet.frozen_rows = sheet.frozen_columns = 0
+    fresh = GSheetsBackend(KEY)
+    snapshot = fresh.read()
+    assert not snapshot.formatting_ok
+    fresh.apply(ChangeSet("Tickets", columns=positions, formatting=FormattingSpec(LABELS)), snapshot)
+    sheet = spreadsheet.sheet("Tickets")
+    assert (sheet.frozen_rows, sheet.frozen_columns) == (1, 1)
+    assert "endRowIndex" not in sheet.basic_filter["range"]
+    assert GSheetsBackend(KEY).read().formatting_ok

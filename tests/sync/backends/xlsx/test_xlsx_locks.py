@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import socket
+import subprocess
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from sync.backends.xlsx import locks
 from sync.backends.xlsx.backend import XlsxBackend
 from sync.errors import WriteDeferred
 from tests.sync.conftest import NEW_COMPLAINT, NOW, make_workbook, tickets_by_id
@@ -157,3 +162,97 @@ def test_an_unchanged_workbook_with_a_lock_file_is_not_reported_as_deferred(tmp_
     (tmp_path / LOCKS["libreoffice"]).write_text("someone")
     report = desk.cycle(NOW + timedelta(seconds=30))
     assert not report.wrote and report.deferred is None
+
+
+# -- who holds a lock, and when it is stale ----------------------------------------------------------------------
+
+HOUR = 3600
+TEST_OFFICE = "sdtestoffice"  # a program name nobody else runs: this test's own stand-in for soffice.bin
+
+
+def libreoffice_lock(folder: Path, host: str, hours_old: float) -> Path:
+    lock = folder / ".~lock.desk.xlsx#"
+    lock.write_text(f"Sandra Liu,sandra,{host},30.11.2026 09:12,file:///home/sandra/.config/libreoffice/4;")
+    then = time.time() - hours_old * HOUR
+    os.utime(lock, (then, then))
+    return lock
+
+
+@pytest.fixture
+def office_is_ours(monkeypatch):
+    """LibreOffice's process names replaced by one only this test starts (other programs on the machine may
+    run the real LibreOffice meanwhile); the process table read is the real one."""
+    monkeypatch.setitem(locks.PROGRAM_PROCESSES, "LibreOffice", (TEST_OFFICE,))
+
+
+def test_a_deferred_write_names_the_lock_owner_host_and_age(tmp_path, desk_factory, caplog):
+    path = make_workbook(tmp_path / "desk.xlsx", rows=[NEW_COMPLAINT])
+    libreoffice_lock(tmp_path, "pc-07", hours_old=3.5)
+    with caplog.at_level(logging.WARNING):
+        report = desk_factory(path).cycle(NOW)
+    assert not report.wrote
+    assert "held by Sandra Liu on pc-07 since" in report.deferred and "(3.5 h)" in report.deferred
+    assert "delete" in report.deferred
+
+
+def test_an_excel_owner_file_names_its_owner():
+    lock = read_lock_bytes(bytes([8]) + b"Mei Chen" + b"\x00" * 45 + "Mei Chen".encode("utf-16-le"))
+    assert (lock.program, lock.owner, lock.host) == ("Excel", "Mei Chen", None)
+
+
+def read_lock_bytes(data: bytes):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "~$desk.xlsx"
+        path.write_bytes(data)
+        return locks.read_lock(path)
+
+
+def test_an_old_lock_from_this_host_whose_program_is_gone_is_stale_and_said_loudly(
+    tmp_path, desk_factory, caplog, office_is_ours
+):
+    path = make_workbook(tmp_path / "desk.xlsx", rows=[NEW_COMPLAINT])
+    lock = libreoffice_lock(tmp_path, socket.gethostname(), hours_old=13)
+    with caplog.at_level(logging.WARNING):
+        report = desk_factory(path).cycle(NOW)
+    assert report.wrote and "CS-20261123-0001" in tickets_by_id(path)
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert any(line.startswith("STALE LOCK ignored") and "Sandra Liu" in line and "13.0 h" in line
+               and "stale_lock_hours = 12" in line for line in warnings), warnings
+    assert lock.exists()  # not ours to delete
+
+
+def test_an_old_lock_is_live_while_its_program_runs_on_this_host(tmp_path, desk_factory, office_is_ours):
+    path = make_workbook(tmp_path / "desk.xlsx", rows=[NEW_COMPLAINT])
+    libreoffice_lock(tmp_path, socket.gethostname(), hours_old=13)
+    program = tmp_path / TEST_OFFICE
+    shutil.copy(shutil.which("sleep"), program)
+    running = subprocess.Popen([str(program), "60"])
+    try:
+        report = desk_factory(path).cycle(NOW)
+    finally:
+        running.kill()
+        running.wait()
+    assert not report.wrote and "Sandra Liu" in report.deferred
+
+
+@pytest.mark.parametrize("host, hours_old, limit", [("pc-07", 40, 12), (None, 13, 24)])
+def test_a_lock_from_another_host_or_younger_than_the_setting_is_never_stale(
+    tmp_path, office_is_ours, host, hours_old, limit
+):
+    path = make_workbook(tmp_path / "desk.xlsx", rows=[NEW_COMPLAINT])
+    libreoffice_lock(tmp_path, host or socket.gethostname(), hours_old=hours_old)
+    backend = XlsxBackend(path, stale_lock_hours=limit)
+    with pytest.raises(WriteDeferred, match="Sandra Liu"):
+        backend._ensure_writable(backend.read())
+
+
+def test_stale_lock_hours_is_read_from_the_config(tmp_path):
+    from sync.service.config import load_settings
+    from sync.service.desks import desk_configs, open_backend
+    from tests.sync.service.test_config import write_config
+
+    config = write_config(tmp_path)
+    config.write_text(config.read_text().replace("[workbook]\n", "[workbook]\nstale_lock_hours = 2.5\n", 1))
+    assert open_backend(desk_configs(load_settings(config))[0]).stale_lock_hours == 2.5
