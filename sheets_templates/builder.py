@@ -254,6 +254,7 @@ def how_to_tab(language: str) -> TabSpec:
         bold_header=True,
         bold_rows=bold_rows,
         key="how_to",
+        print_wide=True,
     )
 
 
