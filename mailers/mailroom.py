@@ -383,7 +383,7 @@ class Mailroom:
         if today != first_working or now.timetz().replace(tzinfo=None) < at or self.ledger.event_time(event):
             return []
         outgoing = []
-        for email, name, language in _managers(outcomes, self.settings):
+        for email, name, language, _ in _managers(outcomes, self.settings):
             message = compose_monthly_review(f"{reviewed:%Y-%m}", review(language, reviewed), language, to=email,
                                              name=name, sender=self.sender, now=now, workbook=self.workbook)
             outgoing.append(_Outgoing(message, "monthly", event_keys=(event,)))
