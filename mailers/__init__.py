@@ -4,6 +4,7 @@ The engine builds one ``Mailroom`` and calls ``run_cycle`` every cycle; the CLI 
 ``mail_test``. Other packages import only the names below. See docs/mail.md.
 """
 
+from mailers.addresses import clean_header_text, is_valid_email, make_address
 from mailers.compose import WorkbookRef, compose_daily_digest, compose_digest, digest_subject, message_id_for
 from mailers.customer_mail import (
     CustomerTicket,
@@ -51,6 +52,9 @@ __all__ = [
     "build_transport",
     "sender_address",
     "mail_test",
+    "clean_header_text",
+    "is_valid_email",
+    "make_address",
     "plan_reminders",
     "Plan",
     "Reminder",

@@ -29,6 +29,7 @@ class CycleReport:
     language: str = "en"
     quiet: bool = False  # nothing could have changed since the last cycle: nothing was recomputed
     rows_appended: int = 0  # queued complaints that became rows
+    intake_problems: list[str] = field(default_factory=list)  # a channel that could not be read, mail not sent
     tickets_tab: str = ""  # the Tickets tab's name as found in the workbook
     rule_findings: tuple[RuleProblem, ...] = field(default=(), repr=False)  # each names its tab and cell
     calendar_findings: tuple[CalendarProblem, ...] = field(default=(), repr=False)  # each starts with its cell

@@ -11,9 +11,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from datetime import time as time_of_day
 from pathlib import Path
+from typing import Protocol
 
 from mailers import Mailroom, WorkbookRef
 from rules import Verdict
@@ -27,6 +28,7 @@ from sync.backends.port import (
     GeneratedTab,
     RowLinks,
     RowRef,
+    Sheet,
     Snapshot,
     WorkbookLinks,
 )
@@ -42,6 +44,7 @@ from sync.settled import Settled, SettledCache
 from sync.state import StateStore, StatusSpan, format_ticket_id, parse_ticket_id
 from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.tabs.lessons import build_lessons, last_solved
+from sync.tabs.messages import build_messages, replied_cells
 from sync.tabs.report import review_lines
 from sync.workbook import WorkbookView
 from tickets import (
@@ -70,7 +73,7 @@ from tickets import (
 from tickets.model import check_choices, check_loop, read_cells
 from tickets.review import monthly_review
 
-__all__ = ["Desk", "DeskSettings", "CycleReport", "TicketRow", "CYCLE_STAGES"]
+__all__ = ["Desk", "DeskSettings", "CycleReport", "TicketRow", "CYCLE_STAGES", "IntakeHook"]
 
 log = logging.getLogger(__name__)
 CYCLE_STAGES = ("reading the workbook", "reading the rules", "checking rows", "deciding", "writing", "mailing")
@@ -120,14 +123,36 @@ class DeskSettings:
         return (self.language, aliases, self.thresholds, self.date_order)
 
 
+class IntakeHook(Protocol):
+    """The desk's intake channels (``sync.intake.channels``), run around each cycle.
+
+    ``before_cycle`` takes in what customers sent (queueing complaints for this cycle); ``from_workbook`` takes
+    in what they put in the workbook itself (a Forms responses tab) and returns Rule check problems as
+    ``(tab, cell, message)``; ``after_cycle`` answers them with what the cycle decided (acknowledgements).
+    None raises for a channel's problem: each returns the problems to report (a mailbox that cannot be reached
+    waits for the next cycle).
+    """
+
+    def before_cycle(self, now: datetime, dry_run: bool) -> list[str]: ...
+
+    def from_workbook(
+        self, sheets: Mapping[str, Sheet], zone: tzinfo, language: str, dry_run: bool
+    ) -> list[tuple[str, str | None, str]]: ...
+
+    def after_cycle(self, report: CycleReport, now: datetime, dry_run: bool) -> list[str]: ...
+
+
 class Desk:
-    """One workbook's complaint desk: its backend, state store, settings and (to send mail) its mailroom."""
+    """One workbook's complaint desk: its backend, state store, settings and (to send mail) its mailroom;
+    ``intake`` runs the customers' channels around each cycle."""
 
     def __init__(
         self, backend: Backend, state: StateStore, settings: DeskSettings | None = None, *,
         mailroom: Mailroom | None = None,
         customers: CustomerLoop | None = None,
+        intake: IntakeHook | None = None,
     ) -> None:
+        self.intake = intake
         self.backend = backend
         self.state = state
         self.settings = settings or DeskSettings()
@@ -153,6 +178,16 @@ class Desk:
         step = progress or _no_progress
         started = time.perf_counter()
         step(CYCLE_STAGES[0])
+        intake_problems = self.intake.before_cycle(now, dry_run) if self.intake is not None else []
+        report = self._cycle(now, dry_run, step, started)
+        report.intake_problems = intake_problems
+        if self.intake is not None:
+            report.intake_problems += self.intake.after_cycle(report, now, dry_run)
+        for problem in report.intake_problems:
+            log.warning("intake: %s", problem)
+        return report
+
+    def _cycle(self, now: datetime, dry_run: bool, step: Callable[[str], None], started: float) -> CycleReport:
         # A channel that queued a complaint needs a full cycle to append it.
         settled = None if self.state.has_queued() else self.settled.current(now, self._fingerprint())
         if settled is not None and not dry_run and not (self.customers and self.customers.has_work()):
@@ -165,11 +200,15 @@ class Desk:
         # The desk lives in its Calendar's zone: a naive --now is wall-clock time there, and the daily digest
         # and due times in mail are read in that zone.
         now = now.astimezone(calendar.zone) if now.tzinfo is not None else now.replace(tzinfo=calendar.zone)
+        channel_problems = (self.intake.from_workbook(view.snapshot.sheets, calendar.zone, view.language, dry_run)
+                            if self.intake is not None else [])
         queue = self._take_queue(view, calendar, dry_run)
         view = WorkbookView.of(queue.snapshot, view.language, self.settings.aliases)
         step(CYCLE_STAGES[1])
         rules = load_rules(view, self.state, now, persist=not dry_run)
         rules.problems.extend(view.header_problems())
+        if not dry_run:
+            self.state.set_staff_addresses(_staff_addresses(rules))
         step(CYCLE_STAGES[2])
         rows = self._read_rows(view, calendar, rules, now)
         self._stamp(rows, view, calendar, now, dry_run)
@@ -183,11 +222,12 @@ class Desk:
             outcomes, now, calendar.zone, grade_order=rules.grades,
             cluster_threshold=thresholds.cluster_threshold, cluster_days=thresholds.cluster_days,
         )
-        changes = self._changes(view, rows, outcomes, calendar, rules, calendar_problems, kpis, now, queue)
+        changes = self._changes(view, rows, outcomes, calendar, rules, calendar_problems, kpis, now, queue,
+                                channel_problems)
         report.rows, report.outcomes, report.kpis = len(rows), outcomes, kpis
         report.rule_findings, report.calendar_findings = tuple(rules.problems), tuple(calendar_problems)
         report.problem_rows = sum(1 for outcome in outcomes if outcome.problems)
-        report.rule_problems = len(rules.problems) + len(calendar_problems)
+        report.rule_problems = len(rules.problems) + len(calendar_problems) + len(channel_problems)
         if not dry_run:
             step(CYCLE_STAGES[4])
             self._write(changes, snapshot, report, queue, now)
@@ -218,8 +258,12 @@ class Desk:
         self.settled.keep(settled, calendar_rows, wrote=report.wrote)
 
     def _fingerprint(self) -> Callable[[], object] | None:
-        """The backend's cheap fingerprint of the workbook, when it has one (see ``Fingerprinted``)."""
-        return self.backend.fingerprint if isinstance(self.backend, Fingerprinted) else None
+        """The backend's cheap fingerprint of the workbook, when it has one (see ``Fingerprinted``), with the
+        state store's mark of customer messages: a new message is news for the Messages tab."""
+        if not isinstance(self.backend, Fingerprinted):
+            return None
+        backend = self.backend
+        return lambda: (backend.fingerprint(), self.state.messages_mark())
 
     def _quiet_cycle(self, settled: Settled, now: datetime, started: float) -> CycleReport:
         """A cycle over an unchanged workbook before anything falls due: only the mail runs."""
@@ -486,6 +530,7 @@ class Desk:
         kpis: Kpis,
         now: datetime,
         queue: QueuedRows,
+        channel_problems: Sequence[tuple[str, str | None, str]] = (),
     ) -> ChangeSet:
         positions = view.header.positions
         changes = ChangeSet(view.tabs["tickets"], columns={key: position for key, position in positions.items()
@@ -495,22 +540,25 @@ class Desk:
             if key not in positions and key not in view.ambiguous:
                 changes.add_columns[key] = label(key, view.language)
         zone = calendar.zone
+        replied = self._messages(view, changes, rows, zone)
         for row, outcome in zip(rows, outcomes, strict=True):
+            wanted = desired_cells(outcome, view.language, zone)
+            wanted["customer_replied"] = replied.get(row.ticket.ticket_id or "")
             if queue.is_queued(row.index):
-                changes.append.append(_new_row(row, outcome, view.language, zone))
+                changes.append.append(_new_row(row, wanted, zone))
                 continue
             reference = RowRef(row.index, row.original_id)
             for key, value in row.stamps.items():
                 if key in positions:
                     changes.cells.append(CellWrite(reference, key, _wall_clock(value, zone), row.replaces.get(key)))
-            for key, value in desired_cells(outcome, view.language, zone).items():
+            for key, value in wanted.items():
                 value = fit_cell_text(value)
                 if key in row.merged or key in positions and same_cell(row.cell(key), value, zone):
                     continue
                 if key not in positions and value is None:
                     continue
                 changes.cells.append(CellWrite(reference, key, value))
-        rule_check = _fitted(rules.check_tab(calendar_problems, view))
+        rule_check = _fitted(rules.check_tab(calendar_problems, view, channel_problems))
         if rule_check is not None and _tab_differs(view, "rule_check", rule_check):
             changes.tabs[view.tab_name("rule_check")] = rule_check
         lessons = build_lessons(outcomes, view.language, zone)
@@ -524,6 +572,20 @@ class Desk:
             changes.formatting = _formatting_spec(view, rules)
         return changes
 
+    def _messages(self, view: WorkbookView, changes: ChangeSet, rows: list[TicketRow], zone) -> dict[str, str]:
+        """Put the Messages tab in ``changes`` when it changed; return the Customer replied cells."""
+        messages = self.state.customer_messages()
+        if not messages:
+            return {}
+        tab = _fitted(build_messages(messages, view.language, zone))
+        if _tab_differs(view, "messages", tab):
+            changes.tabs[view.tab_name("messages")] = tab
+        spans = self.state.status_spans()
+        waiting = [row.ticket.ticket_id for row in rows if row.ticket.status is Status.WAITING and row.ticket.ticket_id]
+        moved = {row.ticket.ticket_id for row in rows if row.ticket.ticket_id in spans  # its status changed now
+                 and spans[row.ticket.ticket_id][-1].status != row.ticket.effective_status.value}
+        replied = replied_cells(messages, spans, waiting, view.language, zone)
+        return {ticket_id: text for ticket_id, text in replied.items() if ticket_id not in moved}
 
     # -- the intake queue ----------------------------------------------------------------------------------
 
@@ -552,12 +614,19 @@ def _default_tiers(rows: list[TicketRow], queue: QueuedRows, tiers: Sequence[str
             row.ticket = row.ticket.model_copy(update={"tier": tier})
 
 
-def _new_row(row: TicketRow, outcome: Outcome, language: str, zone) -> dict[str, Cell]:
+def _staff_addresses(rules: LoadedRules) -> list[str]:
+    """Every address on the Liaisons tab: liaisons, managers, deputies (the mailbox never acknowledges them)."""
+    entries = rules.book.liaisons.entries
+    return [address for entry in entries for address in (entry.email, entry.manager_email, entry.deputy_email)
+            if address]
+
+
+def _new_row(row: TicketRow, computed: dict[str, Cell], zone) -> dict[str, Cell]:
     """A queued complaint's whole row, as ``ChangeSet.append`` takes it: its cells, stamps and computed cells."""
     cells: dict[str, Cell] = {key: row.cell(key) for key in row.positions if not is_blank(row.cell(key))}
     for key, value in row.stamps.items():
         cells.setdefault(key, _wall_clock(value, zone))
-    for key, value in desired_cells(outcome, language, zone).items():
+    for key, value in computed.items():
         if value is not None:
             cells[key] = value
     return cells

@@ -104,8 +104,12 @@ class LoadedRules:
                 problems.append(Problem(column, "rules_unavailable", {"tab": name}))
         return tuple(problems)
 
-    def check_tab(self, calendar_problems: Sequence[CalendarProblem], view: WorkbookView) -> GeneratedTab:
-        return rule_check_tab(self, calendar_problems, view.language)
+    def check_tab(
+        self, calendar_problems: Sequence[CalendarProblem], view: WorkbookView,
+        others: Sequence[tuple[str, str | None, str]] = (),
+    ) -> GeneratedTab:
+        """The Rule check tab; ``others`` are more problems as ``(tab, cell, message)`` (an intake channel's)."""
+        return rule_check_tab(self, calendar_problems, view.language, others)
 
     def dropdowns(self, view: WorkbookView) -> dict[str, str]:
         """Return ``{ticket column key: Lists range}`` for the drop-downs fed from the Lists tab."""
@@ -174,7 +178,8 @@ def _last_good(role: str, view: WorkbookView, state: StateStore, lists: Lists):
 
 
 def rule_check_tab(
-    loaded: LoadedRules, calendar_problems: Sequence[CalendarProblem], language: str
+    loaded: LoadedRules, calendar_problems: Sequence[CalendarProblem], language: str,
+    others: Sequence[tuple[str, str | None, str]] = (),
 ) -> GeneratedTab:
     """Return the Rule check tab: a line per tab not applied, then every problem with its tab and cell."""
     header = list(_TEXT["header"][1 if language == "zh" else 0])
@@ -188,6 +193,8 @@ def rule_check_tab(
     for problem in calendar_problems:
         tab, _, cell = problem.where.partition("!")
         rows.append([tab, cell, _say("error", language), problem.message(language)])
+    for tab, cell, message in others:
+        rows.append([tab, cell, _say("error", language), message])
     if len(rows) == 1:
         rows.append([None, None, None, _say("fine", language)])
     return GeneratedTab(rows, widths=[16, 8, 9, 100])

@@ -17,14 +17,15 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["StateStore", "StatusSpan", "QueuedRow", "STATE_FILE", "format_ticket_id", "parse_ticket_id"]
+__all__ = ["StateStore", "StatusSpan", "QueuedRow", "CustomerMessage", "STATE_FILE", "format_ticket_id", "parse_ticket_id"]
 
 STATE_FILE = "sheetdesk.sqlite3"
 ZONE_KEY = "calendar zone"
+STAFF_KEY = "staff addresses"
 TICKET_ID = re.compile(r"^CS-(\d{8})-(\d{4,})$")
 
 
@@ -65,6 +66,16 @@ CREATE TABLE IF NOT EXISTS intake_queue (
     appended_at TEXT
 );
 CREATE INDEX IF NOT EXISTS intake_queue_waiting ON intake_queue (queued_at) WHERE appended_at IS NULL;
+CREATE TABLE IF NOT EXISTS customer_message (
+    id INTEGER PRIMARY KEY,
+    ticket_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    text TEXT NOT NULL,
+    automatic INTEGER NOT NULL DEFAULT 0,
+    source_ref TEXT UNIQUE
+);
 CREATE TABLE IF NOT EXISTS good_rules (
     role TEXT PRIMARY KEY,
     rows TEXT NOT NULL,
@@ -104,6 +115,19 @@ class QueuedRow:
     queued_at: datetime
     source_ref: str | None = None
     details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    """A message a customer sent about a ticket, for the Messages tab. ``automatic``: an auto-reply."""
+
+    ticket_id: str
+    at: datetime
+    channel: str
+    sender: str
+    text: str
+    automatic: bool = False
+    source_ref: str | None = None
 
 
 class StateStore:
@@ -230,6 +254,41 @@ class StateStore:
         if self.get(ZONE_KEY) != str(zone):
             self.put(ZONE_KEY, str(zone))
 
+    def staff_addresses(self) -> set[str]:
+        """Return the liaisons' addresses (liaison, manager, deputy) as the last cycle read them, lower case."""
+        return set(json.loads(self.get(STAFF_KEY) or "[]"))
+
+    def set_staff_addresses(self, addresses: Iterable[str]) -> None:
+        """Publish the liaisons' addresses, so the mailbox never acknowledges the desk's own people."""
+        text = json.dumps(sorted({address.strip().lower() for address in addresses if address}))
+        if self.get(STAFF_KEY) != text:
+            self.put(STAFF_KEY, text)
+
+    # -- customers' messages -------------------------------------------------------------------------------
+
+    def add_customer_message(self, message: CustomerMessage) -> bool:
+        """Record a message a customer sent about a ticket (a mail reply, a survey comment); return False when
+        its ``source_ref`` was recorded before (nothing is recorded twice)."""
+        cursor = self.connection.execute(
+            "INSERT OR IGNORE INTO customer_message (ticket_id, at, channel, sender, text, automatic, source_ref) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (message.ticket_id, message.at.isoformat(), message.channel, message.sender, message.text,
+             int(message.automatic), message.source_ref),
+        )
+        return cursor.rowcount == 1
+
+    def messages_mark(self) -> int:
+        """A number that changes whenever a customer message is recorded (a cycle with news is never quiet)."""
+        return self.connection.execute("SELECT coalesce(max(id), 0) FROM customer_message").fetchone()[0]
+
+    def customer_messages(self) -> list[CustomerMessage]:
+        """Return every message customers sent, oldest first."""
+        rows = self.connection.execute(
+            "SELECT ticket_id, at, channel, sender, text, automatic, source_ref FROM customer_message ORDER BY at, id"
+        )
+        return [CustomerMessage(ticket_id, datetime.fromisoformat(at), channel, sender, text, bool(automatic), ref)
+                for ticket_id, at, channel, sender, text, automatic, ref in rows]
+
     # -- the intake queue ----------------------------------------------------------------------------------
 
     def enqueue(
@@ -281,8 +340,29 @@ class StateStore:
         with self.transaction() as connection:
             connection.executemany(
                 "UPDATE intake_queue SET appended_at = ? WHERE ticket_id = ? AND appended_at IS NULL",
-                [(now.isoformat(), ticket_id) for ticket_id in ticket_ids],
+                [(now.astimezone(UTC).isoformat(), ticket_id) for ticket_id in ticket_ids],
             )
+
+    def queued_by_id(self, ticket_id: str) -> QueuedRow | None:
+        """Return the complaint queued under ``ticket_id`` (appended or not), or None."""
+        row = self.connection.execute(
+            "SELECT ticket_id, channel, cells, queued_at, source_ref, details FROM intake_queue WHERE ticket_id = ?",
+            (ticket_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        ticket, channel, cells, queued_at, source_ref, details = row
+        return QueuedRow(ticket, channel, _cells(cells), datetime.fromisoformat(queued_at), source_ref, _cells(details))
+
+    def appended_since(self, since: datetime, channel: str | None = None) -> list[QueuedRow]:
+        """Return the complaints appended to the tab at or after ``since`` (of ``channel``, if given)."""
+        rows = self.connection.execute(
+            "SELECT ticket_id, channel, cells, queued_at, source_ref, details FROM intake_queue "
+            "WHERE appended_at >= ? AND (? IS NULL OR channel = ?) ORDER BY queued_at, ticket_id",
+            (since.astimezone(UTC).isoformat(), channel, channel),
+        )
+        return [QueuedRow(ticket, kind, _cells(cells), datetime.fromisoformat(at), ref, _cells(details))
+                for ticket, kind, cells, at, ref, details in rows]
 
     def queued_ticket(self, source_ref: str) -> str | None:
         """Return the Ticket ID a complaint with ``source_ref`` was queued under, or None."""

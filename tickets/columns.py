@@ -121,6 +121,8 @@ TICKET_COLUMNS: tuple[Column, ...] = (
     _computed("rules", "Rules", "命中规则", width=16),
     _computed("last_solved", "Last solved", "上次解决", width=18, aliases=("Solved before", "同类案例")),
     _computed("check", "Check", "校验", width=50),
+    # A customer's message (Messages tab) not yet followed by a status change; loud while Waiting on customer.
+    _computed("customer_replied", "Customer replied", "客户回复", width=22),
 )
 
 COLUMNS_BY_KEY: dict[str, Column] = {column.key: column for column in TICKET_COLUMNS}
@@ -161,6 +163,7 @@ TABS: dict[str, Tab] = {
         Tab("dashboard", "Dashboard", "看板", generated=True),
         Tab("rule_check", "Rule check", "规则检查", generated=True),
         Tab("lessons", "Lessons", "经验库", generated=True),
+        Tab("messages", "Messages", "往来记录", generated=True),
     )
 }
 

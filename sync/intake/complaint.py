@@ -63,6 +63,7 @@ class Complaint:
     category: str | None = None
     order_no: str | None = None
     request: str | None = None
+    notes: str | None = None
     language: str | None = None
     source_ref: str | None = None
     details: dict[str, object] = field(default_factory=dict)
@@ -71,7 +72,7 @@ class Complaint:
         """Return the Tickets cells this complaint fills, by column key (blank ones left out)."""
         texts = {"customer": self.customer, "contact": self.contact, "product": self.product,
                  "category": self.category, "order_no": self.order_no, "request": self.request,
-                 "description": self.description, "source_ref": self.source_ref}
+                 "description": self.description, "notes": self.notes, "source_ref": self.source_ref}
         cells: dict[str, object] = {"received": self.received, "channel": self.channel}
         cells.update({key: text for key, value in texts.items() if (text := clean_text(value))})
         return cells

@@ -28,6 +28,10 @@ __all__ = [
     "TeamSettings",
     "LoopSettings",
     "PortalSettings",
+    "IntakeSettings",
+    "MailIntakeSettings",
+    "FormsSettings",
+    "CustomersSettings",
     "load_settings",
     "workbook_identity",
     "write_starter_config",
@@ -141,6 +145,49 @@ class PortalSettings(_Section):
         return url.rstrip("/")
 
 
+class MailIntakeSettings(_Section):
+    """``[intake.mail]``: the complaints mailbox, read over IMAP. The secret comes from the environment."""
+
+    host: str = Field(description="IMAP server host name.")
+    port: int | None = Field(None, ge=1, le=65535, description="IMAP port: 993 for ssl, 143 for starttls/none.")
+    security: Literal["ssl", "starttls", "none"] = Field("ssl", description="ssl, starttls or none.")
+    username: str = Field(description="The mailbox login, e.g. complaints@example.com.")
+    password_env: str = Field(
+        "SHEETDESK_IMAP_PASSWORD", description="Environment variable holding the password (or OAuth2 token)."
+    )
+    auth: Literal["password", "xoauth2"] = Field("password", description="password, or xoauth2 (Microsoft 365).")
+    folder: str = Field("INBOX", description="The folder complaints arrive in.")
+    processed_folder: str = Field("Processed", description="Where handled mail is moved (created if missing).")
+    timeout_seconds: float = Field(30, gt=0, description="Give up on a silent IMAP server after this long.")
+
+
+class FormsSettings(_Section):
+    """``[intake.forms]``: a Google/Microsoft Forms responses tab in the same workbook."""
+
+    tab: str = Field(description="The responses tab's name, e.g. 'Form Responses 1'.")
+    aliases: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Question headers per field: timestamp, response_id, customer, contact, product, category, "
+        "order_no, request, description.",
+    )
+
+
+class IntakeSettings(_Section):
+    """``[intake]``: the channels customers complain through besides staff typing."""
+
+    mail: MailIntakeSettings | None = None
+    forms: FormsSettings | None = None
+
+
+class CustomersSettings(_Section):
+    """``[customers]``: mail to customers (the acknowledgement with their ticket number)."""
+
+    acknowledge: bool = Field(True, description="Send each mailed complaint its ticket number.")
+    sender: str | None = Field(None, description="The From address of mail to customers; [mail] sender if unset.")
+    sender_name: str | None = Field(None, description="The From display name; [mail] sender_name if unset.")
+    ack_per_sender_per_hour: int = Field(3, ge=0, description="At most this many acknowledgements per address.")
+
+
 class TeamSettings(_Section):
     """One more workbook served by the same daemon, with its own rules, state and mail."""
 
@@ -149,6 +196,8 @@ class TeamSettings(_Section):
     state: StateSettings
     mail: MailSettings | None = None
     reminders: ReminderSettings | None = None
+    intake: IntakeSettings | None = None
+    customers: CustomersSettings | None = None
 
 
 class Settings(_Section):
@@ -161,6 +210,8 @@ class Settings(_Section):
     state: StateSettings = StateSettings()
     loop: LoopSettings = LoopSettings()
     portal: PortalSettings | None = Field(None, description="The customer portal; `sheetdesk run` serves it if set.")
+    intake: IntakeSettings = IntakeSettings()
+    customers: CustomersSettings = CustomersSettings()
     teams: list[TeamSettings] = Field(default_factory=list, description="More workbooks ([[teams]] tables).")
     base_dir: Path = Path(".")
 

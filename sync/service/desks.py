@@ -14,11 +14,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, build_transport
+from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, Transport, build_transport
 from sync.backends.port import Backend
 from sync.engine import Desk, DeskSettings
 from sync.errors import AlreadyRunning, ConfigError
-from sync.service.config import Settings, StateSettings, WorkbookSettings, workbook_identity
+from sync.intake.channels import IntakeChannels
+from sync.intake.forms import FormResponses
+from sync.intake.mailbox import CustomerSettings, MailboxSettings, MailIntake
+from sync.service.config import (
+    CustomersSettings,
+    IntakeSettings,
+    Settings,
+    StateSettings,
+    WorkbookSettings,
+    workbook_identity,
+)
 from sync.service.web import customer_loop
 from sync.state import StateStore
 from tickets import Thresholds
@@ -32,6 +42,7 @@ __all__ = [
     "open_desk_cleanly",
     "ensure_state_dir",
     "open_mailroom",
+    "open_intake",
     "resolved_mail_settings",
     "InstanceLock",
     "hold_locks",
@@ -48,6 +59,8 @@ class DeskConfig:
     mail: MailSettings
     reminders: ReminderSettings
     settings: Settings
+    intake: IntakeSettings = IntakeSettings()
+    customers: CustomersSettings = CustomersSettings()
 
     @property
     def state_dir(self) -> Path:
@@ -65,7 +78,8 @@ class DeskConfig:
 
 def desk_configs(settings: Settings) -> list[DeskConfig]:
     """Return the main desk and one per ``[[teams]]`` entry, each with its own workbook, state and mail."""
-    desks = [DeskConfig("main", settings.workbook, settings.state, settings.mail, settings.reminders, settings)]
+    desks = [DeskConfig("main", settings.workbook, settings.state, settings.mail, settings.reminders, settings,
+                        settings.intake, settings.customers)]
     for team in settings.teams:
         desks.append(
             DeskConfig(
@@ -75,6 +89,8 @@ def desk_configs(settings: Settings) -> list[DeskConfig]:
                 team.mail or settings.mail,
                 team.reminders or settings.reminders,
                 settings,
+                team.intake or IntakeSettings(),
+                team.customers or settings.customers,
             )
         )
     return desks
@@ -107,8 +123,9 @@ def open_desk(
     state = StateStore(config.state_dir)
     mailroom = open_mailroom(config, state) if mail else None
     customers = customer_loop(config.settings, config.name, state.path, _utc_now)
+    intake = open_intake(config, state, mailroom.transport if mailroom is not None else None)
     return Desk(backend or open_backend(config, state), state, desk_settings(config, remember), mailroom=mailroom,
-                customers=customers)
+                customers=customers, intake=intake)
 
 
 def desk_settings(config: DeskConfig, remember: bool = True) -> DeskSettings:
@@ -128,6 +145,29 @@ def desk_settings(config: DeskConfig, remember: bool = True) -> DeskSettings:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+def open_intake(config: DeskConfig, state: StateStore, transport: Transport | None) -> IntakeChannels | None:
+    """Return the desk's intake channels (``[intake]``, ``[customers]``), or None when it has none.
+
+    Acknowledgements go out by the desk's ``[mail]`` transport (None: never, as without mail).
+    """
+    mail, forms = config.intake.mail, config.intake.forms
+    if mail is None and forms is None:
+        return None
+    customers = CustomerSettings(
+        acknowledge=config.customers.acknowledge,
+        sender=config.customers.sender or config.mail.sender,
+        sender_name=config.customers.sender_name or config.mail.sender_name,
+        ack_per_sender_per_hour=config.customers.ack_per_sender_per_hour,
+    )
+    mailbox = None
+    if mail is not None:
+        mailbox = MailIntake(state, MailboxSettings(
+            host=mail.host, username=mail.username, password_env=mail.password_env, port=mail.port,
+            security=mail.security, folder=mail.folder, processed_folder=mail.processed_folder, auth=mail.auth,
+            timeout=mail.timeout_seconds,
+        ), customers)
+    responses = FormResponses(state, forms.tab, forms.aliases) if forms is not None else None
+    return IntakeChannels(state, mailbox, customers, transport, responses)
 
 
 def resolved_mail_settings(config: DeskConfig) -> MailSettings:

@@ -1,0 +1,128 @@
+"""The acknowledgement: the customer who mailed a complaint is told its number, once, in the ticket's language.
+
+Sent after the cycle that appended the ticket, because the first-response target comes from the rule tabs
+(the row's Response due). It answers the customer's mail (In-Reply-To / References), says it was sent by a
+machine (``Auto-Submitted: auto-replied``, ``X-Auto-Response-Suppress: All``, so well-behaved responders stay
+silent), carries a Message-ID that encodes the ticket (a reply to it finds its ticket), and tags the subject
+``[CS-…]``. Each is marked sent as soon as the transport took it; a crash repeats at most the one in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from mailers import Transport, clean_header_text, is_valid_email, make_address
+from sync.intake.mailbox import ACK_ID_PREFIX, CustomerSettings, MailRecords
+from sync.state import QueuedRow, StateStore
+from tickets import Outcome
+
+__all__ = ["send_acknowledgements", "compose_acknowledgement", "AckReport"]
+
+LOOKBACK = timedelta(days=2)  # tickets appended this long ago still get their acknowledgement if it failed
+
+TEXT = {
+    "en": {
+        "subject": "[{ticket}] We received your complaint: {subject}",
+        "greeting": "Dear {customer},",
+        "received": "Thank you for writing to us. Your complaint is registered as ticket {ticket}.",
+        "target": "We will reply by {due} at the latest.",
+        "no_target": "We will reply as soon as possible.",
+        "next": ("What happens next: the responsible department looks into it and keeps you informed. To add "
+                 "anything, reply to this mail and keep {ticket} in the subject."),
+        "closing": "This message was sent automatically.",
+    },
+    "zh": {
+        "subject": "[{ticket}] 我们已收到您的投诉：{subject}",
+        "greeting": "{customer}，您好：",
+        "received": "感谢您的来信。您的投诉已登记，工单编号为 {ticket}。",
+        "target": "我们最迟将于 {due} 前答复您。",
+        "no_target": "我们会尽快答复您。",
+        "next": "接下来：责任部门将调查处理，并随时告知进展。如需补充，请直接回复本邮件，并在主题中保留 {ticket}。",
+        "closing": "本邮件由系统自动发送。",
+    },
+}
+
+
+@dataclass
+class AckReport:
+    sent: int = 0
+    failed: int = 0
+
+
+def send_acknowledgements(
+    state: StateStore, transport: Transport, customers: CustomerSettings, outcomes: Sequence[Outcome],
+    now: datetime, *, dry_run: bool = False,
+) -> AckReport:
+    """Acknowledge every mailed complaint appended lately whose acknowledgement was planned and not yet sent.
+
+    All go over one transport connection. With ``dry_run`` nothing is sent or marked.
+    """
+    records = MailRecords(state)
+    by_ticket = {outcome.ticket.ticket_id: outcome for outcome in outcomes if outcome.ticket.ticket_id}
+    due = [queued for queued in state.appended_since(now - LOOKBACK, channel="email")
+           if queued.details.get("acknowledge") and not records.acknowledged(queued.ticket_id)
+           and queued.ticket_id in by_ticket]
+    messages = [compose_acknowledgement(queued, by_ticket[queued.ticket_id], customers, now) for queued in due]
+    report = AckReport()
+    if dry_run or not messages:
+        return report
+    for queued, result in zip(due, transport.send(messages), strict=True):
+        if result.delivered:
+            records.mark_acknowledged(str(queued.details["mail_key"]), queued.ticket_id, now)
+            report.sent += 1
+        else:
+            report.failed += 1
+    return report
+
+
+def compose_acknowledgement(
+    queued: QueuedRow, outcome: Outcome, customers: CustomerSettings, now: datetime
+) -> EmailMessage:
+    """Return the acknowledgement of ``queued`` (a mailed complaint), with ``outcome``'s first-response target."""
+    details: Mapping[str, object] = queued.details
+    language = "zh" if details.get("language") == "zh" else "en"
+    words = TEXT[language]
+    ticket = queued.ticket_id
+    address = str(queued.cells.get("contact") or "")
+    if not is_valid_email(address):
+        raise ValueError(f"{ticket}: {address!r} is not an address to acknowledge")
+    message = EmailMessage()
+    message["From"] = make_address(customers.sender, customers.sender_name or None)
+    message["To"] = make_address(address, str(queued.cells.get("customer") or "") or None)
+    original = clean_header_text(details.get("subject") or "")
+    message["Subject"] = words["subject"].format(ticket=ticket, subject=original or ticket)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = _message_id(ticket, customers.sender)
+    parent = details.get("message_id")
+    if parent:
+        message["In-Reply-To"] = str(parent)
+        references = [str(reference) for reference in details.get("references") or []]  # type: ignore[union-attr]
+        message["References"] = " ".join([*references, str(parent)][-10:])
+    message["Auto-Submitted"] = "auto-replied"
+    message["X-Auto-Response-Suppress"] = "All"
+    message["Precedence"] = "auto_reply"
+    message.set_content(_body(words, ticket, str(queued.cells.get("customer") or address), outcome))
+    return message
+
+
+def _body(words: Mapping[str, str], ticket: str, customer: str, outcome: Outcome) -> str:
+    due = outcome.deadlines.response_due if outcome.deadlines else None
+    if due is not None:
+        target = words["target"].format(due=f"{due:%Y-%m-%d %H:%M} ({due.tzinfo})")
+    else:
+        target = words["no_target"]
+    lines = [words["greeting"].format(customer=customer), "", words["received"].format(ticket=ticket), target, "",
+             words["next"].format(ticket=ticket), "", words["closing"]]
+    return "\n".join(lines) + "\n"
+
+
+def _message_id(ticket: str, sender: str) -> str:
+    """A Message-ID naming the ticket: a reply's In-Reply-To leads back to it."""
+    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "sheetdesk.invalid"
+    token = hashlib.sha256(f"{ticket}|{sender}".encode()).hexdigest()[:12]
+    return f"<{ACK_ID_PREFIX}{ticket}.{token}@{domain}>"

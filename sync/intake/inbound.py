@@ -1,0 +1,270 @@
+"""One inbound mail, read: who sent it, its words as plain text, its attachments, and what kind of mail it is.
+
+The words a customer wrote are the latest reply only: HTML is converted to text (html2text), quoted history
+and signatures are stripped (mail-parser-reply, English and Chinese). Attachments are listed and kept as bytes
+to be stored, never opened. Charsets are decoded as the mail declares them (GB18030 and encoded-word subjects
+included); undecodable bytes become U+FFFD rather than an error.
+
+What kind of mail (``kind``), decided by headers alone (the same list osTicket, Zammad and FreeScout check):
+
+- ``bounce``: a delivery failure — empty ``Return-Path``, from MAILER-DAEMON or postmaster, a
+  ``multipart/report; report-type=delivery-status``, or ``X-Failed-Recipients``. It flags addresses, never a
+  ticket.
+- ``automatic``: sent by a machine — ``Auto-Submitted`` other than ``no``, ``Precedence``
+  bulk/list/junk/auto_reply, ``X-Autoreply``/``X-Autorespond``/``X-Autoresponder``, ``List-Id`` or
+  ``List-Unsubscribe``. Never acknowledged.
+- ``person``: anything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+import html2text
+from mailparser_reply import EmailReplyParser
+
+__all__ = ["InboundMail", "Attachment", "read_mail", "BOUNCE", "AUTOMATIC", "PERSON", "TICKET_TAG"]
+
+BOUNCE, AUTOMATIC, PERSON = "bounce", "automatic", "person"
+TICKET_TAG = re.compile(r"\[(CS-\d{8}-\d{4,})\]")
+MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+BULK_PRECEDENCE = {"bulk", "list", "junk", "auto_reply"}
+AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "List-Id", "List-Unsubscribe")
+BOUNCE_SENDERS = {"mailer-daemon", "postmaster"}
+FINAL_RECIPIENT = re.compile(r"^(?:Final|Original)-Recipient:\s*rfc822;\s*(\S+@\S+)\s*$", re.IGNORECASE | re.MULTILINE)
+REPLY_LANGUAGES = ["en", "zh"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a mail: its name as sent, type and bytes (stored beside the .eml, never opened)."""
+
+    name: str
+    content_type: str
+    payload: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.payload)
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    """A mail as the intake sees it. ``key`` names it: its Message-ID and a hash of its content."""
+
+    raw: bytes = field(repr=False)
+    message_id: str | None
+    sender_name: str
+    sender: str  # the address, lower case
+    subject: str
+    text: str  # the latest reply as plain text: no quoted history, no signature
+    sent: datetime | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    recipients: tuple[str, ...]  # To and Cc addresses, lower case
+    kind: str
+    bounced: tuple[str, ...] = ()  # the addresses a bounce says failed
+    attachments: tuple[Attachment, ...] = ()
+    language: str = "en"
+
+    @property
+    def content_hash(self) -> str:
+        """A hash of what the sender wrote (subject, sender, words, attachments), not of the transport headers."""
+        digest = hashlib.sha256()
+        for part in (self.subject, self.sender, self.text, *(f"{a.name}:{a.size}" for a in self.attachments)):
+            digest.update(part.encode("utf-8", "replace") + b"\x00")
+        return digest.hexdigest()[:24]
+
+    @property
+    def key(self) -> str:
+        """Names this mail for exactly-once: Message-ID plus content hash, so a Message-ID reused with another
+        body is another mail; a mail without Message-ID is named by its content hash alone."""
+        return f"{self.message_id or 'no-id'}#{self.content_hash}"
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The ticket tags ``[CS-…]`` in the subject."""
+        return tuple(TICKET_TAG.findall(self.subject))
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        return (*self.in_reply_to, *self.references)
+
+
+def read_mail(raw: bytes) -> InboundMail:
+    """Given a mail's bytes as the server holds them, return it read. Never raises for a malformed mail."""
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    name, address = _sender(message)
+    subject = _header_text(message, "Subject")
+    body = _body_text(message)
+    return InboundMail(
+        raw=raw,
+        message_id=_first_id(message, "Message-ID"),
+        sender_name=name,
+        sender=address,
+        subject=subject,
+        text=latest_reply(body),
+        sent=_date(message),
+        in_reply_to=_ids(message, "In-Reply-To"),
+        references=_ids(message, "References"),
+        recipients=_recipients(message),
+        kind=_kind(message, address),
+        bounced=_bounced(message),
+        attachments=_attachments(message),
+        language="zh" if re.search(r"[\u4e00-\u9fff]", subject + body) else "en",
+    )
+
+
+def latest_reply(text: str) -> str:
+    """Return the newest part of a mail's text: quoted history and signature stripped."""
+    try:
+        replies = EmailReplyParser(languages=REPLY_LANGUAGES).read(text).replies
+    except Exception:  # a parser problem must not lose the mail: keep the whole text
+        return text.strip()
+    latest = _without_trailing_quote(replies[0].body) if replies else ""
+    return latest or text.strip()
+
+
+def _without_trailing_quote(text: str) -> str:
+    """Drop a quoted block (``>`` lines) the parser left at the end, when no "wrote:" line introduced it."""
+    lines = text.rstrip().splitlines()
+    while lines and (lines[-1].lstrip().startswith(">") or not lines[-1].strip()):
+        lines.pop()
+    return "\n".join(lines).strip()
+
+
+def _header_text(message: EmailMessage, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # a header the parser cannot decode
+        value = message.get_all(name, failobj=[""])[0] if hasattr(message, "get_all") else ""
+    return " ".join(str(value or "").split())
+
+
+def _sender(message: EmailMessage) -> tuple[str, str]:
+    try:
+        header = message.get("From")
+        addresses: tuple[Address, ...] = header.addresses if header is not None else ()
+    except Exception:
+        addresses = ()
+    if addresses:
+        return addresses[0].display_name or "", addresses[0].addr_spec.lower()
+    name, address = parseaddr(_header_text(message, "From"))
+    return name, address.lower()
+
+
+def _recipients(message: EmailMessage) -> tuple[str, ...]:
+    values = [_header_text(message, name) for name in ("To", "Cc")]
+    return tuple(address.lower() for _, address in getaddresses(values) if address)
+
+
+def _ids(message: EmailMessage, name: str) -> tuple[str, ...]:
+    return tuple(MESSAGE_ID.findall(" ".join(str(value) for value in message.get_all(name, failobj=[]))))
+
+
+def _first_id(message: EmailMessage, name: str) -> str | None:
+    found = _ids(message, name)
+    return found[0] if found else None
+
+
+def _date(message: EmailMessage) -> datetime | None:
+    try:
+        sent = parsedate_to_datetime(_header_text(message, "Date"))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return sent if sent.tzinfo else sent.replace(tzinfo=UTC)
+
+
+def _body_text(message: EmailMessage) -> str:
+    """The mail's text: the plain part, else the HTML part converted to text, else nothing."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    text = _decoded(part)
+    if part.get_content_subtype() == "html":
+        text = _html_text(text)
+    return text.replace("\r\n", "\n")
+
+
+def _decoded(part: EmailMessage) -> str:
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeError, AssertionError):  # an unknown or lying charset
+        payload = part.get_payload(decode=True) or b""
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            return payload.decode(charset, "replace")
+        except LookupError:
+            return payload.decode("utf-8", "replace")
+
+
+def _html_text(html: str) -> str:
+    converter = html2text.HTML2Text()
+    converter.body_width = 0  # no hard wrapping: a cell wraps by itself
+    converter.ignore_images = True
+    converter.ignore_emphasis = True
+    converter.ignore_links = False
+    return converter.handle(html).strip()
+
+
+def _kind(message: EmailMessage, sender: str) -> str:
+    if _is_bounce(message, sender):
+        return BOUNCE
+    if _is_automatic(message):
+        return AUTOMATIC
+    return PERSON
+
+
+def _is_bounce(message: EmailMessage, sender: str) -> bool:
+    return_path = message.get_all("Return-Path", failobj=None)
+    if return_path is not None and all(str(value).strip() in ("<>", "") for value in return_path):
+        return True
+    if sender.split("@")[0] in BOUNCE_SENDERS:
+        return True
+    if message.get_content_type() == "multipart/report" and (
+        (message.get_param("report-type") or "").lower() == "delivery-status"
+    ):
+        return True
+    return message.get("X-Failed-Recipients") is not None
+
+
+def _is_automatic(message: EmailMessage) -> bool:
+    auto_submitted = _header_text(message, "Auto-Submitted").lower()
+    if auto_submitted and auto_submitted != "no":
+        return True
+    if _header_text(message, "Precedence").lower() in BULK_PRECEDENCE:
+        return True
+    return any(message.get(name) is not None for name in AUTO_HEADERS)
+
+
+def _bounced(message: EmailMessage) -> tuple[str, ...]:
+    found = [address.strip().lower() for value in message.get_all("X-Failed-Recipients", failobj=[])
+             for address in str(value).split(",") if "@" in address]
+    for part in message.walk():
+        if part.get_content_type() in ("message/delivery-status", "text/plain"):
+            found += [address.lower().strip("<>") for address in FINAL_RECIPIENT.findall(_status_text(part))]
+    return tuple(dict.fromkeys(found))
+
+
+def _status_text(part: EmailMessage) -> str:
+    if part.get_content_type() == "message/delivery-status":
+        return "\n".join(str(block) for block in part.get_payload())  # a list of header blocks
+    return _decoded(part) if not part.is_multipart() else ""
+
+
+def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
+    found = []
+    for number, part in enumerate(message.iter_attachments(), start=1):
+        if part.is_multipart() or part.get_content_type().startswith("message/"):
+            continue
+        name = part.get_filename() or f"attachment-{number}"
+        found.append(Attachment(name, part.get_content_type(), part.get_payload(decode=True) or b""))
+    return tuple(found)
