@@ -59,12 +59,12 @@ ACK_ID = re.compile(r"<sheetdesk-ack\.(CS-\d{8}-\d{4,})\.")
 UNSAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS mail_progress (
+CREATE TABLE IF NOT EXISTS inbox_progress (
     folder TEXT PRIMARY KEY,
     uidvalidity INTEGER NOT NULL,
     last_uid INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS mail_seen (
+CREATE TABLE IF NOT EXISTS inbox_seen (
     key TEXT PRIMARY KEY,
     message_id TEXT,
     ticket_id TEXT,
@@ -72,16 +72,16 @@ CREATE TABLE IF NOT EXISTS mail_seen (
     sender TEXT NOT NULL,
     seen_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS mail_seen_message_id ON mail_seen (message_id);
-CREATE TABLE IF NOT EXISTS mail_ack (
+CREATE INDEX IF NOT EXISTS inbox_seen_message_id ON inbox_seen (message_id);
+CREATE TABLE IF NOT EXISTS inbox_ack (
     key TEXT PRIMARY KEY,
     address TEXT NOT NULL,
     planned_at TEXT NOT NULL,
     ticket_id TEXT,
     sent_at TEXT
 );
-CREATE INDEX IF NOT EXISTS mail_ack_address ON mail_ack (address, planned_at);
-CREATE TABLE IF NOT EXISTS bad_address (
+CREATE INDEX IF NOT EXISTS inbox_ack_address ON inbox_ack (address, planned_at);
+CREATE TABLE IF NOT EXISTS inbox_bad_address (
     address TEXT PRIMARY KEY,
     flagged_at TEXT NOT NULL,
     reason TEXT NOT NULL
@@ -149,23 +149,23 @@ class MailRecords:
     def last_uid(self, folder: str, uidvalidity: int) -> int:
         """The last UID handled in ``folder``; 0 when the folder's UIDVALIDITY changed (UIDs were renumbered)."""
         row = self.connection.execute(
-            "SELECT uidvalidity, last_uid FROM mail_progress WHERE folder = ?", (folder,)
+            "SELECT uidvalidity, last_uid FROM inbox_progress WHERE folder = ?", (folder,)
         ).fetchone()
         return row[1] if row and row[0] == uidvalidity else 0
 
     def set_last_uid(self, folder: str, uidvalidity: int, uid: int) -> None:
         self.connection.execute(
-            "INSERT INTO mail_progress (folder, uidvalidity, last_uid) VALUES (?, ?, ?) ON CONFLICT(folder) DO "
+            "INSERT INTO inbox_progress (folder, uidvalidity, last_uid) VALUES (?, ?, ?) ON CONFLICT(folder) DO "
             "UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
             (folder, uidvalidity, uid),
         )
 
     def handled(self, key: str) -> bool:
-        return self.connection.execute("SELECT 1 FROM mail_seen WHERE key = ?", (key,)).fetchone() is not None
+        return self.connection.execute("SELECT 1 FROM inbox_seen WHERE key = ?", (key,)).fetchone() is not None
 
     def mark_handled(self, mail: InboundMail, kind: str, ticket_id: str | None, now: datetime) -> None:
         self.connection.execute(
-            "INSERT OR IGNORE INTO mail_seen (key, message_id, ticket_id, kind, sender, seen_at) "
+            "INSERT OR IGNORE INTO inbox_seen (key, message_id, ticket_id, kind, sender, seen_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (mail.key, mail.message_id, ticket_id, kind, mail.sender, now.astimezone(UTC).isoformat()),
         )
@@ -176,14 +176,14 @@ class MailRecords:
         if sent:
             return sent.group(1)
         row = self.connection.execute(
-            "SELECT ticket_id FROM mail_seen WHERE message_id = ? AND ticket_id IS NOT NULL", (message_id,)
+            "SELECT ticket_id FROM inbox_seen WHERE message_id = ? AND ticket_id IS NOT NULL", (message_id,)
         ).fetchone()
         return row[0] if row else None
 
     def customer_of(self, ticket_id: str) -> set[str]:
         """The addresses that wrote ticket ``ticket_id``'s first mail (or its Contact, if it came another way)."""
         rows = self.connection.execute(
-            "SELECT sender FROM mail_seen WHERE ticket_id = ? AND kind = 'ticket'", (ticket_id,)
+            "SELECT sender FROM inbox_seen WHERE ticket_id = ? AND kind = 'ticket'", (ticket_id,)
         )
         found = {row[0] for row in rows}
         queued = self.state.queued_by_id(ticket_id)
@@ -197,41 +197,41 @@ class MailRecords:
         Return whether it may be sent. Asked again for the same key, the answer is the same.
         """
         with self.state.transaction() as connection:
-            known = connection.execute("SELECT 1 FROM mail_ack WHERE key = ?", (key,)).fetchone()
+            known = connection.execute("SELECT 1 FROM inbox_ack WHERE key = ?", (key,)).fetchone()
             if known:
                 return True
             since = (now - timedelta(hours=1)).astimezone(UTC).isoformat()
             (recent,) = connection.execute(
-                "SELECT count(*) FROM mail_ack WHERE address = ? AND planned_at > ?", (address, since)
+                "SELECT count(*) FROM inbox_ack WHERE address = ? AND planned_at > ?", (address, since)
             ).fetchone()
             if recent >= limit:
                 return False
             connection.execute(
-                "INSERT INTO mail_ack (key, address, planned_at) VALUES (?, ?, ?)",
+                "INSERT INTO inbox_ack (key, address, planned_at) VALUES (?, ?, ?)",
                 (key, address, now.astimezone(UTC).isoformat()),
             )
         return True
 
     def acknowledged(self, ticket_id: str) -> bool:
         return self.connection.execute(
-            "SELECT 1 FROM mail_ack WHERE ticket_id = ? AND sent_at IS NOT NULL", (ticket_id,)
+            "SELECT 1 FROM inbox_ack WHERE ticket_id = ? AND sent_at IS NOT NULL", (ticket_id,)
         ).fetchone() is not None
 
     def mark_acknowledged(self, key: str, ticket_id: str, now: datetime) -> None:
         self.connection.execute(
-            "UPDATE mail_ack SET ticket_id = ?, sent_at = ? WHERE key = ?",
+            "UPDATE inbox_ack SET ticket_id = ?, sent_at = ? WHERE key = ?",
             (ticket_id, now.astimezone(UTC).isoformat(), key),
         )
 
     def flag_bad(self, addresses: Iterable[str], reason: str, now: datetime) -> None:
         self.connection.executemany(
-            "INSERT OR REPLACE INTO bad_address (address, flagged_at, reason) VALUES (?, ?, ?)",
+            "INSERT OR REPLACE INTO inbox_bad_address (address, flagged_at, reason) VALUES (?, ?, ?)",
             [(address.lower(), now.astimezone(UTC).isoformat(), reason) for address in addresses],
         )
 
     def bad_addresses(self) -> dict[str, str]:
         """``{address: why}`` for every address a bounce flagged."""
-        return dict(self.connection.execute("SELECT address, reason FROM bad_address"))
+        return dict(self.connection.execute("SELECT address, reason FROM inbox_bad_address"))
 
 
 class _RawMessage(MailMessage):

@@ -1,0 +1,171 @@
+"""Benchmark: a mailbox of 1 000 complaints imported in one cycle, against one xlsx writing cycle at 10 000
+tickets (DESIGN §10: intake ≤ the writing cycle), measured in the same run.
+
+The mail server is mail-devel (pymap + aiosmtpd) on 127.0.0.1, in its own process, as in the tests. The mailbox
+holds ``--mails`` plain complaints from distinct customers, put there by IMAP APPEND (untimed). Measured:
+
+- (i) the mailbox poll alone: log in, fetch every new mail (BODY.PEEK, batches of 100), read, keep the .eml,
+  queue the complaint with its reserved number, move the batch to Processed;
+- (ii) the whole intake cycle on the template workbook: the poll, then the cycle that grades the 1 000 new rows
+  and appends them to the .xlsx (acknowledgements to the outbox, one connection);
+- the baseline: a writing cycle of ``bench/bench_xlsx.py`` at ``--rows`` tickets (1 % moved on, 20 new rows).
+
+Each is the median of ``--repeats`` runs, each run on a fresh mailbox, state and workbook.
+
+Run: .venv/bin/python bench/bench_intake.py [--mails 1000] [--rows 10000] [--repeats 3]
+Writes bench/results/intake.json and prints a Markdown table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+from imap_tools import MailBoxUnencrypted  # noqa: E402
+
+from bench.bench_xlsx import EDITED_AT, NOW, cold_cycle, prepare_cases  # noqa: E402
+from bench.common import markdown_table, median_seconds, write_results  # noqa: E402
+from mailers import MemoryTransport  # noqa: E402
+from sheets_templates import build_spec  # noqa: E402
+from sync.backends.xlsx.backend import XlsxBackend  # noqa: E402
+from sync.backends.xlsx.writer import write_xlsx  # noqa: E402
+from sync.engine import Desk  # noqa: E402
+from sync.intake.channels import IntakeChannels  # noqa: E402
+from sync.intake.mailbox import CustomerSettings, MailboxSettings, MailIntake  # noqa: E402
+from sync.state import StateStore  # noqa: E402
+
+PASSWORD = "bench-secret"
+VARIABLE = "SHEETDESK_BENCH_IMAP_PASSWORD"
+_mailboxes = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(log: Path) -> tuple[subprocess.Popen, int]:
+    port, smtp = free_port(), free_port()
+    command = [sys.executable, "-m", "mail_devel", "--host", "127.0.0.1", "--imap-port", str(port),
+               "--smtp-port", str(smtp), "--no-http", "--multi-user", "--password", PASSWORD]
+    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("mail-devel did not start")
+
+
+def a_complaint(number: int) -> bytes:
+    message = EmailMessage()
+    message["From"] = f"Customer {number} <customer{number}@shop.example>"
+    message["To"] = "desk@desk.example"
+    message["Subject"] = f"Complaint {number}: lid cracked"
+    message["Date"] = format_datetime(NOW - timedelta(minutes=30))
+    message["Message-ID"] = make_msgid(domain="shop.example")
+    message.set_content(f"Order SO-{number}: the lid cracked on delivery.\n\nRegards,\nCustomer {number}\n")
+    return bytes(message)
+
+
+def fill_mailbox(port: int, mails: int) -> str:
+    """A fresh mailbox holding ``mails`` complaints; return its address."""
+    address = f"desk{next(_mailboxes)}@desk.example"
+    with MailBoxUnencrypted("127.0.0.1", port).login(address, PASSWORD, initial_folder=None) as box:
+        for number in range(mails):
+            box.append(a_complaint(number), "INBOX", flag_set=())
+    return address
+
+
+def intake(directory: Path, port: int, address: str, whole_cycle: bool) -> int:
+    """Poll the mailbox (and with ``whole_cycle`` run the cycle appending the rows); return the tickets made."""
+    state = StateStore(directory / "state")
+    try:
+        customers = CustomerSettings(sender=address, ack_per_sender_per_hour=3)
+        mailbox = MailIntake(state, MailboxSettings("127.0.0.1", address, VARIABLE, port, "none"), customers)
+        if not whole_cycle:
+            return len(mailbox.poll(NOW).tickets)
+        channels = IntakeChannels(state, mailbox, customers, MemoryTransport())
+        report = Desk(XlsxBackend(directory / "desk.xlsx"), state, intake=channels).cycle(NOW)
+        return report.rows_appended
+    finally:
+        state.close()
+
+
+def measure(mails: int, rows: int, repeats: int, directory: Path) -> dict:
+    os.environ[VARIABLE] = PASSWORD
+    process, port = start_server(directory / "mail-devel.log")
+    try:
+        template = directory / "template.xlsx"
+        write_xlsx(build_spec("en", now=NOW.replace(tzinfo=None), seed=7), template)
+        work = directory / "intake"
+        made: list[int] = []
+        addresses: list[str] = []
+
+        def prepare() -> None:
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            shutil.copy(template, work / "desk.xlsx")
+            addresses.append(fill_mailbox(port, mails))
+
+        poll = median_seconds(lambda: made.append(intake(work, port, addresses[-1], False)), repeats, prepare)
+        cycle = median_seconds(lambda: made.append(intake(work, port, addresses[-1], True)), repeats, prepare)
+        assert all(count == mails for count in made), f"expected {mails} tickets each run, got {made}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    (directory / "xlsx").mkdir()
+    writing, _, facts = prepare_cases(rows, directory / "xlsx")
+    cases = directory / "xlsx" / "work"
+    baseline = median_seconds(lambda: cold_cycle(cases, EDITED_AT), repeats, lambda: writing.reset(cases))
+    return {"mails": mails, "rows": rows, "repeats": repeats, "poll_seconds": poll, "cycle_seconds": cycle,
+            "baseline_seconds": baseline, "baseline_facts": facts}
+
+
+def table(results: dict) -> str:
+    baseline = results["baseline_seconds"]
+
+    def line(name: str, seconds: float, budget: bool) -> list:
+        ratio = seconds / baseline
+        verdict = ("ok" if ratio <= 1 else "**over budget**") if budget else ""
+        return [name, f"{seconds:.2f} s", f"{ratio:.2f}×", "≤ 1.0×" if budget else "—", verdict]
+
+    return markdown_table(["case", "median", "vs baseline", "budget", ""], [
+        line(f"baseline: xlsx writing cycle, {results['rows']:,} tickets", baseline, False),
+        line(f"(i) mailbox poll, {results['mails']:,} mails → queued tickets", results["poll_seconds"], True),
+        line(f"(ii) poll + cycle appending {results['mails']:,} rows", results["cycle_seconds"], True),
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mails", type=int, default=1000)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sheetdesk-bench-intake-") as folder:
+        results = measure(arguments.mails, arguments.rows, arguments.repeats, Path(folder))
+    path = write_results("intake", results)
+    print(table(results))
+    print(f"\n(results in {path})")
+
+
+if __name__ == "__main__":
+    main()
