@@ -10,7 +10,8 @@ holds ``--mails`` plain complaints from distinct customers, put there by IMAP AP
   and appends them to the .xlsx (acknowledgements to the outbox, one connection);
 - the baseline: a writing cycle of ``bench/bench_xlsx.py`` at ``--rows`` tickets (1 % moved on, 20 new rows).
 
-Each is the median of ``--repeats`` runs, each run on a fresh mailbox, state and workbook.
+The cases run interleaved (one run of each per round, ``--repeats`` rounds, as ``bench.common.interleaved``
+does), each run on a fresh mailbox, state and workbook; the table gives the median and min–max.
 
 Run: .venv/bin/python bench/bench_intake.py [--mails 1000] [--rows 10000] [--repeats 3]
 Writes bench/results/intake.json and prints a Markdown table for BENCHMARKS.md.
@@ -37,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from imap_tools import MailBoxUnencrypted  # noqa: E402
 
 from bench.bench_xlsx import EDITED_AT, NOW, cold_cycle, prepare_cases  # noqa: E402
-from bench.common import markdown_table, median_seconds, write_results  # noqa: E402
+from bench.common import Spread, interleaved, load_now, markdown_table, write_results  # noqa: E402
 from mailers import MemoryTransport  # noqa: E402
 from sheets_templates import build_spec  # noqa: E402
 from sync.backends.xlsx.backend import XlsxBackend  # noqa: E402
@@ -111,6 +112,9 @@ def intake(directory: Path, port: int, address: str, whole_cycle: bool) -> int:
 
 def measure(mails: int, rows: int, repeats: int, directory: Path) -> dict:
     os.environ[VARIABLE] = PASSWORD
+    (directory / "xlsx").mkdir()
+    writing, _, _, facts = prepare_cases(rows, directory / "xlsx")
+    cases = directory / "xlsx" / "work"
     process, port = start_server(directory / "mail-devel.log")
     try:
         template = directory / "template.xlsx"
@@ -125,33 +129,32 @@ def measure(mails: int, rows: int, repeats: int, directory: Path) -> dict:
             shutil.copy(template, work / "desk.xlsx")
             addresses.append(fill_mailbox(port, mails))
 
-        poll = median_seconds(lambda: made.append(intake(work, port, addresses[-1], False)), repeats, prepare)
-        cycle = median_seconds(lambda: made.append(intake(work, port, addresses[-1], True)), repeats, prepare)
+        spreads = interleaved({
+            "baseline": (lambda: cold_cycle(cases, EDITED_AT), lambda: writing.reset(cases)),
+            "poll": (lambda: made.append(intake(work, port, addresses[-1], False)), prepare),
+            "cycle": (lambda: made.append(intake(work, port, addresses[-1], True)), prepare),
+        }, repeats)
         assert all(count == mails for count in made), f"expected {mails} tickets each run, got {made}"
     finally:
         process.terminate()
         process.wait(timeout=10)
-    (directory / "xlsx").mkdir()
-    writing, _, facts = prepare_cases(rows, directory / "xlsx")
-    cases = directory / "xlsx" / "work"
-    baseline = median_seconds(lambda: cold_cycle(cases, EDITED_AT), repeats, lambda: writing.reset(cases))
-    return {"mails": mails, "rows": rows, "repeats": repeats, "poll_seconds": poll, "cycle_seconds": cycle,
-            "baseline_seconds": baseline, "baseline_facts": facts}
+    return {"mails": mails, "rows": rows, "repeats": repeats, "load_average": load_now(),
+            "spreads": {name: spread.as_dict() for name, spread in spreads.items()}, "baseline_facts": facts}
 
 
 def table(results: dict) -> str:
-    baseline = results["baseline_seconds"]
+    spreads = {name: Spread(values["runs"]) for name, values in results["spreads"].items()}
+    baseline = spreads["baseline"]
 
-    def line(name: str, seconds: float, budget: bool) -> list:
-        ratio = seconds / baseline
-        verdict = ("ok" if ratio <= 1 else "**over budget**") if budget else ""
-        return [name, f"{seconds:.2f} s", f"{ratio:.2f}×", "≤ 1.0×" if budget else "—", verdict]
+    def line(name: str, spread: Spread, budget: bool) -> list:
+        verdict = ("ok" if spread.median <= baseline.median else "**over budget**") if budget else ""
+        return [name, spread.text(), spread.times(baseline), "≤ 1.0×" if budget else "—", verdict]
 
-    return markdown_table(["case", "median", "vs baseline", "budget", ""], [
+    return markdown_table(["case", "median (min–max)", "vs baseline", "budget", ""], [
         line(f"baseline: xlsx writing cycle, {results['rows']:,} tickets", baseline, False),
-        line(f"(i) mailbox poll, {results['mails']:,} mails → queued tickets", results["poll_seconds"], True),
-        line(f"(ii) poll + cycle appending {results['mails']:,} rows", results["cycle_seconds"], True),
-    ])
+        line(f"(i) mailbox poll, {results['mails']:,} mails → queued tickets", spreads["poll"], True),
+        line(f"(ii) poll + cycle appending {results['mails']:,} rows", spreads["cycle"], True),
+    ]) + f"\n\nload average during the run: {results['load_average']}"
 
 
 def main() -> None:

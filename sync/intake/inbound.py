@@ -41,6 +41,7 @@ AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "List-Id", "L
 BOUNCE_SENDERS = {"mailer-daemon", "postmaster"}
 FINAL_RECIPIENT = re.compile(r"^(?:Final|Original)-Recipient:\s*rfc822;\s*(\S+@\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 REPLY_LANGUAGES = ["en", "zh"]
+_REPLY_PARSER = EmailReplyParser(languages=REPLY_LANGUAGES)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def read_mail(raw: bytes) -> InboundMail:
 def latest_reply(text: str) -> str:
     """Return the newest part of a mail's text: quoted history and signature stripped."""
     try:
-        replies = EmailReplyParser(languages=REPLY_LANGUAGES).read(text).replies
+        replies = _REPLY_PARSER.read(text).replies
     except Exception:  # a parser problem must not lose the mail: keep the whole text
         return text.strip()
     latest = _without_trailing_quote(replies[0].body) if replies else ""

@@ -5,7 +5,7 @@ handled, and for each message:
 
 1. reads it (``sync.intake.inbound``) and names it by ``key`` (Message-ID + content hash);
 2. skips it if that key was handled before (a redelivery, or a crash after handling and before moving);
-3. keeps the raw .eml and its attachments in the state dir (``mail/<day>/<key hash>/``), never opening them;
+3. keeps the raw .eml and its attachments in the state dir (``mail/<hash[:2]>/<hash>/``), never opening them;
 4. a bounce flags the failed addresses (no ticket); a reply — In-Reply-To/References naming a mail sheetdesk
    sent or received, or a ``[CS-…]`` tag from that ticket's own customer — is recorded as the ticket's
    message; anything else goes through ``take_in`` (idempotent by the key) with the acknowledgement decided;
@@ -229,6 +229,11 @@ class MailRecords:
             [(address.lower(), now.astimezone(UTC).isoformat(), reason) for address in addresses],
         )
 
+    def is_bad(self, address: str) -> bool:
+        return self.connection.execute(
+            "SELECT 1 FROM inbox_bad_address WHERE address = ?", (address.lower(),)
+        ).fetchone() is not None
+
     def bad_addresses(self) -> dict[str, str]:
         """``{address: why}`` for every address a bounce flagged."""
         return dict(self.connection.execute("SELECT address, reason FROM inbox_bad_address"))
@@ -257,6 +262,7 @@ class MailIntake:
         self.records = MailRecords(state)
         self.environ = os.environ if environ is None else environ
         self.mail_dir = state.path.parent / MAIL_DIR
+        self._never_acknowledged: set[str] | None = None
 
     # -- the poll -----------------------------------------------------------------------------------------
 
@@ -264,6 +270,7 @@ class MailIntake:
         """Take in every mail that arrived since the last poll, as of ``now`` (aware). Raise MailboxError when
         the mailbox cannot be reached or read; what was handled before the failure stays handled."""
         report = PollReport()
+        self._never_acknowledged = None
         try:
             with self._connect() as box:
                 self._poll_folder(box, now, report)
@@ -388,21 +395,23 @@ class MailIntake:
         customers = self.customers
         if not customers.acknowledge or mail.kind != PERSON or "@" not in mail.sender:
             return False
-        own = {self.settings.username.lower(), customers.sender.lower(), *self.state.staff_addresses()}
-        if mail.sender in own or mail.sender in self.records.bad_addresses():
+        if self._never_acknowledged is None:  # read once per poll
+            self._never_acknowledged = {self.settings.username.lower(), customers.sender.lower(),
+                                        *self.state.staff_addresses()}
+        if mail.sender in self._never_acknowledged or self.records.is_bad(mail.sender):
             return False
         return self.records.plan_acknowledgement(mail.key, mail.sender, customers.ack_per_sender_per_hour, now)
 
     def _store(self, mail: InboundMail, now: datetime) -> Path:
-        """Keep the .eml and its attachments under the state dir; return the folder. Safe to repeat."""
+        """Keep the .eml and its attachments under the state dir (``mail/<hash[:2]>/<hash>/``); return the
+        folder. Safe to repeat: a folder holding its .eml is complete (the .eml is written last)."""
         digest = hashlib.sha256(mail.key.encode("utf-8")).hexdigest()[:20]
-        folder = self.mail_dir / now.astimezone(UTC).strftime("%Y%m%d") / digest
-        existing = list(self.mail_dir.glob(f"*/{digest}"))
-        if existing:
-            return existing[0]
-        _write_whole(folder / "message.eml", mail.raw)
+        folder = self.mail_dir / digest[:2] / digest
+        if (folder / "message.eml").exists():
+            return folder
         for number, attachment in enumerate(mail.attachments, start=1):
             _write_whole(folder / f"{number:02d}-{_safe_name(attachment.name)}", attachment.payload)
+        _write_whole(folder / "message.eml", mail.raw)
         return folder
 
 
