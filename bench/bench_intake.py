@@ -75,6 +75,16 @@ def start_server(log: Path) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("mail-devel did not start")
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Stop the mail server; one holding thousands of mails may take a while, then it is killed."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
+
+
 def a_complaint(number: int) -> bytes:
     message = EmailMessage()
     message["From"] = f"Customer {number} <customer{number}@shop.example>"
@@ -136,8 +146,7 @@ def measure(mails: int, rows: int, repeats: int, directory: Path) -> dict:
         }, repeats)
         assert all(count == mails for count in made), f"expected {mails} tickets each run, got {made}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
     return {"mails": mails, "rows": rows, "repeats": repeats, "load_average": load_now(),
             "spreads": {name: spread.as_dict() for name, spread in spreads.items()}, "baseline_facts": facts}
 
