@@ -1,6 +1,6 @@
 """Benchmark: Google Sheets API requests per cycle, sheetdesk's gsheets backend vs a naive gspread loop (DESIGN §8).
 
-Budget: ≤ 3 API requests per cycle after start-up, independent of the number of rows; 0 writes when nothing
+Budget: ≤ 4 API requests per cycle after start-up (the fourth reads a write back), independent of the number of rows; 0 writes when nothing
 changed.
 
 Both sides talk HTTP to the local fake Sheets API (tests/sync/backends/gsheets/fake_sheets.py) through gspread's real client, and
@@ -236,7 +236,7 @@ def main() -> None:
     os.environ.pop(EMULATOR_VARIABLE, None)
     results: dict = {
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
-        "budget": "<= 3 requests per cycle after start-up, 0 writes when nothing changed",
+        "budget": "<= 4 requests per cycle after start-up (one reads a write back), 0 writes when nothing changed",
         "naive_cap": arguments.naive_cap,
         "sizes": {},
     }
@@ -254,7 +254,7 @@ def main() -> None:
         finally:
             os.environ.pop(EMULATOR_VARIABLE, None)
     within = all(
-        entry["backend"][cycle]["reads"] + entry["backend"][cycle]["writes"] <= 3
+        entry["backend"][cycle]["reads"] + entry["backend"][cycle]["writes"] <= 4
         for entry in results["sizes"].values() for cycle in ("first", "steady", "idle")
     ) and all(entry["backend"]["idle"]["writes"] == 0 for entry in results["sizes"].values())
     results["within_budget"] = within

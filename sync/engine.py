@@ -61,6 +61,7 @@ from tickets import (
     Status,
     Thresholds,
     Ticket,
+    cell_text,
     compute_kpis,
     decide,
     fit_cell_text,
@@ -390,7 +391,8 @@ class Desk:
             if is_blank_row(cells) and not _covered_in(covered, index, positions):
                 continue
             ticket, problems = self._read_ticket(index + 1, cells, context, cache)
-            row = TicketRow(index, values, positions, ticket.ticket_id, ticket, problems)
+            # the ID cell as it reads, even when it is not a valid ID (#N/A): the backend finds the row again by it
+            row = TicketRow(index, values, positions, cell_text(cells.get("ticket_id")) or None, ticket, problems)
             row.merged = _merged_keys(covered, index, positions)
             row.problems += [Problem(key, "merged_cell", {"cell": cell, "range": merge})
                              for key, (cell, merge) in row.merged.items()]
@@ -446,8 +448,17 @@ class Desk:
             for key in row.merged:  # a cell hidden under a merge is never written: the row's Check says why
                 row.stamps.pop(key, None)
             if row.stamps:
-                row.ticket = row.ticket.model_copy(update=row.stamps)
-                row.problems = [problem for problem in row.problems if not _fixed_by_stamps(problem, row.stamps)]
+                self._apply_stamps(row, RowContext(zone=calendar.zone, now=now,
+                                                   satisfaction_target=self.settings.thresholds.satisfaction_target))
+
+    @staticmethod
+    def _apply_stamps(row: TicketRow, context: RowContext) -> None:
+        """Put the stamps into the row's ticket and check its closed loop again: a stamped Received can make a
+        typed date "before Received" now, and saying so in this cycle is what the next cycle would say."""
+        before = set(check_loop(row.ticket, context))
+        row.ticket = row.ticket.model_copy(update=row.stamps)
+        kept = [problem for problem in row.problems if problem not in before and not _fixed_by_stamps(problem, row.stamps)]
+        row.problems = [*kept, *check_loop(row.ticket, context)]
 
     def _assign_ids(self, rows: list[TicketRow], local_now: datetime, reserve: bool) -> None:
         """Number new rows after the day's highest number in the sheet or ever reserved (never reused).

@@ -9,9 +9,11 @@ Requests per cycle after start-up, whatever the row count (DESIGN §8):
   tab falls back to that full read (the one case of two read requests).
 - ``apply``: nothing when the ChangeSet is empty. Otherwise one ``values:batchGet`` re-reading the Tickets tab, to
   find rows people moved (``sync.backends.relocate``), and one ``spreadsheets:batchUpdate`` carrying every write; its
-  response carries the metadata as it is after the write.
+  response carries the metadata as it is after the write. When the write touched ticket rows, one more
+  ``values:batchGet`` reads the Tickets tab back to prove every row it wrote is still the row it meant
+  (``sync.backends.gsheets.landing``); only if a person moved rows in between is a repairing batchUpdate sent.
 
-So a cycle costs 1 request when nothing changed (0 writes) and 3 when it writes. Start-up adds gspread's
+So a cycle costs 1 request when nothing changed (0 writes) and 4 when it writes (5 in the rare cycle that repairs). Start-up adds gspread's
 ``open_by_key`` (one metadata request) — unless the backend was given a ``memory`` (the desk's state store): then
 the metadata, and how many reads ago it was fetched, are kept there after every read and write, and a new process
 (``sheetdesk run --once`` from a timer) starts with the light values read as a running daemon does. A layout the
@@ -22,13 +24,16 @@ person wrote that starts with ``=`` stays text. Datetimes are written as serial 
 ``yyyy-mm-dd hh:mm``; read back they stay serial numbers, which ``tickets.values.read_datetime`` accepts.
 
 Between the re-read and the write there remain a few milliseconds in which a person's sort could still move rows;
-the Sheets API offers no conditional write to close that window.
+the Sheets API offers no conditional write to close that window, so the read-back closes it after the fact: a
+cell that landed on another row is put back, and the intended cells are written where their rows are now. The
+one thing it cannot undo is a value typed into the very cell being stamped, in those milliseconds.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import re
 import zlib
@@ -44,6 +49,7 @@ from gspread.exceptions import APIError, SpreadsheetNotFound
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_DRIVE_URL
 
 from sync.backends.gsheets.http import RequestCounts, RetryPolicy, SheetsHTTPClient, emulator_base_url
+from sync.backends.gsheets.landing import Landing, misplaced_rows, repairs
 from sync.backends.port import (
     DATETIME_FORMAT,
     Cell,
@@ -71,6 +77,8 @@ from tickets import (
 )
 
 __all__ = ["GSheetsBackend", "MetadataMemory", "SCOPES", "CREDENTIALS_VARIABLE", "DEFAULT_METADATA_EVERY"]
+
+log = logging.getLogger(__name__)
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 CREDENTIALS_VARIABLE = "GOOGLE_APPLICATION_CREDENTIALS"
@@ -155,6 +163,7 @@ class GSheetsBackend:
         self._first_row_validations: dict[int, dict] | None = None
         self._applied_dropdowns: set[str] | None = None
         self._last_tickets: tuple[str, list[list[Cell]]] | None = None
+        self._landing: Landing | None = None  # the ticket rows the write in progress touches
         self._check_grids = False  # the metadata came from memory: the first values read checks it
 
     # -- the port ---------------------------------------------------------------------------------------------
@@ -198,9 +207,12 @@ class GSheetsBackend:
             self._recall()
             self._open()
             try:
+                self._landing = None
                 requests = self._plan(changes, snapshot)
                 if requests:
                     self._write(requests)
+                if self._landing is not None and self._landing.written:
+                    self._prove_landing(changes.tickets_tab, self._landing)
             except APIError:
                 self._reads_since_metadata = None  # the structure may have changed: the next read looks again
                 raise
@@ -426,6 +438,7 @@ class GSheetsBackend:
         read_rows = snapshot.sheets[changes.tickets_tab].rows if changes.tickets_tab in snapshot.sheets else [[]]
         located = locate_columns(columns, read_rows[0] if read_rows else [], header)
         targets = locate_rows(changes.cells, read_rows, [header, *current[1:]], located)
+        landing = Landing(current, changes.cells, read_rows, located)
         for write in changes.cells:
             row, position = targets.get(write.row), located.get(write.column)
             if row is None or position is None:
@@ -433,6 +446,8 @@ class GSheetsBackend:
             now = current[row][position] if position < len(current[row]) else None
             if may_write(write.column, now, write.replaces):
                 writes.append((row, position, write.value))
+                landing.add(write, row, position)
+        self._landing = landing
         appended = appended_rows(changes.append, [header, *current[1:]], located)
         if appended:
             requests += _grow(meta, rows=max(appended) + 1)
@@ -441,6 +456,18 @@ class GSheetsBackend:
         if changes.formatting is not None:
             requests += self._formatting_requests(meta, match_headers(header).positions, changes.formatting)
         return requests
+
+    def _prove_landing(self, title: str, landing: Landing) -> None:
+        """Read the Tickets tab back; if rows moved under the write, put back what it covered and write again."""
+        after = self._reread(title)
+        misplaced = misplaced_rows(landing, after)
+        if not misplaced:
+            return
+        meta = self._sheets.get(title)
+        fixes = repairs(landing, after, misplaced)
+        log.warning("%s: %d rows moved while they were written; %d cells put right", title, len(misplaced), len(fixes))
+        if meta is not None and fixes:
+            self._write(_cell_runs(meta.sheet_id, fixes))
 
     def _reread(self, title: str) -> list[list[Cell]]:
         """One batchGet of the whole Tickets tab: header, IDs and the input cells unnamed rows are found by."""

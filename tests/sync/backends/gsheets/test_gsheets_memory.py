@@ -75,7 +75,7 @@ def test_a_remembered_process_writes_to_the_right_cells_without_a_metadata_reque
     snapshot = backend.read()
     backend.apply(grades_for(snapshot, grade="P3"), snapshot)
     state.close()
-    assert routes(fake) == [VALUES_READ, VALUES_READ, WRITE]
+    assert routes(fake) == [VALUES_READ, VALUES_READ, WRITE, VALUES_READ]
     rows = spreadsheet.values("Tickets")
     grade = rows[0].index("Grade")
     assert [row[grade] for row in rows[1:]] == [f"P3 {row[0]}" for row in rows[1:]]
