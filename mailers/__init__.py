@@ -20,6 +20,7 @@ from mailers.mailroom import (
     AlwaysWorking,
     DepartmentKpiSource,
     KpiSource,
+    MailFailure,
     MailReport,
     Mailroom,
     WorkingTime,
@@ -36,6 +37,7 @@ from mailers.transport import MemoryTransport, SendResult, Transport
 __all__ = [
     "Mailroom",
     "MailReport",
+    "MailFailure",
     "WorkingTime",
     "AlwaysWorking",
     "KpiSource",

@@ -10,9 +10,11 @@ SQLite in WAL mode, in the state directory it shares with other tables; every ta
     mail_overdue    the clocks that were overdue at the end of the last cycle (for the circuit breaker)
 
 At-least-once with a stable Message-ID: a message is recorded as *pending* with its reminder keys in one
-transaction BEFORE it is handed to the transport, and marked *sent* after. A process killed in between finds
-the pending message on restart and sends the same bytes again — same Message-ID, so a duplicate, if the first
-attempt did arrive, is recognisable as one.
+transaction BEFORE it is handed to the transport, and marked *sent* (its own committed, fsynced transaction) the
+moment the server accepted it, before the next message goes. A process killed in between finds that one
+message pending on restart and sends the same bytes again — same Message-ID, so a duplicate, if the first
+attempt did arrive, is recognisable as one. A kill in the middle of a batch repeats at most the one message
+that was in flight.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@
               quiet hours → non-urgent reminders wait for working time; first run → one summary per person
     compose   one digest per recipient, plus admin alerts, cluster alerts and the daily digest when due
     intent    record every new message as pending in the ledger (skipped in a dry run)
-    send      every pending message that is due (new ones and retries) over ONE transport call
-    record    mark each sent, or failed with backoff; dead after max_failures (the admin hears next cycle)
+    send      every pending message that is due (new ones and retries) over ONE transport call, and
+    record    each result the moment the transport knows it: sent, or failed with backoff; dead after
+              max_failures (the admin hears next cycle). So a crash repeats at most the message in flight.
 
 Urgency and quiet hours: only a 24x7-clock ticket's overdue notice and escalations are urgent and go out at
 any hour; everything else (due soon, repeats, business-clock tickets — whose deadlines fall in working time
@@ -41,7 +42,7 @@ from mailers.compose import (
     compose_test_message,
 )
 from mailers.errors import AddressError, TransportError
-from mailers.ledger import BreakerState, Ledger
+from mailers.ledger import BreakerState, Ledger, StoredMessage, retry_delay
 from mailers.outbox import OutboxTransport
 from mailers.plan import Plan, Reminder, Stage, plan_reminders
 from mailers.settings import MailSettings, ReminderSettings
@@ -54,6 +55,7 @@ from tickets.status import Status
 __all__ = [
     "Mailroom",
     "MailReport",
+    "MailFailure",
     "WorkingTime",
     "AlwaysWorking",
     "KpiSource",
@@ -87,6 +89,24 @@ class AlwaysWorking:
         return moment
 
 
+@dataclass(frozen=True)
+class MailFailure:
+    """A message the transport did not deliver this cycle: to whom, why, and whether it will be tried again."""
+
+    message_id: str
+    recipient: str
+    reason: str
+    given_up: bool
+    retry_at: datetime | None = None
+
+    def describe(self) -> str:
+        """One sentence for the log, naming the recipient and the reason."""
+        if self.given_up:
+            return f"mail to {self.recipient} not delivered, gave up on it (the admin is told): {self.reason}"
+        retry = f" after {self.retry_at:%Y-%m-%d %H:%M %Z}".rstrip() if self.retry_at else ""
+        return f"mail to {self.recipient} not delivered, will try again{retry}: {self.reason}"
+
+
 @dataclass
 class MailReport:
     """What one cycle of the mailroom did."""
@@ -95,6 +115,7 @@ class MailReport:
     sent: list[str] = field(default_factory=list)  # Message-IDs the transport accepted this cycle
     failed: list[str] = field(default_factory=list)  # Message-IDs that failed this cycle (retried later)
     dead: list[str] = field(default_factory=list)  # Message-IDs given up on this cycle (the admin is told)
+    failures: list[MailFailure] = field(default_factory=list)  # every failed delivery of this cycle
     held: int = 0  # reminders held by the circuit breaker
     queued_quiet: int = 0  # reminders waiting for working time
     quiet_until: datetime | None = None
@@ -103,7 +124,7 @@ class MailReport:
     composed: list[EmailMessage] = field(default_factory=list)  # new messages (in a dry run: would be sent)
     breaker_tripped: bool = False  # the breaker is holding reminders this cycle
     summary: bool = False  # this cycle sent the first-run summary
-    problems: list[str] = field(default_factory=list)  # sentences for the log: unaddressed tickets, dead mail
+    problems: list[str] = field(default_factory=list)  # sentences for the log: tickets without an address
 
     def describe(self) -> str:
         """One line for the log."""
@@ -396,26 +417,33 @@ class Mailroom:
             self.ledger.record_intent(item.message, item.kind, now, item.reminder_keys, item.event_keys)
 
     def _send_due(self, now: datetime, report: MailReport) -> None:
-        due = self.ledger.due_messages(now)
+        """Send the due messages over one transport call, recording each result as soon as it is known."""
+        due = {item.message_id: item for item in self.ledger.due_messages(now)}
         if not due:
             return
-        self.ledger.begin_attempts((item.message_id for item in due), now)
-        results = self.transport.send([item.message() for item in due])
-        for result in results:
-            self._record_result(result, now, report)
+        self.ledger.begin_attempts(due, now)
+        recorded: set[str] = set()
 
-    def _record_result(self, result: SendResult, now: datetime, report: MailReport) -> None:
+        def record(result: SendResult) -> None:
+            if result.message_id in due and result.message_id not in recorded:
+                recorded.add(result.message_id)
+                self._record_result(result, due[result.message_id], now, report)
+
+        for result in self.transport.send([item.message() for item in due.values()], on_result=record):
+            record(result)  # a transport that reports only at the end is recorded here
+
+    def _record_result(self, result: SendResult, stored: StoredMessage, now: datetime, report: MailReport) -> None:
         if result.error is None:
             self.ledger.mark_sent(result.message_id, now)
             report.sent.append(result.message_id)
             return
         report.failed.append(result.message_id)
         error = result.error
-        if self.ledger.mark_failed(
-            result.message_id, error.message, error.permanent, now, self.settings.max_failures
-        ):
+        dead = self.ledger.mark_failed(result.message_id, error.message, error.permanent, now, self.settings.max_failures)
+        if dead:
             report.dead.append(result.message_id)
-            report.problems.append(f"gave up on message {result.message_id}: {error.message}")
+        retry_at = None if dead else now + retry_delay(stored.failures + 1)
+        report.failures.append(MailFailure(result.message_id, stored.recipient, error.message, dead, retry_at))
 
 
 def _earlier_keys(reminder: Reminder) -> list[str]:

@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from mailers.errors import TransportError
-from mailers.transport import SendResult
+from mailers.transport import ResultCallback, SendResult, report_each
 
 __all__ = ["OutboxTransport", "outbox_file_name"]
 
@@ -37,19 +37,21 @@ class OutboxTransport:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
 
-    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+    def send(self, messages: Sequence[EmailMessage], on_result: ResultCallback | None = None) -> list[SendResult]:
         """See Transport.send. A file that cannot be written fails its message (not permanent)."""
         results = []
         for message in messages:
-            message_id = str(message["Message-ID"])
-            try:
-                self._write(message)
-            except OSError as error:
-                problem = f"cannot write to the outbox {self.directory}: {error.strerror or error}"
-                results.append(SendResult(message_id, TransportError(problem)))
-            else:
-                results.append(SendResult(message_id))
+            results += report_each([self._send_one(message)], on_result)
         return results
+
+    def _send_one(self, message: EmailMessage) -> SendResult:
+        message_id = str(message["Message-ID"])
+        try:
+            self._write(message)
+        except OSError as error:
+            problem = f"cannot write to the outbox {self.directory}: {error.strerror or error}"
+            return SendResult(message_id, TransportError(problem))
+        return SendResult(message_id)
 
     def _write(self, message: EmailMessage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

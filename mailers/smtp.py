@@ -32,7 +32,7 @@ import yagmail
 
 from mailers.errors import TransportError
 from mailers.settings import MailSettings
-from mailers.transport import SendResult
+from mailers.transport import ResultCallback, SendResult, report_each
 
 __all__ = ["SmtpTransport"]
 
@@ -44,16 +44,17 @@ class SmtpTransport:
         self.settings = settings
         self._environ = os.environ if environ is None else environ
 
-    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
-        """See Transport.send. Opens one connection for all ``messages`` and closes it after."""
+    def send(self, messages: Sequence[EmailMessage], on_result: ResultCallback | None = None) -> list[SendResult]:
+        """See Transport.send. Opens one connection for all ``messages`` and closes it after; each result is
+        reported to ``on_result`` the moment the server answered that message."""
         if not messages:
             return []
         try:
             client = self._connect()
         except TransportError as error:
-            return [SendResult(_message_id(message), error) for message in messages]
+            return report_each([SendResult(_message_id(message), error) for message in messages], on_result)
         try:
-            return self._send_all(client, messages)
+            return self._send_all(client, messages, on_result)
         finally:
             client.close()
 
@@ -104,14 +105,17 @@ class SmtpTransport:
             raise TransportError(f"cannot connect to the SMTP server {where}: {_describe(error)}") from error
         return client
 
-    def _send_all(self, client: yagmail.SMTP, messages: Sequence[EmailMessage]) -> list[SendResult]:
+    def _send_all(
+        self, client: yagmail.SMTP, messages: Sequence[EmailMessage], on_result: ResultCallback | None
+    ) -> list[SendResult]:
         results: list[SendResult] = []
         for message in messages:
             connection_lost = results and isinstance(results[-1].error, _ConnectionLost)
             if connection_lost:
-                results.append(SendResult(_message_id(message), results[-1].error))
+                result = SendResult(_message_id(message), results[-1].error)
             else:
-                results.append(self._send_one(client, message))
+                result = self._send_one(client, message)
+            results += report_each([result], on_result)
         return results
 
     def _send_one(self, client: yagmail.SMTP, message: EmailMessage) -> SendResult:

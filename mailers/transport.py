@@ -6,14 +6,14 @@ Adapters, one module each: ``mailers.outbox.OutboxTransport`` (.eml files, the e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
 
 from mailers.errors import TransportError
 
-__all__ = ["Transport", "SendResult", "MemoryTransport"]
+__all__ = ["Transport", "SendResult", "ResultCallback", "MemoryTransport", "report_each"]
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,27 @@ class SendResult:
         return self.error is None
 
 
+ResultCallback = Callable[[SendResult], None]
+
+
+def report_each(results: list[SendResult], on_result: ResultCallback | None) -> list[SendResult]:
+    """Tell ``on_result`` (if any) every result, in order; return ``results``."""
+    if on_result is not None:
+        for result in results:
+            on_result(result)
+    return results
+
+
 class Transport(Protocol):
     """Where messages go."""
 
-    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+    def send(self, messages: Sequence[EmailMessage], on_result: ResultCallback | None = None) -> list[SendResult]:
         """Given messages, try to deliver each, all over ONE connection (opened only if there is something to
         send); return one SendResult per message, in order.
+
+        ``on_result`` is called with each message's result as soon as it is known — for a delivered message,
+        right after the server accepted it and before the next message is handed over — so the caller can record
+        it at once and a crash repeats at most the one message in flight.
 
         Never raises for a delivery problem: a failure to connect or log in fails every result with the same
         TransportError. ``TransportError.permanent`` is True only when the same message can never succeed
@@ -50,12 +65,16 @@ class MemoryTransport:
         self.connections = 0
         self.fail_with: TransportError | None = None
 
-    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+    def send(self, messages: Sequence[EmailMessage], on_result: ResultCallback | None = None) -> list[SendResult]:
         """See Transport.send."""
         if not messages:
             return []
         self.connections += 1
         if self.fail_with is not None:
-            return [SendResult(str(message["Message-ID"]), self.fail_with) for message in messages]
-        self.sent.extend(messages)
-        return [SendResult(str(message["Message-ID"])) for message in messages]
+            failed = [SendResult(str(message["Message-ID"]), self.fail_with) for message in messages]
+            return report_each(failed, on_result)
+        results = []
+        for message in messages:
+            self.sent.append(message)
+            results += report_each([SendResult(str(message["Message-ID"]))], on_result)
+        return results

@@ -271,7 +271,8 @@ class Desk:
         now = now.astimezone(settled.calendar.zone) if now.tzinfo else now.replace(tzinfo=settled.calendar.zone)
         last = settled.report
         report = replace(last, cells_written=0, wrote=False, deferred=None, dry_run=False, mails_sent=0,
-                         mails_held=0, duration_seconds=0.0, quiet=True)
+                         mails_waiting=0, mails_failed=0, mail_failures=[], mails_held=0, duration_seconds=0.0,
+                         quiet=True)
         if self.mailroom is not None and last.kpis is not None:
             self._remind(last.outcomes, settled.calendar, last.kpis, now, False, report)
         report.duration_seconds = time.perf_counter() - started
@@ -353,9 +354,12 @@ class Desk:
         )
         report.mails_sent = len(mail.composed) if dry_run else len(mail.sent)
         report.mails_held = mail.held + mail.queued_quiet
-        if mail.problems:
-            for problem in mail.problems:
-                log.warning("mail: %s", problem)
+        report.mails_waiting, report.mails_failed = mail.waiting_retry, len(mail.dead)
+        report.mail_failures = list(mail.failures)
+        for failure in mail.failures:
+            log.warning("%s", failure.describe())
+        for problem in mail.problems:
+            log.warning("mail: %s", problem)
 
     def _workbook_ref(self) -> WorkbookRef:
         """The workbook as mail names it: the file's name, or the sheet's title and its link."""

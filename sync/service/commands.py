@@ -61,11 +61,15 @@ def now_or_clock(now: datetime | None) -> datetime:
 
 
 @contextmanager
-def read_only_desk(config: DeskConfig) -> Iterator[Desk]:
-    """Yield a desk that writes nothing anywhere: its state store is a scratch copy of the real one."""
+def read_only_desk(config: DeskConfig, mail: bool = False) -> Iterator[Desk]:
+    """Yield a desk that writes nothing anywhere: its state store is a scratch copy of the real one.
+
+    With ``mail`` it has its mailroom (over the scratch ledger), for a dry run to say what it would send; a dry
+    run's cycle hands nothing to the transport.
+    """
     with tempfile.TemporaryDirectory(prefix="sheetdesk-") as scratch:
         _copy_state(config.state_dir / STATE_FILE, Path(scratch) / STATE_FILE)
-        desk = open_desk_cleanly(replace(config, state=StateSettings(dir=Path(scratch))), mail=False)
+        desk = open_desk_cleanly(replace(config, state=StateSettings(dir=Path(scratch))), mail=mail)
         try:
             yield desk
         finally:
@@ -201,21 +205,20 @@ def _print_problems(console: Console, report: CycleReport) -> int:
 
 
 def run_once(settings: Settings, now: datetime | None, dry_run: bool, progress: bool = False) -> int:
-    """Run one cycle on every desk; return the exit code (0, or 1 if a desk failed while others were served).
+    """Run one cycle on every desk; return the exit code: 0, or 1 if a mail was not delivered or a desk failed
+    while others were served.
 
-    Raise AlreadyRunning if a daemon serves one of the workbooks (unless ``dry_run``, which writes nothing).
+    Raise AlreadyRunning if a daemon serves one of the workbooks (unless ``dry_run``, which writes and creates
+    nothing: not even the state dir).
     """
     configs = desk_configs(settings)
-    for config in configs:
-        ensure_state_dir(config)
+    if not dry_run:
+        for config in configs:
+            ensure_state_dir(config)
 
     def cycle(config: DeskConfig) -> CycleReport:
-        desk = open_desk_cleanly(config)
-        try:
-            with spinner(config.name, progress) as stage:
-                report = desk.cycle(now_or_clock(now), dry_run=dry_run, progress=stage)
-        finally:
-            desk.state.close()
+        with _desk_for_once(config, dry_run) as desk, spinner(config.name, progress) as stage:
+            report = desk.cycle(now_or_clock(now), dry_run=dry_run, progress=stage)
         log.info("%s", report.summary())
         return report
 
@@ -223,8 +226,22 @@ def run_once(settings: Settings, now: datetime | None, dry_run: bool, progress: 
         log.error("%s: cycle failed: %s", config.name, message)
 
     with hold_locks([] if dry_run else configs):
-        _, failures = each_desk(configs, cycle, failed)
-    return 1 if failures else 0
+        reports, failures = each_desk(configs, cycle, failed)
+    return 1 if failures or any(report.mail_failed for report in reports) else 0
+
+
+@contextmanager
+def _desk_for_once(config: DeskConfig, dry_run: bool) -> Iterator[Desk]:
+    """The desk for one cycle: the real one, or for a dry run one whose state is a scratch copy."""
+    if dry_run:
+        with read_only_desk(config, mail=True) as desk:
+            yield desk
+        return
+    desk = open_desk_cleanly(config)
+    try:
+        yield desk
+    finally:
+        desk.state.close()
 
 
 def print_report(

@@ -302,6 +302,9 @@ def _what(detail: dict, where: str) -> str:
         return f"unknown {'section' if section else 'key'} — remove it or check its spelling"
     if kind == "missing":
         return "missing — add it"
+    if kind in ("literal_error", "enum"):  # quote the typo back beside the allowed values
+        expected = detail.get("ctx", {}).get("expected", "")
+        return f"{_quoted(detail.get('input'))} is not allowed — use {expected}"
     return str(detail["msg"]).removeprefix("Value error, ")
 
 
@@ -342,3 +345,9 @@ def write_starter_config(target: Path, workbook_path: Path | None = None, spread
 def _toml_string(value: str) -> str:
     """A TOML basic string: JSON's escaping is valid TOML for any text."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def _quoted(value: object) -> str:
+    """A value from the config file as the person wrote it, cut short: ``"smpt"``, ``25``."""
+    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + '…"'

@@ -84,7 +84,7 @@ def test_every_problem_is_reported_at_once_naming_each_key(tmp_path):
     assert message.startswith(f"{path}: 7 problem(s)")
     for line in (
         "[workbook] pth: unknown key — remove it or check its spelling",
-        "[workbook] backend: Input should be 'xlsx' or 'gsheets'",
+        "[workbook] backend: \"excel\" is not allowed — use 'xlsx' or 'gsheets'",
         "[schedule] every_minute: unknown key — remove it or check its spelling",
         "[schedule] every_minutes: Input should be greater than 0",
         "[mail] port: Input should be greater than or equal to 1",
