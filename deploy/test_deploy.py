@@ -130,3 +130,29 @@ def test_the_commands_the_units_and_the_image_run_exist():
     result = CliRunner().invoke(cli, ["run", "--help"])
     assert result.exit_code == 0
     assert "--config" in result.output and "--once" in result.output
+
+
+def test_the_image_reports_health_with_sheetdesk_status():
+    checks = [arguments for instruction, arguments in dockerfile() if instruction == "HEALTHCHECK"]
+    assert len(checks) == 1
+    options, command = checks[0].split(" CMD ", 1)
+    assert json.loads(command) == ["sheetdesk", "status", "--config", "/data/config.toml"]
+    assert "--interval=" in options and "--timeout=" in options
+
+
+def test_the_restart_advice_never_loops_on_a_config_error():
+    """Docker cannot exempt exit 2 from restarting, so the advice is a bounded on-failure:N everywhere."""
+    texts = {"Dockerfile": (DEPLOY / "Dockerfile").read_text(), "operations.md": (ROOT / "docs" / "operations.md").read_text()}
+    for name, text in texts.items():
+        policies = re.findall(r"--restart[ =]([\w:-]+)", text)
+        assert policies, name
+        assert all(re.fullmatch(r"on-failure:\d+", policy) for policy in policies), (name, policies)
+    for unit in ("sheetdesk.service", "sheetdesk@.service"):
+        assert setting(unit, "Service", "RestartPreventExitStatus").split() == ["2", "3"]
+
+
+def test_the_status_command_the_image_runs_exists():
+    from sync.service.cli import cli
+
+    result = CliRunner().invoke(cli, ["status", "--help"])
+    assert result.exit_code == 0 and "--config" in result.output

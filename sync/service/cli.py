@@ -213,6 +213,16 @@ def _month(value: str | None) -> str | None:
     return value
 
 
+@cli.command()
+@_config_option
+@_fail_cleanly
+def status(config_path: Path) -> None:
+    """Health for monitors: exit 0 when every desk's last cycle was good and recent, 1 (saying why) when not."""
+    from sync.service.commands import show_status
+
+    sys.exit(show_status(load_settings(config_path)))
+
+
 @cli.command("mail-test")
 @_config_option
 @click.option("--to", "recipient", required=True, help="Send a test message to this address.")

@@ -8,6 +8,7 @@ code is 1 (problems found). Only when no desk at all could be served does its ow
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,6 +34,14 @@ from sync.service.desks import (
     resolved_mail_settings,
 )
 from sync.service.failures import describe_error
+from sync.service.health import (
+    Monitor,
+    desk_health,
+    failure_reason,
+    record_failed_cycle,
+    record_good_cycle,
+    report_fields,
+)
 from sync.service.progress import spinner
 from sync.state import STATE_FILE
 
@@ -41,6 +50,7 @@ __all__ = [
     "write_config_for",
     "check_desks",
     "run_once",
+    "show_status",
     "print_report",
     "send_test_mail",
     "run_demo",
@@ -206,28 +216,66 @@ def _print_problems(console: Console, report: CycleReport) -> int:
 
 def run_once(settings: Settings, now: datetime | None, dry_run: bool, progress: bool = False) -> int:
     """Run one cycle on every desk; return the exit code: 0, or 1 if a mail was not delivered or a desk failed
-    while others were served.
+    while others were served. Each desk's heartbeat or failed-cycle record is written, and the monitor pinged.
 
-    Raise AlreadyRunning if a daemon serves one of the workbooks (unless ``dry_run``, which writes and creates
-    nothing: not even the state dir).
+    Raise AlreadyRunning if a daemon serves one of the workbooks (unless ``dry_run``, which writes, records and
+    creates nothing: not even the state dir).
     """
     configs = desk_configs(settings)
     if not dry_run:
         for config in configs:
             ensure_state_dir(config)
+    monitor = Monitor(None if dry_run else settings.monitor.ping_url, settings.monitor.timeout_seconds)
 
     def cycle(config: DeskConfig) -> CycleReport:
-        with _desk_for_once(config, dry_run) as desk, spinner(config.name, progress) as stage:
-            report = desk.cycle(now_or_clock(now), dry_run=dry_run, progress=stage)
+        try:
+            with _desk_for_once(config, dry_run) as desk, spinner(config.name, progress) as stage:
+                report = desk.cycle(now_or_clock(now), dry_run=dry_run, progress=stage)
+        except Exception as error:
+            if not dry_run:
+                record_failed_cycle(config.state_dir, describe_error(error, hint=False), {"desk": config.name})
+            raise
         log.info("%s", report.summary())
+        if not dry_run:
+            _record_outcome(config, report)
         return report
 
     def failed(config: DeskConfig, message: str) -> None:
         log.error("%s: cycle failed: %s", config.name, message)
 
-    with hold_locks([] if dry_run else configs):
-        reports, failures = each_desk(configs, cycle, failed)
-    return 1 if failures or any(report.mail_failed for report in reports) else 0
+    monitor.start()
+    good = False
+    try:
+        with hold_locks([] if dry_run else configs):
+            reports, failures = each_desk(configs, cycle, failed)
+        good = not failures and not any(report.mail_failed for report in reports)
+    finally:
+        monitor.finished(good)
+        monitor.wait()
+    return 0 if good else 1
+
+
+def _record_outcome(config: DeskConfig, report: CycleReport) -> None:
+    """The heartbeat after a good cycle, the failed-cycle record after one whose mail did not all go out."""
+    record = {"desk": config.name, "pid": os.getpid(), **report_fields(report)}
+    reason = failure_reason(report)
+    if reason is None:
+        record_good_cycle(config.state_dir, record)
+    else:
+        record_failed_cycle(config.state_dir, reason, record)
+
+
+def show_status(settings: Settings, console: Console | None = None) -> int:
+    """Print one line per desk saying whether it is healthy and why; return 0 when all are, else 1.
+
+    Reads only the heartbeat and failed-cycle record in each ``[state] dir`` (see sync.service.health).
+    """
+    console = console or Console(highlight=False)
+    every_minutes = settings.schedule.every_minutes
+    healths = [desk_health(config.name, config.state_dir, every_minutes) for config in desk_configs(settings)]
+    for health in healths:
+        console.print(health.line(), markup=False, soft_wrap=True)
+    return 0 if all(health.ok for health in healths) else 1
 
 
 @contextmanager

@@ -25,6 +25,7 @@ __all__ = [
     "WorkbookSettings",
     "ScheduleSettings",
     "StateSettings",
+    "MonitorSettings",
     "TeamSettings",
     "LoopSettings",
     "PortalSettings",
@@ -188,6 +189,22 @@ class CustomersSettings(_Section):
     ack_per_sender_per_hour: int = Field(3, ge=0, description="At most this many acknowledgements per address.")
 
 
+class MonitorSettings(_Section):
+    """An outside monitor told of every cycle, the healthchecks.io way (see docs/operations.md, "Health")."""
+
+    ping_url: str | None = Field(
+        None, description="GET url/start when a cycle starts, url after a good one, url/fail after a failed one."
+    )
+    timeout_seconds: float = Field(10, gt=0, le=60, description="Give up on a ping after this long.")
+
+    @field_validator("ping_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("write the monitor's URL in full, starting with https:// (or http://)")
+        return value
+
+
 class TeamSettings(_Section):
     """One more workbook served by the same daemon, with its own rules, state and mail."""
 
@@ -212,6 +229,7 @@ class Settings(_Section):
     portal: PortalSettings | None = Field(None, description="The customer portal; `sheetdesk run` serves it if set.")
     intake: IntakeSettings = IntakeSettings()
     customers: CustomersSettings = CustomersSettings()
+    monitor: MonitorSettings = MonitorSettings()
     teams: list[TeamSettings] = Field(default_factory=list, description="More workbooks ([[teams]] tables).")
     base_dir: Path = Path(".")
 

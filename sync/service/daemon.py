@@ -2,22 +2,20 @@
 
 Every cycle is guarded: a failure is logged and counted, and the loop goes on, so a bad row, rule or file can
 never crash-loop it. SIGTERM and SIGINT let the current cycle finish, then the daemon exits 0. One instance per
-workbook: a second one exits 3. After each good cycle a heartbeat file is written atomically.
+workbook: a second one exits 3. After each good cycle the heartbeat is rewritten, after a failed one (an error,
+or a mail not delivered) the failed-cycle record; ``[monitor] ping_url`` hears of each (sync.service.health).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import schedule
 
@@ -26,30 +24,19 @@ from sync.portal import PortalServer
 from sync.service.config import Settings
 from sync.service.desks import DeskConfig, desk_configs, ensure_state_dir, hold_locks, open_desk_cleanly
 from sync.service.failures import describe_error
+from sync.service.health import Monitor, failure_reason, record_failed_cycle, record_good_cycle, report_fields
 from sync.service.progress import spinner
 from sync.service.web import open_portal
 
-__all__ = ["run_daemon", "Daemon", "DeskRunner", "write_heartbeat", "HEARTBEAT_FILE"]
+__all__ = ["run_daemon", "Daemon", "DeskRunner"]
 
 log = logging.getLogger(__name__)
-HEARTBEAT_FILE = "heartbeat.json"
 TICK_SECONDS = 0.2
-
-
-def write_heartbeat(path: Path, data: dict) -> None:
-    """Write ``data`` as JSON to ``path`` atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".heartbeat.", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(data, stream, ensure_ascii=False, indent=2, default=str)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
 
 
 @dataclass
 class DeskRunner:
-    """One desk inside the daemon: its desk, its counters and its heartbeat."""
+    """One desk inside the daemon: its desk, its counters and its health records (see sync.service.health)."""
 
     config: DeskConfig
     desk: Desk
@@ -61,24 +48,30 @@ class DeskRunner:
     progress: bool = False
 
     def run_cycle(self, now: datetime, dry_run: bool) -> bool:
-        """Run one guarded cycle; return whether it succeeded. Never raises (but for KeyboardInterrupt)."""
+        """Run one guarded cycle; return whether it was good (it ran to the end and every mail it tried went
+        out). Never raises (but for KeyboardInterrupt). A dry run records nothing."""
         self.cycles += 1
         try:
             with spinner(self.config.name, self.progress) as progress:
                 report = self.desk.cycle(now, dry_run=dry_run, progress=progress)
         except Exception as error:  # the guard: one bad cycle must not stop the daemon
-            self._failed(now, error)
+            self._failed(now, error, dry_run)
+            return False
+        self.last_report = report
+        log.info("%s: %s", self.config.name, report.summary(), extra={"fields": _fields(self, report)})
+        reason = failure_reason(report)
+        if reason is not None:
+            self._count_failure(now, reason, dry_run)
             return False
         self.consecutive_failures = 0
-        self.last_report, self.last_good = report, now
-        log.info("%s: %s", self.config.name, report.summary(), extra={"fields": _fields(self, report)})
-        self._heartbeat(now)
+        self.last_good = now
+        if not dry_run:
+            record_good_cycle(self.config.state_dir, self._record(now, report))
         return True
 
-    def _failed(self, now: datetime, error: Exception) -> None:
-        self.failures += 1
-        self.consecutive_failures += 1
+    def _failed(self, now: datetime, error: Exception, dry_run: bool) -> None:
         message = describe_error(error, hint=False)
+        self._count_failure(now, message, dry_run)
         log.error(
             "%s: cycle failed (%s failures so far); the next cycle tries again: %s",
             self.config.name, self.failures, message,
@@ -86,49 +79,32 @@ class DeskRunner:
                               "failures": self.failures, "error": message}},
         )
         log.debug("%s: the failed cycle's traceback", self.config.name, exc_info=error)
-        self._heartbeat(now, error=message)
 
-    def _heartbeat(self, now: datetime, error: str | None = None) -> None:
-        report = self.last_report
-        try:
-            write_heartbeat(
-                self.config.state_dir / HEARTBEAT_FILE,
-                {
-                    "desk": self.config.name,
-                    "pid": os.getpid(),
-                    "ok": error is None,
-                    "last_cycle": now.isoformat(),
-                    "last_good_cycle": self.last_good.isoformat() if self.last_good else None,
-                    "cycles": self.cycles,
-                    "failures": self.failures,
-                    "consecutive_failures": self.consecutive_failures,
-                    "last_error": error,
-                    "tickets": report.rows if report else None,
-                    "problem_rows": report.problem_rows if report else None,
-                    "cells_written": report.cells_written if report else None,
-                    "mails_sent": report.mails_sent if report else None,
-                    "duration_seconds": round(report.duration_seconds, 3) if report else None,
-                },
-            )
-        except OSError as problem:  # a full disk must not stop the daemon either
-            log.error("%s: cannot write the heartbeat: %s", self.config.name, problem)
+    def _count_failure(self, now: datetime, reason: str, dry_run: bool) -> None:
+        self.failures += 1
+        self.consecutive_failures += 1
+        if not dry_run:
+            record_failed_cycle(self.config.state_dir, reason, self._record(now, None))
+
+    def _record(self, now: datetime, report: CycleReport | None) -> dict:
+        """What the heartbeat (``report`` given) or the failed-cycle record says about this desk."""
+        record = {
+            "desk": self.config.name,
+            "pid": os.getpid(),
+            "last_cycle": now.isoformat(),
+            "last_good_cycle": self.last_good.isoformat() if self.last_good else None,
+            "cycles": self.cycles,
+            "failures": self.failures,
+            "consecutive_failures": self.consecutive_failures,
+        }
+        return record if report is None else {**record, **report_fields(report)}
 
 
 def _fields(runner: DeskRunner, report: CycleReport) -> dict:
-    return {
-        "desk": runner.config.name,
-        "ok": True,
-        "cycles": runner.cycles,
-        "failures": runner.failures,
-        "tickets": report.rows,
-        "problem_rows": report.problem_rows,
-        "rule_problems": report.rule_problems,
-        "cells_written": report.cells_written,
-        "deferred": report.deferred,
-        "mails_sent": report.mails_sent,
-        "mails_held": report.mails_held,
-        "duration_seconds": round(report.duration_seconds, 3),
-    }
+    """The JSON log line's fields for a finished cycle."""
+    good = not report.mail_failed
+    return {"desk": runner.config.name, "ok": good, "cycles": runner.cycles, "failures": runner.failures,
+            **report_fields(report)}
 
 
 @dataclass
@@ -139,6 +115,7 @@ class Daemon:
     every_minutes: float
     jitter_seconds: float = 0
     dry_run: bool = False
+    monitor: Monitor = field(default_factory=lambda: Monitor(None, 1))
     clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
     stopping: bool = False
     scheduler: schedule.Scheduler = field(default_factory=schedule.Scheduler)
@@ -156,10 +133,16 @@ class Daemon:
         self.stopping = True
 
     def cycle_all(self) -> None:
+        """One cycle of every desk; the monitor hears the start and whether all of them were good."""
+        if not self.dry_run:
+            self.monitor.start()
+        good = True
         for runner in self.runners:
             if self.stopping:
-                return
-            runner.run_cycle(self.clock(), self.dry_run)
+                break
+            good = runner.run_cycle(self.clock(), self.dry_run) and good
+        if not self.dry_run:
+            self.monitor.finished(good)
 
     def run(self) -> int:
         """Run a cycle now, then on schedule until stopped. Return the exit code (0)."""
@@ -194,7 +177,8 @@ def run_daemon(
             DeskRunner(config, open_desk_cleanly(config, remember=False), progress=progress) for config in configs
         ]
         daemon = Daemon(
-            runners, settings.schedule.every_minutes, jitter_seconds=settings.schedule.jitter_seconds, dry_run=dry_run
+            runners, settings.schedule.every_minutes, jitter_seconds=settings.schedule.jitter_seconds, dry_run=dry_run,
+            monitor=Monitor(settings.monitor.ping_url, settings.monitor.timeout_seconds),
         )
         if now is not None:
             daemon.clock = lambda: now

@@ -19,8 +19,9 @@ import pytest
 
 from sync.errors import WorkbookError
 from sync.service.config import load_settings
-from sync.service.daemon import HEARTBEAT_FILE, Daemon, DeskRunner, write_heartbeat
+from sync.service.daemon import Daemon, DeskRunner
 from sync.service.desks import desk_configs, open_backend, open_desk
+from sync.service.health import FAILED_CYCLE_FILE, HEARTBEAT_FILE, write_json_atomically
 from sync.service.progress import spinner
 from tests.sync.conftest import NEW_COMPLAINT, NOW, make_workbook, tickets_by_id
 from tests.sync.service.test_cli import child_environment
@@ -41,7 +42,14 @@ def wait_for(condition: Callable[[], object], timeout: float = 20, what: str = "
 
 
 def heartbeat(state_dir: Path) -> dict:
+    """The heartbeat: written after good cycles only."""
     path = state_dir / HEARTBEAT_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def failed_cycle(state_dir: Path) -> dict:
+    """The failed-cycle record: written after a failed cycle, removed by the next good one."""
+    path = state_dir / FAILED_CYCLE_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
@@ -112,11 +120,13 @@ def test_a_cycle_that_fails_is_logged_and_counted_and_the_next_one_runs(served, 
     workbook = tmp_path / "desk.xlsx"
     daemon = start_daemon(served, tmp_path / "daemon.log")
     try:
-        wait_for(lambda: heartbeat(tmp_path / "state").get("ok"), what="a good cycle")
+        first = wait_for(lambda: heartbeat(tmp_path / "state").get("ok") and heartbeat(tmp_path / "state"),
+                         what="a good cycle")
         good = workbook.read_bytes()
         workbook.write_bytes(os.urandom(2048))  # someone saves garbage over the workbook
-        failed = wait_for(lambda: (beat := heartbeat(tmp_path / "state")).get("failures", 0) >= 1 and beat,
-                          what="a failed cycle")
+        failed = wait_for(lambda: failed_cycle(tmp_path / "state").get("failures", 0) >= 1
+                          and failed_cycle(tmp_path / "state"), what="a failed cycle")
+        beat_while_failing = heartbeat(tmp_path / "state")
         workbook.write_bytes(good)  # and puts it back
         recovered = wait_for(lambda: (beat := heartbeat(tmp_path / "state")).get("ok") and
                              beat["cycles"] > failed["cycles"] and beat, what="a good cycle after the failure")
@@ -124,9 +134,12 @@ def test_a_cycle_that_fails_is_logged_and_counted_and_the_next_one_runs(served, 
         code = stop(daemon)
     log = (tmp_path / "daemon.log").read_text()
     assert code == 0, log
-    assert failed["ok"] is False and "cannot be read as an .xlsx workbook" in failed["last_error"]
+    assert failed["ok"] is False and "cannot be read as an .xlsx workbook" in failed["reason"]
+    assert beat_while_failing["cycles"] < failed["cycles"]  # a failed cycle never freshens the heartbeat
+    assert beat_while_failing["finished_at"] <= failed["finished_at"] and first["ok"] is True
     assert recovered["failures"] >= 1 and recovered["consecutive_failures"] == 0
     assert recovered["last_good_cycle"] > failed["last_cycle"]
+    assert failed_cycle(tmp_path / "state") == {}  # the good cycle cleared the failed-cycle record
     assert "main: cycle failed (1 failures so far); the next cycle tries again:" in log
     assert "Traceback" not in log
     assert len(tickets_by_id(workbook)) == 9
@@ -180,7 +193,8 @@ def test_the_guard_logs_an_unexpected_error_in_one_line_and_the_next_cycle_works
     caplog.set_level(logging.INFO, logger="sync.service.daemon")
     try:
         assert runner.run_cycle(NOW, dry_run=False) is False
-        assert heartbeat(runner.config.state_dir)["failures"] == 1
+        assert heartbeat(runner.config.state_dir) == {}  # no good cycle yet: no heartbeat
+        assert failed_cycle(runner.config.state_dir)["failures"] == 1
         assert runner.run_cycle(NOW, dry_run=False) is True
     finally:
         runner.desk.state.close()
@@ -192,7 +206,7 @@ def test_the_guard_logs_an_unexpected_error_in_one_line_and_the_next_cycle_works
     assert failure.exc_info is None  # the traceback goes to the debug log only
     beat = heartbeat(runner.config.state_dir)
     assert (beat["ok"], beat["cycles"], beat["failures"], beat["consecutive_failures"]) == (True, 2, 1, 0)
-    assert beat["tickets"] == 5 and beat["last_error"] is None
+    assert beat["tickets"] == 5 and failed_cycle(runner.config.state_dir) == {}
     assert "CS-20261123-0001" in tickets_by_id(tmp_path / "desk.xlsx")
 
 
@@ -229,8 +243,8 @@ def test_sigterm_during_a_cycle_lets_it_finish_and_then_the_loop_ends(tmp_path):
 
 def test_the_heartbeat_is_replaced_whole(tmp_path):
     path = tmp_path / "state" / HEARTBEAT_FILE
-    write_heartbeat(path, {"cycles": 1})
-    write_heartbeat(path, {"cycles": 2, "desk": "北区"})
+    write_json_atomically(path, {"cycles": 1})
+    write_json_atomically(path, {"cycles": 2, "desk": "北区"})
     assert json.loads(path.read_text(encoding="utf-8")) == {"cycles": 2, "desk": "北区"}
     assert [file.name for file in path.parent.iterdir()] == [HEARTBEAT_FILE]  # no temporary files left
 
@@ -243,7 +257,7 @@ def test_a_heartbeat_that_cannot_be_written_does_not_stop_the_cycle(tmp_path, ca
         assert runner.run_cycle(NOW, dry_run=False) is True
     finally:
         runner.desk.state.close()
-    assert "main: cannot write the heartbeat" in caplog.text
+    assert f"cannot write the heartbeat in {runner.config.state_dir}" in caplog.text
 
 
 # -- the progress spinner: a person at a terminal only --------------------------------------------------------
