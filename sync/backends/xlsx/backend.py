@@ -39,7 +39,7 @@ from sync.backends.port import (
 from sync.backends.relocate import appended_rows, may_write
 from sync.backends.xlsx.format import apply_ticket_formatting, choice_keys, tickets_layout_problems
 from sync.backends.xlsx.formulas import has_formulas_or_errors, keep_formula_results, special_cells
-from sync.backends.xlsx.locks import DEFAULT_STALE_LOCK_HOURS, lock_files, read_lock
+from sync.backends.xlsx.locks import DEFAULT_STALE_LOCK_HOURS, lock_files, read_lock, real_file
 from sync.backends.xlsx.package import PackageEdits, write_package
 from sync.backends.xlsx.patch import PatchRefused, worksheet_member
 from sync.errors import WorkbookError, WriteDeferred
@@ -239,27 +239,34 @@ class XlsxBackend:
             raise WriteDeferred(f"{self.path.name} was saved by someone during this cycle; the write waits for the next cycle")
 
     def _save(self, write: Callable[[Path], None], snapshot: Snapshot) -> None:
-        """Have ``write`` produce the new workbook in a temporary file, then put it in place atomically."""
-        self._remove_stale_temporaries()
-        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=TEMPORARY_SUFFIX, dir=self.path.parent)
+        """Have ``write`` produce the new workbook in a temporary file, then put it in place atomically.
+
+        A workbook path that is a symlink is written through: the temporary file is made in the folder of the
+        file the link points at and replaces that file, so the link stays a link and everybody who opens either
+        name sees the same workbook.
+        """
+        target = real_file(self.path)
+        self._remove_stale_temporaries(target)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=TEMPORARY_SUFFIX, dir=target.parent)
         os.close(handle)
         temporary_path = Path(temporary)
         try:
             write(temporary_path)
             # mkstemp makes the file private (0600); the workbook keeps the permissions people gave it.
-            os.chmod(temporary_path, stat.S_IMODE(self.path.stat().st_mode))
+            os.chmod(temporary_path, stat.S_IMODE(target.stat().st_mode))
             with open(temporary_path, "rb") as saved:
                 os.fsync(saved.fileno())
             self._ensure_writable(snapshot)  # somebody may have saved while we wrote
             self._back_up()
-            os.replace(temporary_path, self.path)
-            _fsync_directory(self.path.parent)
+            os.replace(temporary_path, target)
+            _fsync_directory(target.parent)
         finally:
             temporary_path.unlink(missing_ok=True)
 
-    def _remove_stale_temporaries(self) -> None:
+    @staticmethod
+    def _remove_stale_temporaries(target: Path) -> None:
         """Delete temporary files left by a writer that was killed mid-save (one writer per workbook runs)."""
-        for stale in self.path.parent.glob(f".{glob.escape(self.path.stem)}.*{TEMPORARY_SUFFIX}"):
+        for stale in target.parent.glob(f".{glob.escape(target.stem)}.*{TEMPORARY_SUFFIX}"):
             stale.unlink(missing_ok=True)
 
     def _back_up(self) -> None:

@@ -13,13 +13,14 @@ stale: only a person can tell whether it is still open there, and the log says h
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["LockFile", "lock_files", "read_lock", "DEFAULT_STALE_LOCK_HOURS"]
+__all__ = ["LockFile", "lock_files", "read_lock", "real_file", "DEFAULT_STALE_LOCK_HOURS"]
 
 DEFAULT_STALE_LOCK_HOURS = 12.0
 PROGRAM_PROCESSES = {"LibreOffice": ("soffice.bin", "soffice", "oosplash"), "Excel": ("EXCEL.EXE", "Microsoft Excel")}
@@ -56,13 +57,23 @@ class LockFile:
 
 
 def lock_files(path: Path) -> list[Path]:
-    """Return the lock files of Excel or LibreOffice that say ``path`` is open right now."""
-    candidates = [
+    """Return the lock files of Excel or LibreOffice that say ``path`` is open right now — beside the name given
+    and, when it is a symlink, beside the file it points at (people may open it by either name)."""
+    candidates = [lock for name in dict.fromkeys((path, real_file(path))) for lock in _lock_names(name)]
+    return [candidate for candidate in dict.fromkeys(candidates) if candidate.exists()]
+
+
+def _lock_names(path: Path) -> list[Path]:
+    return [
         path.with_name(f".~lock.{path.name}#"),  # LibreOffice
         path.with_name(f"~${path.name}"),  # Excel, short names
         path.with_name(f"~${path.name[2:]}"),  # Excel drops the first two characters of longer names
     ]
-    return [candidate for candidate in dict.fromkeys(candidates) if candidate.exists()]
+
+
+def real_file(path: Path) -> Path:
+    """The file ``path`` names once every symlink is followed: where a save must land to reach it."""
+    return Path(os.path.realpath(path))
 
 
 def read_lock(path: Path) -> LockFile:
