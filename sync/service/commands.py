@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -23,7 +21,7 @@ from rich.console import Console
 from sync.computed_cells import problem_texts
 from sync.engine import CycleReport, Desk
 from sync.errors import ConfigError, WorkbookError
-from sync.service.config import Settings, StateSettings, load_settings, write_starter_config
+from sync.service.config import Settings, load_settings, write_starter_config
 from sync.service.desks import (
     DeskConfig,
     desk_configs,
@@ -31,6 +29,7 @@ from sync.service.desks import (
     hold_locks,
     open_backend,
     open_desk_cleanly,
+    read_only_desk,
     resolved_mail_settings,
 )
 from sync.service.failures import describe_error
@@ -43,7 +42,6 @@ from sync.service.health import (
     report_fields,
 )
 from sync.service.progress import spinner
-from sync.state import STATE_FILE
 
 __all__ = [
     "init_workbook",
@@ -68,32 +66,6 @@ def now_or_clock(now: datetime | None) -> datetime:
 
 
 # -- opening desks -----------------------------------------------------------------------------------------
-
-
-@contextmanager
-def read_only_desk(config: DeskConfig, mail: bool = False) -> Iterator[Desk]:
-    """Yield a desk that writes nothing anywhere: its state store is a scratch copy of the real one.
-
-    With ``mail`` it has its mailroom (over the scratch ledger), for a dry run to say what it would send; a dry
-    run's cycle hands nothing to the transport.
-    """
-    with tempfile.TemporaryDirectory(prefix="sheetdesk-") as scratch:
-        _copy_state(config.state_dir / STATE_FILE, Path(scratch) / STATE_FILE)
-        desk = open_desk_cleanly(replace(config, state=StateSettings(dir=Path(scratch))), mail=mail)
-        try:
-            yield desk
-        finally:
-            desk.state.close()
-
-
-def _copy_state(source: Path, target: Path) -> None:
-    if not source.exists():
-        return
-    try:
-        with sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True) as reader, sqlite3.connect(target) as copy:
-            reader.backup(copy)
-    except sqlite3.Error as error:
-        log.warning("%s: cannot read the state store (%s); checking without it", source, error)
 
 
 def each_desk(

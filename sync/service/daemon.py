@@ -8,12 +8,13 @@ or a mail not delivered) the failed-cycle record; ``[monitor] ping_url`` hears o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,7 +23,14 @@ import schedule
 from sync.engine import CycleReport, Desk
 from sync.portal import PortalServer
 from sync.service.config import Settings
-from sync.service.desks import DeskConfig, desk_configs, ensure_state_dir, hold_locks, open_desk_cleanly
+from sync.service.desks import (
+    DeskConfig,
+    desk_configs,
+    ensure_state_dir,
+    hold_locks,
+    open_desk_cleanly,
+    read_only_desk,
+)
 from sync.service.failures import describe_error
 from sync.service.health import Monitor, failure_reason, record_failed_cycle, record_good_cycle, report_fields
 from sync.service.progress import spinner
@@ -167,15 +175,18 @@ def run_daemon(
 ) -> int:
     """Serve every desk of ``settings`` until SIGTERM/SIGINT; return the exit code (0).
 
-    Raise AlreadyRunning if another process serves one of the workbooks, ConfigError if a state dir is unusable.
+    With ``dry_run`` nothing is written, sent, recorded or created (each desk works on a scratch copy of its
+    state). Raise AlreadyRunning if another process serves one of the workbooks, ConfigError if a state dir is
+    unusable.
     """
     configs = desk_configs(settings)
-    for config in configs:
-        ensure_state_dir(config)
-    with hold_locks(configs):
-        runners = [
-            DeskRunner(config, open_desk_cleanly(config, remember=False), progress=progress) for config in configs
-        ]
+    with contextlib.ExitStack() as stack:
+        if not dry_run:
+            for config in configs:
+                ensure_state_dir(config)
+            stack.enter_context(hold_locks(configs))
+        desks = [stack.enter_context(_served_desk(config, dry_run)) for config in configs]
+        runners = [DeskRunner(config, desk, progress=progress) for config, desk in zip(configs, desks, strict=True)]
         daemon = Daemon(
             runners, settings.schedule.every_minutes, jitter_seconds=settings.schedule.jitter_seconds, dry_run=dry_run,
             monitor=Monitor(settings.monitor.ping_url, settings.monitor.timeout_seconds),
@@ -184,16 +195,28 @@ def run_daemon(
             daemon.clock = lambda: now
         signal.signal(signal.SIGTERM, daemon.stop)
         signal.signal(signal.SIGINT, daemon.stop)
-        log.info("serving %s every %s minutes", ", ".join(config.name for config in configs),
-                 settings.schedule.every_minutes)
+        log.info("serving %s every %s minutes%s", ", ".join(config.name for config in configs),
+                 settings.schedule.every_minutes, " (dry run: nothing is written or sent)" if dry_run else "")
         portal = _start_portal(settings, dry_run, daemon.wake)
         try:
             return daemon.run()
         finally:
             if portal is not None:
                 portal.stop()
-            for runner in runners:
-                runner.desk.state.close()
+
+
+@contextlib.contextmanager
+def _served_desk(config: DeskConfig, dry_run: bool) -> Iterator[Desk]:
+    """The desk the daemon serves: the real one, or for a dry run a desk over a scratch copy of its state."""
+    if dry_run:
+        with read_only_desk(config, mail=True) as desk:
+            yield desk
+        return
+    desk = open_desk_cleanly(config, remember=False)
+    try:
+        yield desk
+    finally:
+        desk.state.close()
 
 
 def _start_portal(settings: Settings, dry_run: bool, wake: Callable[[], None]) -> PortalServer | None:

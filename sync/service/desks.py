@@ -6,11 +6,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from sync.service.config import (
     workbook_identity,
 )
 from sync.service.web import customer_loop
-from sync.state import StateStore
+from sync.state import STATE_FILE, StateStore
 from tickets import Thresholds
 
 __all__ = [
@@ -46,7 +47,10 @@ __all__ = [
     "resolved_mail_settings",
     "InstanceLock",
     "hold_locks",
+    "read_only_desk",
 ]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -263,3 +267,29 @@ def hold_locks(configs: list[DeskConfig]) -> Iterator[None]:
     finally:
         for lock in locks:
             lock.release()
+
+
+@contextlib.contextmanager
+def read_only_desk(config: DeskConfig, mail: bool = False) -> Iterator[Desk]:
+    """Yield a desk that writes nothing anywhere: its state store is a scratch copy of the real one.
+
+    With ``mail`` it has its mailroom (over the scratch ledger), for a dry run to say what it would send; a dry
+    run's cycle hands nothing to the transport.
+    """
+    with tempfile.TemporaryDirectory(prefix="sheetdesk-") as scratch:
+        _copy_state(config.state_dir / STATE_FILE, Path(scratch) / STATE_FILE)
+        desk = open_desk_cleanly(replace(config, state=StateSettings(dir=Path(scratch))), mail=mail)
+        try:
+            yield desk
+        finally:
+            desk.state.close()
+
+
+def _copy_state(source: Path, target: Path) -> None:
+    if not source.exists():
+        return
+    try:
+        with sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True) as reader, sqlite3.connect(target) as copy:
+            reader.backup(copy)
+    except sqlite3.Error as error:
+        log.warning("%s: cannot read the state store (%s); checking without it", source, error)

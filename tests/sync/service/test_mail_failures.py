@@ -65,25 +65,24 @@ def test_a_refused_connection_is_a_warning_per_mail_waiting_to_retry_and_exit_1(
     assert_seen(result, waiting=True, failed=False, reason="cannot connect")
 
 
-def test_a_451_on_rcpt_waits_to_retry_and_exits_1(tmp_path):
+def run_against_refusing_server(folder: Path, reply: str):
+    """``run --once`` against a real SMTP server that answers every RCPT TO with ``reply``."""
     server = SmtpServer(free_port())
-    server.handler = RefusingRecipients("451 4.3.0 try again later")
+    server.handler = RefusingRecipients(reply)
     server.start()
     try:
-        result = invoke("run", "--once", "--config", _smtp_config_with_workbook(tmp_path, server.port), "--now", LATER)
+        return invoke("run", "--once", "--config", _smtp_config_with_workbook(folder, server.port), "--now", LATER)
     finally:
         server.stop()
+
+
+def test_a_451_on_rcpt_waits_to_retry_and_exits_1(tmp_path):
+    result = run_against_refusing_server(tmp_path, "451 4.3.0 try again later")
     assert_seen(result, waiting=True, failed=False, reason="451")
 
 
 def test_a_550_on_rcpt_is_given_up_counted_as_failed_and_exits_1(tmp_path):
-    server = SmtpServer(free_port())
-    server.handler = RefusingRecipients("550 5.1.1 no such user")
-    server.start()
-    try:
-        result = invoke("run", "--once", "--config", _smtp_config_with_workbook(tmp_path, server.port), "--now", LATER)
-    finally:
-        server.stop()
+    result = run_against_refusing_server(tmp_path, "550 5.1.1 no such user")
     assert_seen(result, waiting=False, failed=True, reason="550")
 
 

@@ -9,6 +9,7 @@ from sync.engine import CycleReport
 from tests.sync.conftest import make_workbook
 from tests.sync.service.test_cli import invoke
 from tests.sync.service.test_config import problems_of, write_config
+from tests.sync.service.test_daemon import start_daemon, stop, wait_for
 
 LATER = "2026-12-20T10:00"  # long after the samples were received: every open sample ticket is overdue
 
@@ -49,3 +50,17 @@ def test_a_bad_transport_is_quoted_back_with_the_allowed_values(tmp_path):
     message = problems_of(config)
     assert '[mail] transport: "smpt" is not allowed' in message, message
     assert "'outbox', 'smtp' or 'memory'" in message
+
+
+def test_the_daemon_in_a_dry_run_creates_nothing_either(tmp_path):
+    make_workbook(tmp_path / "desk.xlsx", sample=8)
+    config = write_config(tmp_path, "[reminders]\nquiet_hours = false\n")
+    before = files_under(tmp_path)
+    log = tmp_path / "daemon.log"
+    daemon = start_daemon(config, log, "--dry-run", "--now", LATER)
+    try:
+        wait_for(lambda: log.read_text(encoding="utf-8").count("would send") >= 2, what="two dry cycles")
+    finally:
+        code = stop(daemon)
+    assert code == 0, log.read_text(encoding="utf-8")
+    assert files_under(tmp_path) == before | {Path("daemon.log")}
