@@ -49,6 +49,7 @@ _KIND_OF_COLUMN = {
     Kind.BOOLEAN: "boolean",
     Kind.INTEGER: "integer",
     Kind.DATETIME: "date",
+    Kind.HOURS: "hours",
 }
 
 # What a kind of fact holds, for "can never match" messages: (English, Chinese, example)

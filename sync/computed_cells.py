@@ -51,7 +51,15 @@ def desired_cells(outcome: Outcome, language: str, zone: tzinfo) -> dict[str, Ce
         "rules": " · ".join(outcome.rules) or None,
         "last_solved": outcome.last_solved,
         "check": check_text(outcome.problems, language),
+        **_paused_cell(outcome),
     }
+
+
+def _paused_cell(outcome: Outcome) -> dict[str, Cell]:
+    """The ``Paused h`` cell: hours counted (blank for none); nothing at all when the outcome leaves it alone."""
+    if outcome.paused is None:
+        return {}
+    return {"paused_hours": outcome.paused.hours or None}
 
 
 def same_cell(current: Cell, desired: Cell, zone: tzinfo) -> bool:
@@ -66,8 +74,9 @@ def same_cell(current: Cell, desired: Cell, zone: tzinfo) -> bool:
         except ValueError:
             return False
         return moment is not None and moment.replace(tzinfo=None, second=0, microsecond=0) == desired
-    if isinstance(desired, int) and not isinstance(desired, bool):
-        return isinstance(current, int | float) and not isinstance(current, bool) and current == desired
+    if isinstance(desired, int | float) and not isinstance(desired, bool):
+        number = isinstance(current, int | float) and not isinstance(current, bool)
+        return number and abs(current - desired) < 1e-6  # type: ignore[operator]
     try:
         return read_text(current) == desired
     except ValueError:

@@ -55,6 +55,7 @@ from tickets import (
     Kpis,
     Outcome,
     Pause,
+    PauseCount,
     Problem,
     RowContext,
     SlaState,
@@ -69,6 +70,7 @@ from tickets import (
     is_blank_row,
     label,
     parse_calendar,
+    read_paused_hours,
     rule_facts,
 )
 from tickets.model import check_choices, check_loop, read_cells
@@ -232,6 +234,8 @@ class Desk:
         if not dry_run:
             step(CYCLE_STAGES[4])
             self._write(changes, snapshot, report, queue, now)
+            if not report.deferred:
+                self._remember_pauses(outcomes)
             self.state.record_cycle(((row.ticket.ticket_id, row.ticket.effective_status.value) for row in rows
                                      if row.ticket.ticket_id), now)
             if self.customers is not None and not report.deferred:
@@ -295,6 +299,17 @@ class Desk:
         appended = queue.already_written + (list(queue.rows) if report.wrote else [])
         if appended:
             self.state.mark_appended(appended, now)
+
+    def _remember_pauses(self, outcomes: Sequence[Outcome]) -> None:
+        """Once the sheet shows each ticket's Paused h, remember what it counts (tickets.waits). Only after a
+        write that was made: a deferred one leaves the memory as the sheet still is, so the wait is counted again
+        next cycle."""
+        remembered = self.state.pause_counts()
+        changed = [(outcome.ticket.ticket_id, outcome.paused) for outcome in outcomes
+                   if outcome.paused is not None and outcome.ticket.ticket_id
+                   and remembered.get(outcome.ticket.ticket_id) != outcome.paused]
+        if changed:
+            self.state.record_pause_counts(changed)  # type: ignore[arg-type]
 
     def _apply(self, changes: ChangeSet, snapshot: Snapshot, report: CycleReport) -> None:
         if not changes:
@@ -495,9 +510,10 @@ class Desk:
         customers = customer_counts(tickets, 30)
         spans = self.state.status_spans()
         solved = last_solved(tickets)
+        remembered = self.state.pause_counts()
         outcomes = []
         for row, similar_7d, customer_30d, before in zip(rows, similar, customers, solved, strict=True):
-            outcome = self._outcome(row, rules, calendar, now, similar_7d, customer_30d, spans)
+            outcome = self._outcome(row, rules, calendar, now, similar_7d, customer_30d, spans, remembered)
             outcomes.append(replace(outcome, last_solved=before) if before else outcome)
         return outcomes
 
@@ -510,6 +526,7 @@ class Desk:
         similar_7d: int,
         customer_30d: int,
         spans: dict[str, list[StatusSpan]],
+        remembered: dict[str, PauseCount],
     ) -> Outcome:
         """The kernel's decision for one row; the engine only gathers what it needs."""
         ticket = row.ticket
@@ -519,8 +536,11 @@ class Desk:
             verdict = self._verdict(rules, rule_facts(ticket, similar_7d, customer_30d, now, rules.facts_used))
         waits = [Pause(span.since, span.until) for span in spans.get(ticket.ticket_id or "", [])
                  if span.status == Status.WAITING.value]
+        memory = remembered.get(ticket.ticket_id or "")
+        sheet = read_paused_hours(row.cell("paused_hours"))
         return decide(ticket, verdict, calendar=calendar, now=now, thresholds=self.settings.thresholds, waits=waits,
-                      similar_7d=similar_7d, customer_30d=customer_30d, problems=row.problems)
+                      paused_hours=sheet if sheet is not None else (memory.hours if memory else None),
+                      remembered=memory, similar_7d=similar_7d, customer_30d=customer_30d, problems=row.problems)
 
     def _verdict(self, rules: LoadedRules, facts: dict[str, object]) -> Verdict:
         """Decide a ticket's rules, reusing the verdict for the same facts under the same rules."""

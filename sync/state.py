@@ -1,7 +1,8 @@
 """The state store: what the daemon remembers between cycles, in SQLite under ``[state] dir``.
 
-It keeps when each ticket was first seen, the history of its statuses (time spent waiting on the customer
-pauses its SLA clock), the ticket-number counter per day, the intake queue (complaints taken in by a channel and
+It keeps when each ticket was first seen, the history of its statuses (when each wait on the customer began
+and ended), the ``Paused h`` it last wrote per ticket (so it knows which waits the sheet already counts; the due
+times themselves depend on the sheet alone, see tickets.waits), the ticket-number counter per day, the intake queue (complaints taken in by a channel and
 waiting for the next cycle to append them to the Tickets tab), and the last good version of every rule tab. The
 mail ledger and the intake channels keep their own tables in the same file.
 
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tickets import PauseCount
 
 __all__ = ["StateStore", "StatusSpan", "QueuedRow", "CustomerMessage", "STATE_FILE", "format_ticket_id", "parse_ticket_id"]
 
@@ -52,6 +55,11 @@ CREATE TABLE IF NOT EXISTS status_span (
     PRIMARY KEY (ticket_id, since)
 );
 CREATE INDEX IF NOT EXISTS status_span_open ON status_span (ticket_id) WHERE until IS NULL;
+CREATE TABLE IF NOT EXISTS paused (
+    ticket_id TEXT PRIMARY KEY,
+    hours REAL NOT NULL,
+    through TEXT
+);
 CREATE TABLE IF NOT EXISTS id_counter (
     day TEXT PRIMARY KEY,
     last INTEGER NOT NULL
@@ -199,6 +207,21 @@ class StateStore:
                     "INSERT OR REPLACE INTO status_span (ticket_id, status, since) VALUES (?, ?, ?)",
                     (ticket_id, status, stamp),
                 )
+
+    def pause_counts(self) -> dict[str, PauseCount]:
+        """Return ``{ticket ID: the Paused h last written, through the end of the last wait it counts}``."""
+        rows = self.connection.execute("SELECT ticket_id, hours, through FROM paused")
+        return {ticket_id: PauseCount(hours, datetime.fromisoformat(through) if through else None)
+                for ticket_id, hours, through in rows}
+
+    def record_pause_counts(self, counts: Iterable[tuple[str, PauseCount]]) -> None:
+        """Remember the Paused h of these tickets as it now stands in the sheet (after the write that put it there)."""
+        with self.transaction() as connection:
+            connection.executemany(
+                "INSERT OR REPLACE INTO paused (ticket_id, hours, through) VALUES (?, ?, ?)",
+                [(ticket_id, count.hours, count.through.isoformat() if count.through else None)
+                 for ticket_id, count in counts],
+            )
 
     # -- ticket numbers ------------------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from tickets.errors import SheetdeskError
 from tickets.kpi import Kpis, compute_kpis
 from tickets.messages import Problem, render
 from tickets.model import RowContext, RowResult, Ticket, is_blank_row, read_row
-from tickets.outcome import Assignment, Clock, Deadlines, Outcome, SlaState
+from tickets.outcome import Assignment, Clock, Deadlines, Outcome, PauseCount, SlaState
 from tickets.sla import (
     DueKind,
     Pause,
@@ -69,8 +69,13 @@ from tickets.values import (
     shorten,
     to_excel_serial,
 )
+from tickets.waits import count_waits, paused_due, read_paused_hours
 
 __all__ = [
+    "PauseCount",
+    "count_waits",
+    "paused_due",
+    "read_paused_hours",
     "SheetdeskError",
     "RuleDecision",
     "Thresholds",

@@ -47,6 +47,7 @@ class Kind(StrEnum):
     BOOLEAN = "boolean"
     STATUS = "status"
     CHOICE = "choice"  # one of a list on the Lists tab
+    HOURS = "hours"  # a number of hours, with a fraction
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,9 @@ TICKET_COLUMNS: tuple[Column, ...] = (
     _computed("check", "Check", "校验", width=50),
     # A customer's message (Messages tab) not yet followed by a status change; loud while Waiting on customer.
     _computed("customer_replied", "Customer replied", "客户回复", width=22),
+    # The desk's memory of waits on the customer, kept in the sheet so no due time depends on the state dir
+    # (tickets.waits): hours on the ticket's clock by which finished waits pushed its resolution due back.
+    _computed("paused_hours", "Paused h", "暂停时长", Kind.HOURS, width=10, aliases=("Paused hours", "暂停小时")),
 )
 
 COLUMNS_BY_KEY: dict[str, Column] = {column.key: column for column in TICKET_COLUMNS}

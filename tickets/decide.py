@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -20,7 +20,7 @@ from tickets.columns import DATE_INPUT_KEYS
 from tickets.kpi import DEFAULT_CLUSTER_DAYS, DEFAULT_CLUSTER_THRESHOLD
 from tickets.messages import Problem
 from tickets.model import DEFAULT_SATISFACTION_TARGET, Ticket
-from tickets.outcome import Assignment, Clock, Deadlines, Outcome, SlaState
+from tickets.outcome import Assignment, Clock, Deadlines, Outcome, PauseCount, SlaState
 from tickets.sla import (
     Pause,
     PendingDue,
@@ -32,6 +32,7 @@ from tickets.sla import (
     sla_state,
 )
 from tickets.status import Status
+from tickets.waits import count_waits, paused_due
 
 __all__ = ["Thresholds", "RuleDecision", "decide", "finished_pauses", "rule_facts", "running_clock",
            "moments_of_change", "second_follow_up_from", "SILENT_STATUSES"]
@@ -76,22 +77,30 @@ def decide(
     now: datetime,
     thresholds: Thresholds,
     waits: Sequence[Pause] = (),
+    paused_hours: float | None = None,
+    remembered: PauseCount | None = None,
     similar_7d: int = 0,
     customer_30d: int = 0,
     problems: Sequence[Problem] = (),
 ) -> Outcome:
-    """Given a ticket, its rules' verdict, its waits on the customer (the last one may still be going on) and
-    the time, return its Outcome: grade, owner, due times, SLA state, escalation, and every problem (the row's
-    ``problems`` first, then the verdict's). A Duplicate is closed and decided by no rule."""
+    """Given a ticket, its rules' verdict, its waits on the customer (the last one may still be going on), its
+    ``Paused h`` as the sheet holds it (None: blank), what the state remembers counting (``tickets.waits``) and
+    the time, return its Outcome: grade, owner, due times, SLA state, escalation, the waits counted (``paused``,
+    for the ``Paused h`` cell) and every problem (the row's ``problems`` first, then the verdict's). The
+    resolution due depends on ``paused_hours`` and the finished waits not counted yet, never on the history
+    alone, so a lost or old state never moves it. A Duplicate is closed and decided by no rule."""
     if ticket.status is Status.DUPLICATE:
         return Outcome(ticket, sla=SlaState.CLOSED, similar_7d=similar_7d, customer_30d=customer_30d,
                        problems=tuple(problems))
-    deadlines = sla = None
+    deadlines = sla = paused = None
     escalation = 0
     if verdict.clock is not None and ticket.received is not None:
-        pauses = finished_pauses(waits, ticket.effective_status, now)
+        paused = count_waits(
+            paused_hours, remembered, finished_pauses(waits, ticket.effective_status, now), received=ticket.received,
+            resolution_hours=verdict.resolution_hours, clock=verdict.clock, calendar=calendar,
+        )
         deadlines = _deadlines(ticket.received, verdict.response_hours, verdict.resolution_hours,
-                               verdict.follow_up_hours, verdict.clock, calendar, pauses, ticket.resolved,
+                               verdict.follow_up_hours, verdict.clock, calendar, paused.hours, ticket.resolved,
                                second_follow_up_from(ticket, thresholds.satisfaction_target))
         sla = sla_state(ticket, deadlines, now, thresholds.due_soon_fraction, calendar)
         escalation = escalation_level(ticket, deadlines, now, sla, thresholds.escalate_after_hours, calendar)
@@ -100,19 +109,21 @@ def decide(
     return Outcome(
         ticket, grade=verdict.grade, assignment=verdict.assignment, deadlines=deadlines, sla=sla,
         escalation=escalation, similar_7d=similar_7d, customer_30d=customer_30d, rules=verdict.fired,
-        problems=(*problems, *verdict.problems),
+        problems=(*problems, *verdict.problems), paused=paused,
     )
 
 
 @functools.lru_cache(maxsize=200_000)
 def _deadlines(
     received: datetime, response_hours: float | None, resolution_hours: float | None,
-    follow_up_hours: float | None, clock: Clock, calendar: BusinessCalendar, pauses: tuple[Pause, ...],
+    follow_up_hours: float | None, clock: Clock, calendar: BusinessCalendar, paused_hours: float,
     resolved: datetime | None, second_from: datetime | None = None,
 ) -> Deadlines:
-    """Due times after finished pauses. They do not depend on the clock, so a daemon remembers them."""
-    return compute_deadlines(received, response_hours, resolution_hours, follow_up_hours, clock, calendar,
-                             pauses, resolved, now=received, second_from=second_from)
+    """Due times, the resolution due pushed back by ``paused_hours`` (tickets.waits); the response due is never
+    moved by a wait. They do not depend on the clock, so a daemon remembers them."""
+    unpaused = compute_deadlines(received, response_hours, None, follow_up_hours, clock, calendar, (), resolved,
+                                 now=received, second_from=second_from)
+    return replace(unpaused, resolution_due=paused_due(received, resolution_hours, paused_hours, clock, calendar))
 
 
 def second_follow_up_from(ticket: Ticket, target: int) -> datetime | None:

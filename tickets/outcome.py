@@ -9,7 +9,16 @@ from enum import StrEnum
 from tickets.messages import Problem
 from tickets.model import Ticket
 
-__all__ = ["Clock", "SlaState", "Deadlines", "Assignment", "Outcome", "SLA_LABELS"]
+__all__ = ["Clock", "SlaState", "Deadlines", "Assignment", "Outcome", "PauseCount", "SLA_LABELS"]
+
+
+@dataclass(frozen=True)
+class PauseCount:
+    """The waits on the customer a ticket's due times count (tickets.waits): ``hours`` on its clock — its
+    ``Paused h`` cell — through the wait that ended at ``through`` (None: no wait counted yet)."""
+
+    hours: float = 0.0
+    through: datetime | None = None
 
 
 class Clock(StrEnum):
@@ -89,3 +98,4 @@ class Outcome:
     rules: tuple[str, ...] = ()  # IDs of the rules that fired, e.g. ("G2", "O5", "D3")
     last_solved: str | None = None  # the latest other Closed ticket about the same product and category
     problems: tuple[Problem, ...] = field(default=())
+    paused: PauseCount | None = None  # its waits on the customer as counted now (None: Paused h is left alone)
