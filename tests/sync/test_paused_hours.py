@@ -1,6 +1,6 @@
 """Losing the state dir moves no due time: what a ticket's resolution due depends on — its waits on the customer —
-is kept in the sheet's own ``Paused h`` column. A ticket waits from Tuesday to the next Monday and goes back to
-Investigating; then the state dir is lost, or restored from a backup taken before or during the wait, and the
+is kept in the sheet's own ``Paused h`` column. A ticket waits from Monday afternoon to the next Monday and goes
+back to Investigating; then the state dir is lost, or restored from a backup taken before or during the wait, and the
 next cycle shows the very same Resolution due, Paused h and SLA — on the memory, xlsx and gsheets backends
 (gspread's real client against the local fake Sheets API)."""
 
@@ -30,7 +30,7 @@ from tests.sync.conftest import NEW_COMPLAINT, NOW, SHANGHAI
 from tickets import BusinessCalendar, Clock, read_datetime
 
 ROUTINE = {**NEW_COMPLAINT, "Tier": "Standard", "Category": "Delivery"}
-TUESDAY = NOW + timedelta(days=1)  # 2026-11-24 10:00: the wait on the customer begins
+WAIT_BEGINS = NOW + timedelta(hours=4)  # Monday 2026-11-23 14:00, before the resolution due
 NEXT_MONDAY = NOW + timedelta(days=7)  # 2026-11-30 10:00: the customer answered, back to Investigating
 LATER = NEXT_MONDAY + timedelta(hours=1)
 KEY = "paused-desk"
@@ -123,17 +123,17 @@ def back_up(state_dir: Path, to: Path) -> None:
         source.backup(copy)
 
 
-def wait_from_tuesday_to_next_monday(sheet: Sheet, state_dir: Path, backups: Path) -> datetime:
-    """Run the desk through the wait; return the Resolution due the ticket showed before the wait."""
-    cycle(sheet, state_dir, NOW)
+def wait_until_next_monday(sheet: Sheet, state_dir: Path, backups: Path) -> tuple[datetime, Clock]:
+    """Run the desk through the wait; return the Resolution due the ticket showed before it, and its clock."""
+    [outcome] = cycle(sheet, state_dir, NOW).outcomes
     before = sheet.due()
     back_up(state_dir, backups / "before-the-wait")
     sheet.type_status("Waiting on customer")
-    cycle(sheet, state_dir, TUESDAY)
+    cycle(sheet, state_dir, WAIT_BEGINS)
     back_up(state_dir, backups / "during-the-wait")
     sheet.type_status("Investigating")
     cycle(sheet, state_dir, NEXT_MONDAY)
-    return before
+    return before, outcome.deadlines.clock
 
 
 def lose(state_dir: Path, backups: Path) -> None:
@@ -152,20 +152,20 @@ def restore(name: str) -> Callable[[Path, Path], None]:
                          ids=["lost", "restored from before the wait", "restored from during the wait"])
 def test_a_lost_or_old_state_dir_moves_no_due_time(sheet, tmp_path, mishap):
     state_dir, backups = tmp_path / "state", tmp_path / "backups-of-state"
-    before = wait_from_tuesday_to_next_monday(sheet, state_dir, backups)
+    before, clock = wait_until_next_monday(sheet, state_dir, backups)
     after_wait = sheet.ticket()
     due = sheet.due()
-    # The wait pushed the resolution due back by exactly the working hours it lasted: Tuesday 10:00 to
-    # Monday 10:00 is 8 + 9 + 9 + 9 + 1 working hours (09:00-18:00).
-    assert float(after_wait["Paused h"]) == pytest.approx(36.0)
-    assert BusinessCalendar().hours_between(before, due, Clock.BUSINESS) == pytest.approx(36.0)
+    # The wait pushed the resolution due back by exactly the hours it lasted on the ticket's clock.
+    waited = BusinessCalendar().hours_between(WAIT_BEGINS, NEXT_MONDAY, clock)
+    assert waited > 24 and float(after_wait["Paused h"]) == pytest.approx(waited)
+    assert BusinessCalendar().hours_between(before, due, clock) == pytest.approx(waited)
 
     mishap(state_dir, backups)
     report = cycle(sheet, state_dir, LATER)
 
     shown = sheet.ticket()
     assert sheet.due() == due
-    assert float(shown["Paused h"]) == pytest.approx(36.0)
+    assert float(shown["Paused h"]) == pytest.approx(waited)
     assert shown["SLA"] == after_wait["SLA"] != "overdue"
     [outcome] = report.outcomes
     assert outcome.escalation == 0
@@ -173,7 +173,8 @@ def test_a_lost_or_old_state_dir_moves_no_due_time(sheet, tmp_path, mishap):
 
 def test_a_second_wait_adds_to_the_first_after_the_state_dir_was_lost(sheet, tmp_path):
     state_dir = tmp_path / "state"
-    wait_from_tuesday_to_next_monday(sheet, state_dir, tmp_path / "backups-of-state")
+    _, clock = wait_until_next_monday(sheet, state_dir, tmp_path / "backups-of-state")
+    waited = BusinessCalendar().hours_between(WAIT_BEGINS, NEXT_MONDAY, clock)
     shutil.rmtree(state_dir)
     cycle(sheet, state_dir, LATER)
     sheet.type_status("Waiting on customer")
@@ -181,15 +182,15 @@ def test_a_second_wait_adds_to_the_first_after_the_state_dir_was_lost(sheet, tmp
     sheet.type_status("Investigating")
     cycle(sheet, state_dir, LATER + timedelta(hours=4))  # Monday 15:00: two more working hours
 
-    assert float(sheet.ticket()["Paused h"]) == pytest.approx(38.0)
+    assert float(sheet.ticket()["Paused h"]) == pytest.approx(waited + 2)
 
 
 def test_a_wait_that_ends_while_the_workbook_is_open_is_counted_when_it_can_be_written(tmp_path):
     sheet = xlsx_sheet(tmp_path)
     state_dir = tmp_path / "state"
-    cycle(sheet, state_dir, NOW)
+    [outcome] = cycle(sheet, state_dir, NOW).outcomes
     sheet.type_status("Waiting on customer")
-    cycle(sheet, state_dir, TUESDAY)
+    cycle(sheet, state_dir, WAIT_BEGINS)
     sheet.type_status("Investigating")
     lock = tmp_path / ".~lock.desk.xlsx#"
     lock.write_text("someone,host;", encoding="utf-8")
@@ -198,7 +199,8 @@ def test_a_wait_that_ends_while_the_workbook_is_open_is_counted_when_it_can_be_w
 
     cycle(sheet, state_dir, LATER)
 
-    assert float(sheet.ticket()["Paused h"]) == pytest.approx(36.0)
+    waited = BusinessCalendar().hours_between(WAIT_BEGINS, NEXT_MONDAY, outcome.deadlines.clock)
+    assert float(sheet.ticket()["Paused h"]) == pytest.approx(waited)
 
 
 def test_the_chinese_workbook_has_the_column_as_zan_ting_shi_chang():
