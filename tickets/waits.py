@@ -18,7 +18,9 @@ added. When they disagree, the state is older than the sheet (restored from a ba
 cell: the sheet wins and every wait the state knows of is taken as already counted. With no memory at all (a
 lost state dir, or the first cycle after upgrading) the waits the state knows of are added to the sheet's value:
 a fresh state knows only waits that began after it was made, which the sheet cannot hold yet. What a lost state
-dir costs here: a wait going on at the moment it was lost is counted from the first cycle after the loss.
+dir costs here: a wait going on at the moment it was lost is counted from the first cycle after the loss. The
+one case a backup cannot get right: restored from a backup taken during a wait, while the ticket, after that
+wait had ended and been counted, is waiting again — the state then sees one long wait, counted when it ends.
 """
 
 from __future__ import annotations
