@@ -40,7 +40,7 @@ from sync.facts import customer_counts, similar_counts
 from sync.queued import QueuedRows, take_queue
 from sync.quiet import next_change
 from sync.rule_loading import LoadedRules, load_rules
-from sync.settled import Settled, SettledCache
+from sync.settled import Settled, SettledCache, snapshot_digest
 from sync.state import StateStore, StatusSpan, format_ticket_id, parse_ticket_id
 from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.tabs.lessons import build_lessons, last_solved
@@ -69,6 +69,7 @@ from tickets import (
     is_blank,
     is_blank_row,
     label,
+    moments_of_change,
     parse_calendar,
     read_paused_hours,
     rule_facts,
@@ -95,11 +96,28 @@ class TicketRow:
     stamps: dict[str, Cell] = field(default_factory=dict)  # blank input cells the daemon fills
     merged: dict[str, tuple[str, str]] = field(default_factory=dict)  # column key -> (cell, merge) hidden by a merge
     replaces: dict[str, Cell] = field(default_factory=dict)  # stamps that replace a value: the value replaced
+    decision_key: tuple | None = None  # what its decision depends on, when it may be reused (``_decide``)
 
     def cell(self, key: str) -> Cell:
         """The raw cell of column ``key`` as read (None when the column or the cell is absent)."""
         position = self.positions.get(key)
         return self.values[position] if position is not None and position < len(self.values) else None
+
+
+@dataclass
+class Decision:
+    """A row's decision kept for the next cycles: reused while the row, its facts, its rules and the row's
+    problems are the same and no moment at which time alone changes it (``tickets.moments_of_change``) has
+    come, so a cycle decides only the rows that changed."""
+
+    decided_at: datetime
+    until: datetime | None  # the first moment time alone may change it; None: never
+    problems: list[Problem]
+    outcome: Outcome
+    writes: tuple[CellWrite, ...] | None = None  # the cells the row needed, once worked out
+
+    def holds(self, problems: list[Problem], now: datetime) -> bool:
+        return self.decided_at <= now and (self.until is None or now < self.until) and problems == self.problems
 
 
 @dataclass(frozen=True)
@@ -167,6 +185,7 @@ class Desk:
         self._row_cache: dict[tuple, tuple[Ticket, list[Problem]]] = {}
         self._verdict_cache: dict[tuple, Verdict] = {}
         self._verdict_cache_version: object = None
+        self._decisions: dict[tuple, Decision] = {}
         self._reserved: tuple[str, int, int] | None = None  # ticket numbers this cycle took for new rows
 
     # -- the cycle -----------------------------------------------------------------------------------------
@@ -192,10 +211,15 @@ class Desk:
 
     def _cycle(self, now: datetime, dry_run: bool, step: Callable[[str], None], started: float) -> CycleReport:
         # A channel that queued a complaint needs a full cycle to append it.
-        settled = None if self.state.has_queued() else self.settled.current(now, self._fingerprint())
-        if settled is not None and not dry_run and not (self.customers and self.customers.has_work()):
+        # So does a customer's answer waiting to be written back.
+        full = self.state.has_queued() or bool(self.customers and self.customers.has_work())
+        settled = None if full else self.settled.current(now, self._fingerprint())
+        if settled is not None and not dry_run:
             return self._quiet_cycle(settled, now, started)
         snapshot = self.backend.read()
+        settled = None if full or dry_run else self.settled.holding(now)
+        if settled is not None and self.settled.same_values(settled, snapshot):
+            return self._quiet_cycle(settled, now, started)  # saved by a person, but nothing in it changed
         view = WorkbookView.of(snapshot, self.settings.language, self.settings.aliases)
         report = CycleReport(self.backend.describe(), dry_run=dry_run, language=view.language,
                              tickets_tab=view.tabs["tickets"])
@@ -219,7 +243,7 @@ class Desk:
         if self.customers is not None and not dry_run:
             self.customers.apply_answers(rows, view.language, calendar.zone)
         step(CYCLE_STAGES[3])
-        outcomes = self._decide(rows, rules, calendar, now)
+        outcomes = self._decide(rows, rules, calendar, now, view.language)
         thresholds = self.settings.thresholds
         kpis = compute_kpis(
             outcomes, now, calendar.zone, grade_order=rules.grades,
@@ -244,7 +268,7 @@ class Desk:
             step(CYCLE_STAGES[5])
             self._remind(outcomes, calendar, kpis, now, dry_run, report)
         if not dry_run:
-            self._settle(report, rules, calendar, view.rows("calendar"), kpis, now, written=not report.deferred)
+            self._settle(report, rules, calendar, view.rows("calendar"), now, snapshot, written=not report.deferred)
         report.duration_seconds = time.perf_counter() - started
         return report
 
@@ -252,14 +276,16 @@ class Desk:
 
     def _settle(
         self, report: CycleReport, rules: LoadedRules, calendar: BusinessCalendar, calendar_rows: list[list[Cell]],
-        kpis: Kpis, now: datetime, written: bool,
+        now: datetime, snapshot: Snapshot, written: bool,
     ) -> None:
-        """Remember, after a cycle that left the workbook as it wants it, until when nothing can change."""
+        """Remember, after a cycle that left the workbook as it wants it, until when nothing can change; after a
+        cycle that wrote nothing, also the digest of the values it read (a later save that changes nothing)."""
         fingerprint = self._fingerprint()
         settled = None
         if written and fingerprint is not None and "hours_open" not in rules.facts_used:
             until = next_change(report.outcomes, calendar, now, self.settings.thresholds)
-            settled = Settled(fingerprint(), until, report, calendar)
+            digest = None if report.wrote else snapshot_digest(snapshot)
+            settled = Settled(fingerprint(), until, report, calendar, digest)
         self.settled.keep(settled, calendar_rows, wrote=report.wrote)
 
     def _fingerprint(self) -> Callable[[], object] | None:
@@ -503,18 +529,35 @@ class Desk:
     # -- deciding ------------------------------------------------------------------------------------------
 
     def _decide(
-        self, rows: list[TicketRow], rules: LoadedRules, calendar: BusinessCalendar, now: datetime
+        self, rows: list[TicketRow], rules: LoadedRules, calendar: BusinessCalendar, now: datetime, language: str
     ) -> list[Outcome]:
+        """Every row's Outcome. A row whose cells, facts and problems are as in an earlier cycle, under the same
+        rules, calendar and settings, reuses that cycle's decision until time alone could change it."""
         tickets = [row.ticket for row in rows]
         similar = similar_counts(tickets, 7)
         customers = customer_counts(tickets, 30)
         spans = self.state.status_spans()
+        # hours_open is the one rule fact that moves with every tick of the clock: no reuse while a rule tests it.
+        context = None if "hours_open" in rules.facts_used else (
+            rules.version, calendar, self.settings.thresholds, language, tuple(rows[0].positions.items()) if rows else ())
         solved = last_solved(tickets)
         remembered = self.state.pause_counts()
+        earlier, self._decisions = self._decisions, {}
         outcomes = []
         for row, similar_7d, customer_30d, before in zip(rows, similar, customers, solved, strict=True):
-            outcome = self._outcome(row, rules, calendar, now, similar_7d, customer_30d, spans, remembered)
-            outcomes.append(replace(outcome, last_solved=before) if before else outcome)
+            if context is not None and not row.stamps:
+                memory = repr(remembered.get(row.ticket.ticket_id or ""))
+                row.decision_key = (row.index, tuple(row.values), similar_7d, customer_30d, before,
+                                    _waits(spans, row.ticket), memory, context)
+            known = earlier.get(row.decision_key) if row.decision_key is not None else None
+            if known is None or not known.holds(row.problems, now):
+                outcome = self._outcome(row, rules, calendar, now, similar_7d, customer_30d, spans, remembered)
+                outcome = replace(outcome, last_solved=before) if before else outcome
+                known = Decision(now, _first_change(outcome, calendar, now, self.settings.thresholds),
+                                 list(row.problems), outcome)
+            if row.decision_key is not None:
+                self._decisions[row.decision_key] = known
+            outcomes.append(known.outcome)
         return outcomes
 
     def _outcome(
@@ -582,6 +625,11 @@ class Desk:
             if queue.is_queued(row.index):
                 changes.append.append(_new_row(row, wanted, zone))
                 continue
+            decision = self._decisions.get(row.decision_key) if row.decision_key is not None else None
+            if decision is not None and decision.writes is not None:
+                changes.cells.extend(decision.writes)  # the same row, decision and language: the same cells
+                continue
+            first = len(changes.cells)
             reference = RowRef(row.index, row.original_id)
             for key, value in row.stamps.items():
                 if key in positions:
@@ -593,6 +641,8 @@ class Desk:
                 if key not in positions and value is None:
                     continue
                 changes.cells.append(CellWrite(reference, key, value))
+            if decision is not None:
+                decision.writes = tuple(changes.cells[first:])
         rule_check = _fitted(rules.check_tab(calendar_problems, view, channel_problems))
         if rule_check is not None and _tab_differs(view, "rule_check", rule_check):
             changes.tabs[view.tab_name("rule_check")] = rule_check
@@ -706,6 +756,18 @@ def _wall_clock(value: Cell, zone) -> Cell:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(zone).replace(tzinfo=None)
     return value
+
+
+def _waits(spans: dict[str, list[StatusSpan]], ticket: Ticket) -> tuple[Pause, ...]:
+    """The ticket's waits on the customer, from its status history."""
+    return tuple(Pause(span.since, span.until) for span in spans.get(ticket.ticket_id or "", [])
+                 if span.status == Status.WAITING.value)
+
+
+def _first_change(outcome: Outcome, calendar: BusinessCalendar, now: datetime, thresholds: Thresholds) -> datetime | None:
+    """The first moment after ``now`` at which time alone could change ``outcome`` (None: no such moment)."""
+    return min((moment for moment in moments_of_change(outcome, calendar, now, thresholds) if moment > now),
+               default=None)
 
 
 def _flag_duplicate_ids(rows: list[TicketRow]) -> None:

@@ -2,26 +2,30 @@
 
 After a cycle that left the workbook as it wants it, nothing can change until the workbook changes (its
 fingerprint) or time alone crosses a moment that matters (``sync.quiet.next_change``). Until then a cycle only
-runs the mail. A daemon keeps the result in memory; ``run --once`` processes keep it in the state store too, so
+runs the mail. A person saving the file without changing what it holds changes its fingerprint but not its
+values: the next cycle reads the workbook, finds the digest of its values as the settled cycle left them, and is
+quiet too (reading plus comparing). A daemon keeps the result in memory; ``run --once`` processes keep it in the state store too, so
 the next process can take the quiet path.
 """
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib.metadata import version as package_version
 
-from sync.backends.port import Cell
+from sync.backends.port import Cell, Snapshot
 from sync.cycle_report import CycleReport
 from sync.state import StateStore
 from tickets import BusinessCalendar, parse_calendar
 
-__all__ = ["Settled", "SettledCache", "SETTLED_KEY"]
+__all__ = ["Settled", "SettledCache", "SETTLED_KEY", "snapshot_digest"]
 
 SETTLED_KEY = "settled"
+FINGERPRINT_KEY = "settled fingerprint"  # a newer fingerprint of the same values, kept apart: small to write
 SHEETDESK_VERSION = package_version("sheetdesk")
 SETTLED_FORMAT = f"1 {SHEETDESK_VERSION}"  # a remembered result from other code is never used
 
@@ -34,6 +38,7 @@ class Settled:
     until: datetime
     report: CycleReport
     calendar: BusinessCalendar
+    digest: str | None = None  # of the workbook's values as read (None: not known, e.g. after a write)
 
 
 class SettledCache:
@@ -54,13 +59,30 @@ class SettledCache:
         (naive: in the Calendar's zone). Without a ``fingerprint`` (the backend has none) there is none."""
         if fingerprint is None:
             return None
-        settled = self._settled if self._settled is not None else self._remembered()
+        settled = self.holding(now)
+        if settled is None or fingerprint() != settled.fingerprint:
+            return None
+        return settled
+
+    def holding(self, now: datetime) -> Settled | None:
+        """The last result, if no moment that matters has passed by ``now``, whatever the workbook is now."""
+        if self._settled is None:
+            self._settled = self._remembered()
+        settled = self._settled
         if settled is None:
             return None
         moment = now if now.tzinfo is not None else now.replace(tzinfo=settled.calendar.zone)
-        if moment >= settled.until or fingerprint() != settled.fingerprint:
-            return None
-        return settled
+        return settled if moment < settled.until else None
+
+    def same_values(self, settled: Settled, snapshot: Snapshot) -> bool:
+        """Whether ``snapshot`` holds exactly the values ``settled`` was made from (a save that changed
+        nothing); if so, its fingerprint is taken as the settled one, here and for the next process."""
+        if settled.digest is None or snapshot_digest(snapshot) != settled.digest:
+            return False
+        self._settled = replace(settled, fingerprint=snapshot.version)
+        if self.remember:
+            self.state.put_blob(FINGERPRINT_KEY, pickle.dumps((self.key, settled.until, snapshot.version)))
+        return True
 
     def keep(self, settled: Settled | None, calendar_rows: Sequence[Sequence[Cell]], wrote: bool) -> None:
         """Keep ``settled`` (None: nothing is settled) for the next cycle.
@@ -72,9 +94,11 @@ class SettledCache:
         self._settled = settled
         if not self.remember or wrote:
             return
+        self.state.put_blob(FINGERPRINT_KEY, None)
         saved = None
         if settled is not None:
-            saved = pickle.dumps((self.key, settled.fingerprint, settled.until, settled.report, list(calendar_rows)))
+            saved = pickle.dumps((self.key, settled.fingerprint, settled.until, settled.report, list(calendar_rows),
+                                  settled.digest))
         self.state.put_blob(SETTLED_KEY, saved)
 
     def _remembered(self) -> Settled | None:
@@ -83,9 +107,21 @@ class SettledCache:
         if not saved:
             return None
         try:
-            key, fingerprint, until, report, calendar_rows = pickle.loads(saved)
+            key, fingerprint, until, report, calendar_rows, digest = pickle.loads(saved)
+            newer = self.state.get_blob(FINGERPRINT_KEY)
+            if newer:
+                newer_key, newer_until, newer_fingerprint = pickle.loads(newer)
+                if (newer_key, newer_until) == (key, until):
+                    fingerprint = newer_fingerprint
         except Exception:  # written by another version of sheetdesk: recompute
             return None
         if key != self.key:
             return None
-        return Settled(fingerprint, until, report, parse_calendar(calendar_rows)[0])
+        return Settled(fingerprint, until, report, parse_calendar(calendar_rows)[0], digest)
+
+
+def snapshot_digest(snapshot: Snapshot) -> str:
+    """A digest of every value of every tab and of whether the formatting is in place: equal digests, the same
+    workbook as far as a cycle can tell."""
+    sheets = sorted((name, sheet.rows) for name, sheet in snapshot.sheets.items())
+    return hashlib.blake2b(pickle.dumps((snapshot.formatting_ok, sheets), protocol=5), digest_size=20).hexdigest()

@@ -126,3 +126,38 @@ def test_a_date_typed_in_the_future_matters_when_it_arrives():
 
     later = NOW + timedelta(minutes=20)
     assert quiet_until(outcome_due(later, later + timedelta(days=3), SlaState.ON_TRACK), NOW) == later
+
+
+def resave(path):
+    """A person opens the workbook and saves it without changing anything: new bytes, the same values."""
+    workbook = openpyxl.load_workbook(path)
+    workbook.save(path)
+
+
+def test_a_save_that_changed_nothing_costs_a_read_and_is_quiet_in_a_daemon_and_across_processes(tmp_path,
+                                                                                                monkeypatch):
+    path = make_workbook(tmp_path / "desk.xlsx", sample=15)
+    state = StateStore(tmp_path / "state")
+    reads = []
+    read = XlsxBackend.read
+    monkeypatch.setattr(XlsxBackend, "read", lambda self: reads.append(1) or read(self))
+
+    def process(minutes):
+        reads.clear()
+        return Desk(XlsxBackend(path), state).cycle(NOW + timedelta(minutes=minutes))
+
+    assert process(0).wrote
+    assert not process(1).quiet  # nothing to write: settled, with the digest of the values it read
+    resave(path)
+    saved = process(2)
+    assert saved.quiet and not saved.wrote and reads == [1]  # read and compared, nothing decided
+    again = process(3)
+    assert again.quiet and reads == []  # the next process knows the new bytes: not even a read
+    daemon = Desk(XlsxBackend(path), state)
+    assert daemon.cycle(NOW + timedelta(minutes=4)).quiet
+    resave(path)
+    reads.clear()
+    assert daemon.cycle(NOW + timedelta(minutes=5)).quiet and reads == [1]
+    person_moves(path, random.Random(3))
+    assert not daemon.cycle(NOW + timedelta(minutes=6)).quiet  # a value changed: a full cycle
+    state.close()
