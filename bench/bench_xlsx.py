@@ -13,7 +13,7 @@ same moment, again cold. Each case is the median, min and max of ``--repeats`` r
 process (its own ``ru_maxrss``) running one writing cycle over a workbook whose computed columns are empty:
 as it comes (formatting and Dashboard to write, so openpyxl) and cut to its cells (the patch).
 
-Run: .venv/bin/python bench/bench_xlsx.py [--rows 10000] [--big 100000] [--repeats 3] [--memory-modes openpyxl,cells]
+Run: .venv/bin/python bench/bench_xlsx.py [--rows 10000] [--big 100000] [--repeats 5] [--memory-modes first,cells,openpyxl]
      [--profile]
 Writes bench/results/xlsx.json and prints a Markdown table for BENCHMARKS.md.
 """
@@ -181,6 +181,17 @@ def _cut_to_cells(backend: XlsxBackend) -> None:
     backend.apply = cells_only
 
 
+def _refuse_streaming() -> None:
+    """Make the package writer refuse every write, so the backend falls back to openpyxl."""
+    from sync.backends.xlsx import backend as xlsx_backend
+    from sync.backends.xlsx.patch import PatchRefused
+
+    def refuse(*arguments):
+        raise PatchRefused("refused for the benchmark")
+
+    xlsx_backend.write_package = refuse
+
+
 def _time_backend(backend: XlsxBackend, timings: dict[str, float]) -> None:
     for name in ("read", "apply"):
         method = getattr(backend, name)
@@ -295,13 +306,19 @@ def _profile(run, prepare, lines: int = 30) -> str:
 
 # -- memory --------------------------------------------------------------------------------------------------
 
-MEMORY_MODES = ("openpyxl", "cells")
+MEMORY_MODES = ("first", "cells")
+MEMORY_CASES = {
+    "first": "peak memory, first fill (every cell, new tabs, colours)",
+    "cells": "peak memory, the same cycle cut to its cells",
+    "openpyxl": "peak memory, first fill through the openpyxl fallback",
+}
 
 
 def measure_memory(rows: int, directory: Path, modes: tuple[str, ...] = MEMORY_MODES) -> dict:
     """Peak RSS of one writing cycle over ``rows`` tickets (computed columns empty), each mode in a child process:
-    ``openpyxl``, the cycle as it comes (formatting and the Dashboard to write); ``cells``, the same cycle cut
-    to its cell writes, as the steady state writes (the patch path).
+    ``first``, the cycle as it comes (every computed cell, the Dashboard and Rule check tabs, colours and
+    drop-downs to write); ``cells``, the same cycle cut to its cell writes; ``openpyxl``, the first as the
+    fallback writes it (the package writer made to refuse), for comparison.
     """
     work = directory / "big"
     work.mkdir()
@@ -328,6 +345,8 @@ def memory_child(work: Path, mode: str) -> None:
         backend = XlsxBackend(work / "desk.xlsx", backup_dir=work / "state" / "backups")
         if mode == "cells":
             _cut_to_cells(backend)
+        if mode == "openpyxl":
+            _refuse_streaming()
         report = Desk(backend, state, DeskSettings(dashboard=mode != "cells")).cycle(NOW)
     finally:
         state.close()
@@ -360,8 +379,7 @@ def table(speed: dict, memory: dict | None) -> str:
         spread = spreads[name]
         rows.append([case, f"{speed['rows']:,}", spread.text(), spread.times(base), spread.times(spreads[floor]),
                      f"≤ {budget}×", _verdict(spread.median / base.median <= budget)])
-    for mode, case in (("openpyxl", "peak memory, one writing cycle (openpyxl)"),
-                       ("cells", "peak memory, one cells-only writing cycle (patch)")):
+    for mode, case in MEMORY_CASES.items():
         if memory and mode in memory:
             peak = memory[mode]["peak_rss_mb"]
             rows.append([case, f"{memory['rows']:,}", f"{peak:.0f} MB RSS, {memory[mode]['cycle_seconds']:.1f} s", "", "",
@@ -380,9 +398,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="add cProfile listings of both cycles")
     parser.add_argument("--memory-modes", default=",".join(MEMORY_MODES),
-                        help="which writing cycles to measure memory for: openpyxl, cells (comma-separated)")
+                        help="which writing cycles to measure memory for: first, cells, openpyxl (comma-separated)")
     parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--memory-mode", default="openpyxl", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-mode", default="first", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.memory_child:
         memory_child(arguments.memory_child, arguments.memory_mode)

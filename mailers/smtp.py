@@ -27,12 +27,14 @@ import os
 import smtplib
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
-
-import yagmail
+from typing import TYPE_CHECKING
 
 from mailers.errors import TransportError
 from mailers.settings import MailSettings
 from mailers.transport import ResultCallback, SendResult, report_each
+
+if TYPE_CHECKING:
+    import yagmail
 
 __all__ = ["SmtpTransport"]
 
@@ -65,6 +67,8 @@ class SmtpTransport:
         """
         settings = self.settings
         login = settings.username or settings.sender
+        import yagmail  # only a desk that sends over SMTP pays for importing it
+
         client = yagmail.SMTP(
             user={login: settings.sender_name},
             password=self._password(),
