@@ -115,6 +115,7 @@ class Decision:
     problems: list[Problem]
     outcome: Outcome
     writes: tuple[CellWrite, ...] | None = None  # the cells the row needed, once worked out
+    replied: Cell = None  # the Customer replied cell those writes were worked out for (from the state store)
 
     def holds(self, problems: list[Problem], now: datetime) -> bool:
         return self.decided_at <= now and (self.until is None or now < self.until) and problems == self.problems
@@ -626,7 +627,7 @@ class Desk:
                 changes.append.append(_new_row(row, wanted, zone))
                 continue
             decision = self._decisions.get(row.decision_key) if row.decision_key is not None else None
-            if decision is not None and decision.writes is not None:
+            if decision is not None and decision.writes is not None and decision.replied == wanted["customer_replied"]:
                 changes.cells.extend(decision.writes)  # the same row, decision and language: the same cells
                 continue
             first = len(changes.cells)
@@ -642,7 +643,7 @@ class Desk:
                     continue
                 changes.cells.append(CellWrite(reference, key, value))
             if decision is not None:
-                decision.writes = tuple(changes.cells[first:])
+                decision.writes, decision.replied = tuple(changes.cells[first:]), wanted["customer_replied"]
         rule_check = _fitted(rules.check_tab(calendar_problems, view, channel_problems))
         if rule_check is not None and _tab_differs(view, "rule_check", rule_check):
             changes.tabs[view.tab_name("rule_check")] = rule_check
