@@ -35,6 +35,7 @@ from mailers import (
     compose_survey,
 )
 from sync.customers import CONFIRM, SURVEY, Answer, CustomerStore, PublishedTicket
+from sync.state import CustomerMessage
 from tickets import DONE_STATUSES, Outcome, Status, Ticket
 
 __all__ = ["CustomerLoop", "CustomerLinks", "AppliedAnswer", "OutgoingMail", "ticket_language", "contact_emails"]
@@ -60,6 +61,13 @@ class AnswerableRow(Protocol):
     replaces: dict[str, Any]
 
     def cell(self, key: str) -> Any: ...
+
+
+PORTAL_CHANNEL = "Website"  # the Messages tab's Channel of what customers wrote on the portal
+ANSWER_WORDS = {
+    "en": {CONFIRM: "Fixed? {value}", SURVEY: "Survey score {value}/10", "yes": "yes", "no": "no"},
+    "zh": {CONFIRM: "是否已解决：{value}", SURVEY: "满意度评分 {value}/10", "yes": "是", "no": "否"},
+}
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,30 @@ class CustomerLoop:
                 previous = self.store.last_written(answer.ticket_id, SURVEY)
                 self.applied.append(_apply_score(row, answer, previous, zone, self.satisfaction_target))
         return self.applied
+
+    def answer_messages(self, rows: Sequence[AnswerableRow], language: str) -> list[CustomerMessage]:
+        """The texts customers wrote with the answers this cycle applied, as messages for the Messages tab.
+
+        One per answer with a comment (a replaced answer is a second message), channel ``PORTAL_CHANNEL``, the
+        sender the ticket's Customer (or Contact). Each names its answer in ``source_ref``: recorded once.
+        """
+        by_id = {row.ticket.ticket_id: row.ticket for row in rows if row.ticket.ticket_id}
+        messages = []
+        for applied in self.applied:
+            answer = applied.answer
+            comment = answer.comment.strip()
+            if not comment:
+                continue
+            ticket = by_id.get(answer.ticket_id)
+            sender = (ticket.customer or ticket.contact or "") if ticket is not None else ""
+            words = ANSWER_WORDS.get(language, ANSWER_WORDS["en"])
+            label = words[answer.kind].format(value=words.get(answer.value, answer.value))
+            messages.append(CustomerMessage(
+                answer.ticket_id, answer.answered_at, PORTAL_CHANNEL, sender, f"{label} — {comment}",
+                source_ref=f"portal-answer:{answer.ticket_id}:{answer.round}:{answer.kind}:"
+                           f"{answer.answered_at.isoformat()}",
+            ))
+        return messages
 
     def finish(self, wrote: bool) -> None:
         """After the write: the answers it carried are done. A deferred write leaves them for the next cycle."""

@@ -243,6 +243,8 @@ class Desk:
         _default_tiers(rows, queue, rules.allowed.get("tier", ()))
         if self.customers is not None and not dry_run:
             self.customers.apply_answers(rows, view.language, calendar.zone)
+            for message in self.customers.answer_messages(rows, view.language):
+                self.state.add_customer_message(message)
         step(CYCLE_STAGES[3])
         outcomes = self._decide(rows, rules, calendar, now, view.language)
         thresholds = self.settings.thresholds

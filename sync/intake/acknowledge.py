@@ -1,10 +1,16 @@
-"""The acknowledgement: the customer who mailed a complaint is told its number, once, in the ticket's language.
+"""The acknowledgement: the customer who mailed a complaint, or sent one on the portal's form, is told its number,
+once, in the ticket's language.
 
 Sent after the cycle that appended the ticket, because the first-response target comes from the rule tabs
 (the row's Response due). It answers the customer's mail (In-Reply-To / References), says it was sent by a
 machine (``Auto-Submitted: auto-replied``, ``X-Auto-Response-Suppress: All``, so well-behaved responders stay
 silent), carries a Message-ID that encodes the ticket (a reply to it finds its ticket), and tags the subject
 ``[CS-…]``. Each is marked sent as soon as the transport took it; a crash repeats at most the one in flight.
+
+A mailed complaint's acknowledgement is planned when the mail is taken in. A portal complaint (channel Website,
+``details["acknowledge"]`` set by the portal's submit) is planned here, when it is about to be sent: the same
+per-sender limit (``ack_per_sender_per_hour``, counted together with mailed ones), and never to a bad address or
+one of the desk's own people. Complaints from a Forms responses tab are not acknowledged.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from mailers import Transport, clean_header_text, is_valid_email, make_address
+from sync.intake.complaint import CHANNEL_EMAIL, CHANNEL_WEBSITE
 from sync.intake.mailbox import ACK_ID_PREFIX, CustomerSettings, MailRecords
 from sync.state import QueuedRow, StateStore
 from tickets import Outcome
@@ -58,43 +65,68 @@ def send_acknowledgements(
     state: StateStore, transport: Transport, customers: CustomerSettings, outcomes: Sequence[Outcome],
     now: datetime, *, dry_run: bool = False,
 ) -> AckReport:
-    """Acknowledge every mailed complaint appended lately whose acknowledgement was planned and not yet sent.
+    """Acknowledge every complaint appended lately (mailed, or sent on the portal) whose acknowledgement is due.
 
-    All go over one transport connection. With ``dry_run`` nothing is sent or marked.
+    All go over one transport connection. With ``dry_run`` nothing is sent, marked or planned.
     """
     records = MailRecords(state)
     by_ticket = {outcome.ticket.ticket_id: outcome for outcome in outcomes if outcome.ticket.ticket_id}
-    due = [queued for queued in state.appended_since(now - LOOKBACK, channel="email")
-           if queued.details.get("acknowledge") and not records.acknowledged(queued.ticket_id)
-           and queued.ticket_id in by_ticket]
-    messages = [compose_acknowledgement(queued, by_ticket[queued.ticket_id], customers, now) for queued in due]
+    waiting = [queued for queued in state.appended_since(now - LOOKBACK)
+               if queued.channel in (CHANNEL_EMAIL, CHANNEL_WEBSITE) and queued.details.get("acknowledge")
+               and queued.ticket_id in by_ticket and not records.acknowledged(queued.ticket_id)]
     report = AckReport()
-    if dry_run or not messages:
+    if dry_run:
+        return report
+    due = [queued for queued in waiting if _planned(queued, records, state, customers, now)]
+    messages = [compose_acknowledgement(queued, by_ticket[queued.ticket_id], customers, now) for queued in due]
+    if not messages:
         return report
     for queued, result in zip(due, transport.send(messages), strict=True):
         if result.delivered:
-            records.mark_acknowledged(str(queued.details["mail_key"]), queued.ticket_id, now)
+            records.mark_acknowledged(_ack_key(queued), queued.ticket_id, now)
             report.sent += 1
         else:
             report.failed += 1
     return report
 
 
+def _ack_key(queued: QueuedRow) -> str:
+    """The key the acknowledgement of ``queued`` is planned and marked under: the mail's key, or the portal's."""
+    return str(queued.details.get("mail_key") or queued.source_ref or queued.ticket_id)
+
+
+def _planned(queued: QueuedRow, records: MailRecords, state: StateStore, customers: CustomerSettings,
+             now: datetime) -> bool:
+    """Whether ``queued``'s acknowledgement may go: a mailed one was planned at intake; a portal one is now."""
+    if queued.channel == CHANNEL_EMAIL:
+        return True
+    address = _address(queued).lower()
+    if not is_valid_email(address) or records.is_bad(address):
+        return False
+    if address in {customers.sender.lower(), *state.staff_addresses()}:
+        return False
+    return records.plan_acknowledgement(_ack_key(queued), address, customers.ack_per_sender_per_hour, now)
+
+
 def compose_acknowledgement(
     queued: QueuedRow, outcome: Outcome, customers: CustomerSettings, now: datetime
 ) -> EmailMessage:
-    """Return the acknowledgement of ``queued`` (a mailed complaint), with ``outcome``'s first-response target."""
+    """Return the acknowledgement of ``queued`` (mailed or from the portal), with ``outcome``'s first-response target.
+
+    Every text of the customer's goes in as plain text: header values cleaned of line breaks (no header can be
+    added), the name in the greeting on one line.
+    """
     details: Mapping[str, object] = queued.details
     language = "zh" if details.get("language") == "zh" else "en"
     words = TEXT[language]
     ticket = queued.ticket_id
-    address = str(queued.cells.get("contact") or "")
+    address = _address(queued)
     if not is_valid_email(address):
         raise ValueError(f"{ticket}: {address!r} is not an address to acknowledge")
     message = EmailMessage()
     message["From"] = make_address(customers.sender, customers.sender_name or None)
     message["To"] = make_address(address, str(queued.cells.get("customer") or "") or None)
-    original = clean_header_text(details.get("subject") or "")
+    original = clean_header_text(details.get("subject") or _first_words(queued.cells.get("description")))
     message["Subject"] = words["subject"].format(ticket=ticket, subject=original or ticket)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = _message_id(ticket, customers.sender)
@@ -106,7 +138,8 @@ def compose_acknowledgement(
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
     message["Precedence"] = "auto_reply"
-    message.set_content(_body(words, ticket, str(queued.cells.get("customer") or address), outcome))
+    customer = " ".join(str(queued.cells.get("customer") or address).split())
+    message.set_content(_body(words, ticket, customer, outcome))
     return message
 
 
@@ -119,6 +152,18 @@ def _body(words: Mapping[str, str], ticket: str, customer: str, outcome: Outcome
     lines = [words["greeting"].format(customer=customer), "", words["received"].format(ticket=ticket), target, "",
              words["next"].format(ticket=ticket), "", words["closing"]]
     return "\n".join(lines) + "\n"
+
+
+def _address(queued: QueuedRow) -> str:
+    """Where ``queued``'s acknowledgement goes: the portal form's address (its Contact may add a phone number),
+    else the Contact cell (a mailed complaint's sender)."""
+    return str(queued.details.get("address") or queued.cells.get("contact") or "").strip()
+
+
+def _first_words(description: object, length: int = 60) -> str:
+    """The start of a complaint's description, on one line: the subject of a portal complaint's acknowledgement."""
+    text = " ".join(str(description or "").split())
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def _message_id(ticket: str, sender: str) -> str:

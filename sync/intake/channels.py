@@ -47,7 +47,7 @@ class IntakeChannels:
         return []
 
     def after_cycle(self, report: CycleReport, now: datetime, dry_run: bool) -> list[str]:
-        """Acknowledge the mailed complaints the cycle appended. Return the problems met."""
+        """Acknowledge the complaints the cycle appended (mailed, and from the portal). Return the problems met."""
         if self.transport is None or not self.customers.acknowledge or not self.customers.sender:
             return []
         acknowledged = send_acknowledgements(self.state, self.transport, self.customers, report.outcomes,

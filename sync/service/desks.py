@@ -155,7 +155,8 @@ def open_intake(config: DeskConfig, state: StateStore, transport: Transport | No
     Acknowledgements go out by the desk's ``[mail]`` transport (None: never, as without mail).
     """
     mail, forms = config.intake.mail, config.intake.forms
-    if mail is None and forms is None:
+    portal = config.settings.portal is not None and config.name == "main"  # its complaints get acknowledged
+    if mail is None and forms is None and not portal:
         return None
     customers = CustomerSettings(
         acknowledge=config.customers.acknowledge,

@@ -89,6 +89,8 @@ def intake_submit(state_dir: Path) -> Submit:
             customer=values["customer"] or None, contact=form.ticket.contact if form.ticket else values["email"],
             product=values["product"] or None, category=values["category"] or None,
             order_no=values["order_no"] or None, language=language, source_ref=f"portal:{reference}",
+            # acknowledged after the cycle, to the form's address, within [customers] and its per-sender limit
+            details={"acknowledge": True, "address": values["email"]},
         )
         return take_in(state, complaint).ticket_id
 

@@ -1,8 +1,11 @@
 """The Messages tab (往来记录): every message customers sent about a ticket, oldest first, and the
 "Customer replied" column that points staff at the tickets with an unanswered customer message.
 
-Both come from the state store's customer messages (mail replies today; portal and survey comments use the same
-table). The tab is generated: rewritten whole when a message was added, never edited by the daemon otherwise.
+Both come from the state store's customer messages: mail replies (channel Email) and the texts customers wrote
+with their portal answers, "is it fixed?" and the survey (channel Website). Only mail replies set "Customer
+replied": a portal answer already acts by itself (a "no" reopens the ticket, a low score mails the liaison), and
+a survey comes after the ticket is done, when no status change would ever clear the column. The tab is
+generated: rewritten whole when a message was added, never edited by the daemon otherwise.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ REPLIED_WHILE_WAITING = {
     "en": "‼ REPLIED while Waiting on customer, {at} — resume the ticket",
     "zh": "‼ 待客户反馈期间客户已回复，{at} —— 请继续处理",
 }
-CHANNEL_WORDS = {"Email": {"en": "Email", "zh": "邮件"}}
+CHANNEL_WORDS = {"Email": {"en": "Email", "zh": "邮件"}, "Website": {"en": "Website", "zh": "官网"}}
+REPLY_CHANNELS = ("Email",)  # the messages that set Customer replied
 
 
 def build_messages(messages: Sequence[CustomerMessage], language: str, zone: tzinfo) -> GeneratedTab:
@@ -45,13 +49,13 @@ def replied_cells(
     messages: Iterable[CustomerMessage], spans: Mapping[str, list[StatusSpan]], waiting: Iterable[str],
     language: str, zone: tzinfo,
 ) -> dict[str, str]:
-    """Return ``{Ticket ID: Customer replied text}`` for tickets whose customer wrote (not an auto-reply) after
+    """Return ``{Ticket ID: Customer replied text}`` for tickets whose customer mailed (not an auto-reply) after
     the ticket's last status change. ``waiting`` names the tickets now Waiting on customer: theirs say so loudly.
     A person moving the ticket on (any status change) clears it.
     """
     latest: dict[str, datetime] = {}
     for message in messages:
-        if not message.automatic and message.at > latest.get(message.ticket_id, message.at.min.replace(tzinfo=zone)):
+        if message.channel in REPLY_CHANNELS and not message.automatic and message.at > latest.get(message.ticket_id, message.at.min.replace(tzinfo=zone)):
             latest[message.ticket_id] = message.at
     waiting_now = set(waiting)
     cells = {}

@@ -211,3 +211,31 @@ def test_the_form_offers_the_categories_of_the_lists_tab(settings, desk, browser
     column = [cell.value for cell in lists[1]].index("Category")
     categories = [row[column] for row in lists.iter_rows(min_row=2, values_only=True) if row[column]]
     assert categories and all(f'<option value="{category}">' in page.replace("&amp;", "&") for category in categories)
+
+
+def messages_tab(path) -> list[tuple]:
+    """The Messages tab's rows (header first), read with openpyxl around the backend."""
+    workbook = openpyxl.load_workbook(path)
+    return [tuple(row) for row in workbook["Messages"].iter_rows(values_only=True)]
+
+
+def test_the_survey_comment_is_written_to_the_messages_tab_once(settings, desk, browser):
+    desk.cycle(MONDAY)
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    desk.cycle(MONDAY + timedelta(hours=51))
+    survey = [mail for mail in customer_mail(desk, "buyer@harbour.example") if "satisfied" in str(mail["Subject"])][0]
+    answer(browser, link_in(survey, "survey"), score="4", comment='=HYPERLINK("http://evil.example","Took too long")')
+    desk.cycle(MONDAY + timedelta(hours=52))
+    desk.cycle(MONDAY + timedelta(hours=53))
+    path = settings.resolve("desk.xlsx")
+    header, *rows = messages_tab(path)
+    assert header == ("Ticket ID", "Time", "Channel", "From", "Text")
+    [(ticket_id, at, channel, sender, text)] = rows  # once, though two cycles ran
+    assert (ticket_id, channel, sender) == ("CS-20261123-0001", "Website", "Harbour Foods")
+    assert text == 'Survey score 4/10 — =HYPERLINK("http://evil.example","Took too long")'  # a text, never a formula
+    assert isinstance(at, datetime)  # when the customer answered (this portal runs on the real clock)
+    cell = openpyxl.load_workbook(path)["Messages"]["E2"]
+    assert cell.data_type == "s"
+    # A survey answer never marks the done ticket "Customer replied": no status change would ever clear it.
+    assert not tickets_by_id(path)["CS-20261123-0001"].get("Customer replied")
+
