@@ -146,11 +146,13 @@ def digest_rows(
     best: dict[tuple[str, DueKind], Reminder] = {}
     dispatched = {reminder.ticket_id for reminder in reminders if reminder.stage is Stage.DISPATCH}
     for reminder in reminders:
-        slot = (reminder.ticket_id, reminder.deadline)
+        slot = (reminder.ticket_id, Stage.CUSTOMER_REPLIED if reminder.stage is Stage.CUSTOMER_REPLIED
+                else reminder.deadline)  # a reply is a line of its own, never hidden behind an overdue clock
         if slot not in best or reminder.stage.rank > best[slot].stage.rank:
             best[slot] = reminder
     rows = [
-        replace(_row(reminder, now, row_link), new=reminder.ticket_id in dispatched and slot[1] is not DueKind.ACTION)
+        replace(_row(reminder, now, row_link), new=reminder.ticket_id in dispatched
+                and slot[1] not in (DueKind.ACTION, Stage.CUSTOMER_REPLIED))
         for slot, reminder in best.items()
     ]
     return sorted(rows, key=lambda row: (row.due, -row.stage.rank, row.ticket.ticket_id or ""))
@@ -180,6 +182,8 @@ def _safe_link(link: str | None) -> str | None:
 
 
 def _bucket(row: DigestRow) -> str:
+    if row.stage is Stage.CUSTOMER_REPLIED:
+        return "count_replied"
     if row.stage in (Stage.ESCALATION, Stage.ADMIN_ESCALATION):
         return "count_escalated"
     if row.stage is Stage.DISPATCH:
@@ -193,7 +197,8 @@ def _bucket(row: DigestRow) -> str:
 
 def digest_subject(rows: Sequence[DigestRow], language: str, summary: bool = False) -> str:
     """Return a subject that says what is inside, e.g. ``3 overdue, 2 due soon — Quality``."""
-    order = ("count_escalated", "count_overdue", "count_action", "count_due_soon", "count_follow_up", "count_dispatch")
+    order = ("count_escalated", "count_overdue", "count_action", "count_due_soon", "count_follow_up", "count_replied",
+             "count_dispatch")
     buckets = [_bucket(row) for row in rows]
     counts = words("list_separator", language).join(
         words(key, language, count=buckets.count(key)) for key in order if key in buckets
@@ -264,15 +269,17 @@ def _role_notes(roles: set[Role], rows: Sequence[DigestRow], language: str, hour
 def _cells(row: DigestRow, language: str) -> list[str]:
     """The row's cells as plain one-line text (not yet escaped)."""
     ticket = row.ticket
+    replied = row.stage is Stage.CUSTOMER_REPLIED
     return [
         _one_line(ticket.ticket_id),
         _one_line(row.grade),
         _one_line(ticket.customer),
         _one_line(ticket.category),
         _excerpt(ticket.description),
+        words("deadline_customer_replied", language) if replied else
         words(f"deadline_{row.deadline}", language, owner=_one_line(ticket.action_owner) or words("no_owner", language)),
         f"{row.due:%Y-%m-%d %H:%M}",
-        _lateness(row.late_by, language),
+        words("replied_at", language) if replied else _lateness(row.late_by, language),
         _stage_text(row, language),
     ]
 

@@ -171,6 +171,7 @@ class Mailroom:
         monthly_review: ReviewSource | None = None,
         department_kpis: DepartmentKpiSource | None = None,
         workbook: WorkbookRef | None = None,
+        customer_replies: Mapping[str, datetime] | None = None,
     ) -> MailReport:
         """Given the cycle's outcomes and an aware ``now``, send every mail that is due and return a report.
 
@@ -180,7 +181,8 @@ class Mailroom:
         ``monthly_review(language, month)`` gives last month's review, mailed to the same people as the daily
         digest once, on the month's first working day, from ``daily_digest_at``.
         ``department_kpis(language, departments)`` gives the figures of a manager's own departments. Every mail
-        names ``workbook``. Raise
+        names ``workbook``. ``customer_replies`` (Ticket ID -> latest mailed reply) puts a "customer replied"
+        line in the liaison's next digest, once per reply. Raise
         ValueError for a naive ``now``, LedgerError if the ledger fails (nothing is then lost: unsent intents
         stay pending).
         """
@@ -190,7 +192,7 @@ class Mailroom:
         self.settings = self.configured.speaking(language)
         self.workbook = workbook
         report = MailReport(dry_run=dry_run)
-        plan = plan_reminders(outcomes, self.settings, now)
+        plan = plan_reminders(outcomes, self.settings, now, customer_replies)
         report.unaddressed = list(plan.unaddressed)
         report.problems += [
             f"{ticket_id}: a reminder is due but its department has no valid email (liaison, deputy) and no "

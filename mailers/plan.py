@@ -30,7 +30,7 @@ A ticket on a 24x7 clock is urgent at every stage, dispatch included: quiet hour
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -47,6 +47,7 @@ __all__ = ["Stage", "Role", "Reminder", "Plan", "plan_reminders"]
 class Stage(StrEnum):
     """A step on the reminder ladder; the order of the members is the order of urgency."""
 
+    CUSTOMER_REPLIED = "customer_replied"  # the customer mailed about the ticket since it last moved: once per reply
     DISPATCH = "dispatch"
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
@@ -93,6 +94,8 @@ class Reminder:
         """
         if self.stage is Stage.DISPATCH:
             return f"{self.ticket_id}|dispatch|{self.recipient.lower()}"
+        if self.stage is Stage.CUSTOMER_REPLIED:  # due is the reply's time: each reply is told once
+            return f"{self.ticket_id}|customer_replied|{self.due.astimezone(UTC).isoformat()}|{self.recipient.lower()}"
         stage = f"{self.stage}#{self.repeat}" if self.stage is Stage.REPEAT else str(self.stage)
         due = self.due.astimezone(UTC).isoformat(timespec="seconds")
         return f"{self.ticket_id}|{self.deadline}|{stage}|{due}|{self.recipient.lower()}"
@@ -125,12 +128,18 @@ class _Audience:
     name: str | None = None
 
 
-def plan_reminders(outcomes: Sequence[Outcome], settings: ReminderSettings, now: datetime) -> Plan:
+def plan_reminders(
+    outcomes: Sequence[Outcome], settings: ReminderSettings, now: datetime,
+    customer_replies: Mapping[str, datetime] | None = None,
+) -> Plan:
     """Given a cycle's outcomes, the reminder settings and an aware ``now``, return every reminder due now.
 
     Closed, Duplicate and Waiting (paused) tickets, and rows without a Ticket ID yet, get nothing; an open
     ticket with a department gets its dispatch notice (kept once per recipient by the ledger's key).
+    ``customer_replies`` (Ticket ID -> the time of the customer's latest mailed reply, for tickets whose
+    "Customer replied" is set) tells the ticket's liaison, whatever its status, once per reply.
     """
+    replies = customer_replies or {}
     reminders: list[Reminder] = []
     overdue: set[str] = set()
     unaddressed: list[str] = []
@@ -152,6 +161,9 @@ def plan_reminders(outcomes: Sequence[Outcome], settings: ReminderSettings, now:
         if due is not None:
             reminders += _reminders_for(outcome, kind, due, stages)
         reminders += _action_reminders(outcome, settings, now)
+        replied = replies.get(outcome.ticket.ticket_id)
+        if replied is not None:
+            reminders += _reminders_for(outcome, kind, replied, [(Stage.CUSTOMER_REPLIED, 0, _liaison(outcome, settings))])
     return Plan(tuple(reminders), frozenset(overdue), open_tickets, tuple(unaddressed))
 
 

@@ -44,7 +44,7 @@ from sync.settled import Settled, SettledCache, snapshot_digest
 from sync.state import StateStore, StatusSpan, format_ticket_id, parse_ticket_id
 from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.tabs.lessons import build_lessons, last_solved
-from sync.tabs.messages import build_messages, replied_cells
+from sync.tabs.messages import build_messages, latest_replies, replied_cells
 from sync.tabs.report import review_lines
 from sync.workbook import WorkbookView
 from tickets import (
@@ -395,6 +395,7 @@ class Desk:
                 monthly_review(outcomes, month, now, calendar.zone), language),
             department_kpis=department_kpis,
             workbook=self._workbook_ref(),
+            customer_replies=latest_replies(self.state.customer_messages(), self.state.status_spans()),
         )
         report.mails_sent = len(mail.composed) if dry_run else len(mail.sent)
         report.mails_held = mail.held + mail.queued_quiet

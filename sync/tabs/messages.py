@@ -16,7 +16,7 @@ from datetime import datetime, tzinfo
 from sync.backends.port import Cell, GeneratedTab
 from sync.state import CustomerMessage, StatusSpan
 
-__all__ = ["build_messages", "replied_cells", "MESSAGE_TEXT_LIMIT"]
+__all__ = ["build_messages", "replied_cells", "latest_replies", "MESSAGE_TEXT_LIMIT"]
 
 MESSAGE_TEXT_LIMIT = 32_000
 HEADERS = {
@@ -53,19 +53,25 @@ def replied_cells(
     the ticket's last status change. ``waiting`` names the tickets now Waiting on customer: theirs say so loudly.
     A person moving the ticket on (any status change) clears it.
     """
-    latest: dict[str, datetime] = {}
-    for message in messages:
-        if message.channel in REPLY_CHANNELS and not message.automatic and message.at > latest.get(message.ticket_id, message.at.min.replace(tzinfo=zone)):
-            latest[message.ticket_id] = message.at
     waiting_now = set(waiting)
     cells = {}
-    for ticket_id, at in latest.items():
-        history = spans.get(ticket_id)
-        if history and history[-1].since >= at:
-            continue
+    for ticket_id, at in latest_replies(messages, spans).items():
         template = REPLIED_WHILE_WAITING if ticket_id in waiting_now else REPLIED
         cells[ticket_id] = template.get(language, template["en"]).format(at=f"{_wall_clock(at, zone):%Y-%m-%d %H:%M}")
     return cells
+
+
+def latest_replies(messages: Iterable[CustomerMessage], spans: Mapping[str, list[StatusSpan]]) -> dict[str, datetime]:
+    """Return ``{Ticket ID: time of the customer's latest mailed message}`` for tickets whose customer mailed
+    (not an auto-reply) after the ticket's last status change: the tickets "Customer replied" speaks of."""
+    latest: dict[str, datetime] = {}
+    for message in messages:
+        if message.channel not in REPLY_CHANNELS or message.automatic:
+            continue
+        if message.ticket_id not in latest or message.at > latest[message.ticket_id]:
+            latest[message.ticket_id] = message.at
+    return {ticket_id: at for ticket_id, at in latest.items()
+            if not ((history := spans.get(ticket_id)) and history[-1].since >= at)}
 
 
 def _wall_clock(moment: datetime, zone: tzinfo) -> datetime:

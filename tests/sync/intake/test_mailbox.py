@@ -10,7 +10,7 @@ from email.utils import format_datetime, make_msgid
 import openpyxl
 import pytest
 
-from mailers import MailSettings, SmtpTransport
+from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, SmtpTransport
 from sync.backends.xlsx.backend import XlsxBackend
 from sync.engine import Desk
 from sync.intake.channels import IntakeChannels
@@ -305,3 +305,52 @@ def test_a_reply_while_waiting_on_the_customer_says_so_loudly(desk):
                         date=NOW + timedelta(minutes=9)))
     desk.cycle(10)
     assert "REPLIED while Waiting on customer" in desk.tickets()[ticket_id]["Customer replied"]
+
+
+def set_cells(path, ticket_id, values):
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == ticket_id:
+            for label, value in values.items():
+                row[header.index(label)].value = value
+    workbook.save(path)
+
+
+def test_a_mailed_reply_is_told_to_the_liaison_in_the_next_digest_once_per_reply(mail_server, tmp_path, monkeypatch):
+    made = Desk_(mail_server, tmp_path, monkeypatch)
+    smtp = MailSettings(transport="smtp", host="127.0.0.1", port=mail_server.smtp_port, security="none",
+                        sender=made.address)
+    mailroom = Mailroom(ReminderSettings(admin_email="admin@example.com"), smtp, Ledger(made.state.path),
+                        SmtpTransport(smtp))
+    made.desk = Desk(XlsxBackend(made.path), made.state, mailroom=mailroom, intake=made.desk.intake)
+    liaison = "grace.li@example.com"  # the Quality department's liaison in the template's rules
+    told_before = len(mail_server.messages(liaison))
+
+    def digests_since(count):
+        return [(message.subject, message.text) for message in mail_server.messages(liaison)[count:]]
+
+    made.receive(a_mail(sender=made.customer))
+    made.cycle()
+    (ticket_id,) = made.tickets()
+    set_cells(made.path, ticket_id, {"Category": "Product quality", "Tier": "Core"})
+    made.cycle(1)
+    assert [subject for subject, _ in digests_since(told_before)] == ["1 new — Quality"]
+    told = len(mail_server.messages(liaison))
+
+    made.receive(a_mail(sender=made.customer, subject=f"Re: [{ticket_id}]", body="Batch B-77",
+                        date=NOW + timedelta(minutes=2)))
+    made.cycle(3)
+    [(subject, text)] = digests_since(told)
+    assert subject == "1 customer replied — Quality"
+    assert ticket_id in text and "Customer replied — read the Messages tab" in text
+    made.cycle(4)
+    made.cycle(5)
+    assert len(digests_since(told)) == 1  # once per reply
+
+    made.receive(a_mail(sender=made.customer, subject=f"Re: [{ticket_id}]", body="And a photo",
+                        date=NOW + timedelta(minutes=6)))
+    made.cycle(7)
+    assert [subject for subject, _ in digests_since(told)] == ["1 customer replied — Quality"] * 2
+    made.state.close()
