@@ -119,11 +119,15 @@ class Chart:
 
 @dataclass
 class GeneratedTab:
-    """A tab the daemon owns whole (Dashboard, Rule check): its rows, charts, and column widths."""
+    """A tab the daemon owns whole (Dashboard, Rule check): its rows, charts, column widths, the 0-based rows
+    shown bold besides the first (``bold_rows``) and cells' number formats (``number_formats``: 0-based
+    (row, column) to an Excel format code such as ``"0.0%"``; backends without number formats show the value)."""
 
     rows: list[list[Cell]]
     charts: list[Chart] = field(default_factory=list)
     widths: list[int] = field(default_factory=list)
+    bold_rows: list[int] = field(default_factory=list)
+    number_formats: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 @dataclass

@@ -5,8 +5,11 @@ titled tables, which ``sync.tabs.report`` prints for ``sheetdesk report``. The t
 change: ``dashboard_changed`` compares the rows on the sheet with the new ones, ignoring the generated-at row.
 
 Layout (0-based rows): the title, the generated-at row (``GENERATED_AT_ROW``), a blank row, then one block per
-section: its title, its column headers, its rows, a blank row. Tables fill columns A–E (the key figures carry
-their target and whether it is met, 003); the charts sit to their right, from column G.
+section: its title, its column headers, its rows, a blank row. The title, each section's title and its column
+headers are bold. Tables fill columns A–F: the key figures show a share as a percent (a number formatted
+``0.0%``) with the tickets it counts and out of how many in their own columns, then the target and whether it is
+met; the charts sit to their right, from column H. The trend's last week is the week in progress, labelled as
+"so far" so its smaller numbers do not read as a drop.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ __all__ = [
     "text",
     "format_percent",
     "format_number",
+    "format_share",
+    "PERCENT_FORMAT",
     "target_cells",
     "GENERATED_AT_ROW",
     "DASHBOARD_WIDTHS",
@@ -37,9 +42,10 @@ __all__ = [
 ]
 
 GENERATED_AT_ROW = 1
-DASHBOARD_WIDTHS = [40, 18, 12, 10, 12, 4]  # B fits a yyyy-mm-dd hh:mm time
-BAR_CHART_ANCHOR = "G4"
-LINE_CHART_ANCHOR = "G22"
+DASHBOARD_WIDTHS = [40, 18, 10, 10, 10, 12, 4]  # B fits a yyyy-mm-dd hh:mm time
+BAR_CHART_ANCHOR = "H4"
+LINE_CHART_ANCHOR = "H22"
+PERCENT_FORMAT = "0.0%"
 NOTHING = "—"
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -48,7 +54,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "key_figures": ("Key figures", "关键指标"),
     "figure": ("Figure", "指标"),
     "value": ("Value", "数值"),
-    "detail": ("Tickets", "工单数"),
+    "counted": ("Counted", "计入"),
+    "out_of": ("Out of", "总数"),
+    "so_far": ("{week} (so far)", "{week}（本周至今）"),
     "target": ("Target", "目标"),
     "verdict": ("Target met?", "是否达标"),
     "met": ("✓ met", "✓ 达标"),
@@ -106,6 +114,12 @@ def format_percent(ratio: Ratio) -> float | str:
     return NOTHING if ratio.value is None else round(ratio.value * 100, 1)
 
 
+def format_share(ratio: Ratio) -> float | str:
+    """Return a share as a fraction rounded to four places (``0.6667``, shown ``66.7%`` under ``PERCENT_FORMAT``),
+    or ``—`` when there is none."""
+    return NOTHING if ratio.value is None else round(ratio.value, 4)
+
+
 def format_number(value: float | None) -> float | str:
     """Return a number rounded to one decimal, or ``—`` when there is none."""
     return NOTHING if value is None else round(value, 1)
@@ -119,6 +133,14 @@ class Section:
     title: str
     headers: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
+    percent_cells: frozenset[tuple[int, int]] = frozenset()  # (row in ``rows``, column) holding a share
+
+    def shown(self, row: int, column: int) -> str:
+        """Return a cell as a person reads it: a share as ``66.7%``, nothing as an empty string."""
+        value = self.rows[row][column]
+        if (row, column) in self.percent_cells and isinstance(value, int | float):
+            return f"{value:.1%}"
+        return "" if value is None else str(value)
 
 
 def kpi_sections(kpis: Kpis, language: str) -> list[Section]:
@@ -145,13 +167,13 @@ def key_figures(kpis: Kpis, language: str) -> Section:
 
     targets = kpis.targets()
 
-    def row(key: str, value: Cell, detail: Cell = None) -> tuple[Cell, ...]:
+    def row(key: str, value: Cell, counted: Cell = None, out_of: Cell = None) -> tuple[Cell, ...]:
         if key not in targets:
-            return (text(key, language), value, detail)
-        return (text(key, language), value, detail, *target_cells(key, targets[key], language))
+            return (text(key, language), value, counted, out_of)
+        return (text(key, language), value, counted, out_of, *target_cells(key, targets[key], language))
 
     def ratio_row(key: str, ratio: Ratio) -> tuple[Cell, ...]:
-        return row(key, format_percent(ratio), f"{ratio.part} / {ratio.whole}")
+        return row(key, format_share(ratio), ratio.part, ratio.whole)
 
     rows = (
         row("open", kpis.open),
@@ -165,9 +187,10 @@ def key_figures(kpis: Kpis, language: str) -> Section:
         row("average_satisfaction", format_number(kpis.average_satisfaction)),
         ratio_row("repeat_complaints", kpis.repeat_complaints),
     )
-    headers = (text("figure", language), text("value", language), text("detail", language),
-               text("target", language), text("verdict", language))
-    return Section("key_figures", text("key_figures", language), headers, rows)
+    headers = (text("figure", language), text("value", language), text("counted", language),
+               text("out_of", language), text("target", language), text("verdict", language))
+    shares = frozenset((index, 1) for index in (3, 4, 5, 9))
+    return Section("key_figures", text("key_figures", language), headers, rows, percent_cells=shares)
 
 
 def target_cells(key: str, target: dict, language: str) -> tuple[Cell, Cell]:
@@ -202,8 +225,13 @@ def cluster_section(kpis: Kpis, language: str) -> Section:
 
 
 def trend_section(kpis: Kpis, language: str) -> Section:
-    """Return the eight-week trend: ISO week, tickets received, tickets resolved."""
-    rows = tuple((week.week, week.received, week.resolved) for week in kpis.trend)
+    """Return the eight-week trend: ISO week, tickets received, tickets resolved; the last week is the one in
+    progress, labelled "so far"."""
+    rows = tuple(
+        (text("so_far", language, week=week.week) if position == len(kpis.trend) - 1 else week.week,
+         week.received, week.resolved)
+        for position, week in enumerate(kpis.trend)
+    )
     headers = (text("week", language), text("received", language), text("resolved", language))
     return Section("trend", text("trend", language), headers, rows)
 
@@ -222,12 +250,17 @@ def build_dashboard(kpis: Kpis, language: str, now: datetime) -> GeneratedTab:
         [],
     ]
     charts: list[Chart] = []
+    bold_rows: list[int] = []
+    number_formats: dict[tuple[int, int], str] = {}
     for section in kpi_sections(kpis, language):
         header_row = _append_section(rows, section, language)
+        bold_rows += [header_row - 1, header_row]
+        number_formats.update({(header_row + 1 + row, column): PERCENT_FORMAT for row, column in section.percent_cells})
         chart = _chart_for(section, header_row, language)
         if chart is not None:
             charts.append(chart)
-    return GeneratedTab(rows=rows, charts=charts, widths=list(DASHBOARD_WIDTHS))
+    return GeneratedTab(rows=rows, charts=charts, widths=list(DASHBOARD_WIDTHS), bold_rows=bold_rows,
+                        number_formats=number_formats)
 
 
 def _append_section(rows: list[list[Cell]], section: Section, language: str) -> int:

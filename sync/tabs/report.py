@@ -32,12 +32,11 @@ def render_report(kpis: Kpis, language: str) -> RenderableType:
 def section_table(section: Section, language: str) -> Table:
     """Return one section as a table: text left, numbers right, "(none)" when it has no rows."""
     table = Table(title=section.title, title_justify="left", title_style="bold")
-    sample = section.rows[0] if section.rows else ()
     for position, header in enumerate(section.headers):
-        numeric = position < len(sample) and isinstance(sample[position], int | float)
+        numeric = any(position < len(row) and isinstance(row[position], int | float) for row in section.rows)
         table.add_column(header, justify="right" if numeric else "left")
-    for row in section.rows:
-        table.add_row(*(_shown(cell) for cell in row))
+    for index, row in enumerate(section.rows):
+        table.add_row(*(section.shown(index, column) for column in range(len(row))))
     if not section.rows:
         table.add_row(text("none", language))
     return table

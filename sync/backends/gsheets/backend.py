@@ -542,7 +542,9 @@ class GSheetsBackend:
         if tab.rows:
             requests.append({"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
                                              "rows": [_row_data(row) for row in tab.rows], "fields": DATETIME_FIELDS}})
-            requests.append(_bold_row(sheet_id, 0, width))
+            requests += [_bold_row(sheet_id, row, width) for row in sorted({0, *tab.bold_rows})]
+            requests += [_number_format(sheet_id, row, column, code)
+                         for (row, column), code in sorted(tab.number_formats.items())]
         requests += _width_requests(sheet_id, tab.widths)
         requests += [{"addChart": {"chart": chart_request(sheet_id, chart)}} for chart in tab.charts]
         return requests
@@ -826,6 +828,16 @@ def _fill(sheet_id: int, row: int, column: int, colour: str) -> dict:
                   "startColumnIndex": column, "endColumnIndex": column + 1}
     return {"repeatCell": {"range": grid_range, "cell": {"userEnteredFormat": {"backgroundColor": rgb(colour)}},
                            "fields": "userEnteredFormat.backgroundColor"}}
+
+
+def _number_format(sheet_id: int, row: int, column: int, code: str) -> dict:
+    """A request showing one cell's number in the format ``code`` (``"0.0%"`` is a percent)."""
+    kind = "PERCENT" if code.endswith("%") else "NUMBER"
+    grid_range = {"sheetId": sheet_id, "startRowIndex": row, "endRowIndex": row + 1,
+                  "startColumnIndex": column, "endColumnIndex": column + 1}
+    return {"repeatCell": {"range": grid_range,
+                           "cell": {"userEnteredFormat": {"numberFormat": {"type": kind, "pattern": code}}},
+                           "fields": "userEnteredFormat.numberFormat"}}
 
 
 def _bold_row(sheet_id: int, row: int, width: int) -> dict:

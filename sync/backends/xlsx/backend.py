@@ -461,8 +461,11 @@ def _replace_tab(workbook: Any, name: str, tab: GeneratedTab) -> None:
         for column_number, value in enumerate(row, start=1):
             if value is not None:
                 _set_value(worksheet.cell(row=row_number, column=column_number), value)
-    for cell in worksheet[1] if tab.rows else ():
-        cell.font = Font(bold=True)
+    for row_index in sorted({0, *tab.bold_rows}) if tab.rows else ():
+        for cell in worksheet[row_index + 1]:
+            cell.font = Font(bold=True)
+    for (row_index, column_index), code in tab.number_formats.items():
+        worksheet.cell(row=row_index + 1, column=column_index + 1).number_format = code
     for position, width in enumerate(tab.widths, start=1):
         worksheet.column_dimensions[get_column_letter(position)].width = width
     if tab.charts:

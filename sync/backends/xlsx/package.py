@@ -170,7 +170,9 @@ class _PackageWriter:
         relationships_member = _relationships_of(member)
         if drawing is not None:
             self.additions[relationships_member] = _relationships([("rId1", DRAWING_TYPE, "/" + drawing)]).encode()
-        self.additions[member] = _tab_xml(tab, self.encoder, self._styles().bold_style(),
+        styles = self._styles()
+        formats = {cell: styles.number_style(code) for cell, code in tab.number_formats.items()}
+        self.additions[member] = _tab_xml(tab, self.encoder, styles.bold_style(), formats,
                                           drawing_relationship="rId1" if drawing else None).encode("utf-8")
         self.replacements.pop(member, None)
 
@@ -401,6 +403,17 @@ class Styles(StyleBook):
             self._bold = len(self.cell_formats) + len(self.added_formats) - 1
         return self._bold
 
+    def number_style(self, code: str) -> int:
+        """Return the index of a cell style like the default one showing numbers in the format ``code``."""
+        identifier = self.format_id_for(code)
+        style = (f'<{self.prefix}xf numFmtId="{identifier}" fontId="0" fillId="0" borderId="0" xfId="0" '
+                 f'applyNumberFormat="1"/>')
+        formats = self.cell_formats + self.added_formats
+        if style in formats:
+            return formats.index(style)
+        self.added_formats.append(style)
+        return len(formats)
+
     def fill_format(self, colour: str) -> int:
         """Return the index of a differential format filling a cell with ``colour`` ("RRGGBB")."""
         prefix = self.prefix
@@ -439,10 +452,17 @@ class Styles(StyleBook):
         return f"{xml[: block.start()]}{opening}{xml[block.end(): closing]}{added}{xml[closing:]}"
 
 
+def _style_of(formats: Mapping[tuple[int, int], int], row: int, column: int, style: str | None) -> str | None:
+    """A cell's style: its number format's if it has one, else the row's (bold or none)."""
+    return str(formats[(row, column)]) if (row, column) in formats else style
+
+
 # -- parts ---------------------------------------------------------------------------------------------------------
 
-def _tab_xml(tab: GeneratedTab, encoder: CellEncoder, bold: int, drawing_relationship: str | None) -> str:
-    """The worksheet XML of a generated tab: widths, values (row 1 bold), and its drawing."""
+def _tab_xml(tab: GeneratedTab, encoder: CellEncoder, bold: int, formats: Mapping[tuple[int, int], int],
+             drawing_relationship: str | None) -> str:
+    """The worksheet XML of a generated tab: widths, values (row 1 and ``tab.bold_rows`` bold, a cell in
+    ``formats`` in that cell style), and its drawing."""
     parts = [XML_DECLARATION, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{RELATIONSHIP_NS}">']
     width = max((len(row) for row in tab.rows), default=0)
     if tab.rows and width:
@@ -453,9 +473,11 @@ def _tab_xml(tab: GeneratedTab, encoder: CellEncoder, bold: int, drawing_relatio
         parts.append("<cols>" + "".join(f'<col min="{index}" max="{index}" width="{value}" customWidth="1"/>'
                                         for index, value in widths) + "</cols>")
     parts.append("<sheetData>")
+    bold_rows = set(tab.bold_rows)
     for row_index, row in enumerate(tab.rows):
-        style = str(bold) if row_index == 0 else None
-        cells = "".join(encoder.encode("", cell_name(column, row_index), style, value)
+        style = str(bold) if row_index == 0 or row_index in bold_rows else None
+        cells = "".join(encoder.encode("", cell_name(column, row_index), _style_of(formats, row_index, column, style),
+                                       value)
                         for column, value in enumerate(row) if value is not None or style is not None)
         parts.append(f'<row r="{row_index + 1}">{cells}</row>' if cells else "")
     parts.append('</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')

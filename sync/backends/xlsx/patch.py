@@ -209,12 +209,14 @@ class StyleBook:
         element = rf"<{self.prefix}xf\b[^>]*?/>|<{self.prefix}xf\b[^>]*>.*?</{self.prefix}xf>"
         self.cell_formats = re.findall(element, block.group(2), re.DOTALL)
         self.number_format_id, self.number_format_is_new = self._datetime_number_format()
+        self.new_number_formats: list[tuple[int, str]] = (
+            [(self.number_format_id, DATETIME_FORMAT)] if self.number_format_is_new else [])
         self.added_formats: list[str] = []
         self.variants: dict[int, int] = {}
 
     @property
     def changed(self) -> bool:
-        return bool(self.added_formats)
+        return bool(self.added_formats)  # a new number format always comes with the cell style using it
 
     def datetime_style(self, style: int) -> int:
         """Return the index of a cell style like ``style`` but showing ``yyyy-mm-dd hh:mm``."""
@@ -237,6 +239,21 @@ class StyleBook:
         self.added_formats.append(variant)
         return len(formats)
 
+    def format_id_for(self, code: str) -> int:
+        """Return the id of the number format ``code`` (e.g. ``0.0%``), added to styles.xml if it is missing."""
+        highest = FIRST_CUSTOM_NUMBER_FORMAT - 1
+        for tag in re.findall(rf"<{self.prefix}numFmt\b[^>]*>", self.xml):
+            identifier = int(_attribute(tag, "numFmtId") or 0)
+            highest = max(highest, identifier)
+            if _plain_format_code(_attribute(tag, "formatCode") or "") == code:
+                return identifier
+        for identifier, known in self.new_number_formats:
+            highest = max(highest, identifier)
+            if known == code:
+                return identifier
+        self.new_number_formats.append((highest + 1, code))
+        return highest + 1
+
     def _datetime_number_format(self) -> tuple[int, bool]:
         """Return the id of a ``yyyy-mm-dd hh:mm`` number format, and whether it still has to be added."""
         highest = FIRST_CUSTOM_NUMBER_FORMAT - 1
@@ -254,16 +271,18 @@ class StyleBook:
         opening = _set_attribute(block.group(1), "count", str(count))
         xml = self.xml[: block.start()] + opening + block.group(2) + "".join(self.added_formats) + block.group(3)
         xml += self.xml[block.end():]
-        return self._with_number_format(xml) if self.number_format_is_new else xml
+        return self._with_number_format(xml) if self.new_number_formats else xml
 
     def _with_number_format(self, xml: str) -> str:
         prefix = self.prefix
-        entry = f'<{prefix}numFmt numFmtId="{self.number_format_id}" formatCode="{escape(DATETIME_FORMAT)}"/>'
+        entry = "".join(f'<{prefix}numFmt numFmtId="{identifier}" formatCode="{escape(code)}"/>'
+                        for identifier, code in self.new_number_formats)
+        added = len(self.new_number_formats)
         block = re.search(rf"<{prefix}numFmts\b[^>]*?(/?)>", xml)
         if block is None:
             root = re.search(rf"<{prefix}styleSheet\b[^>]*>", xml)
-            return f'{xml[: root.end()]}<{prefix}numFmts count="1">{entry}</{prefix}numFmts>{xml[root.end():]}'
-        count = len(re.findall(rf"<{prefix}numFmt\b", xml)) + 1
+            return f'{xml[: root.end()]}<{prefix}numFmts count="{added}">{entry}</{prefix}numFmts>{xml[root.end():]}'
+        count = len(re.findall(rf"<{prefix}numFmt\b", xml)) + added
         opening = _set_attribute(block.group(0).replace("/>", ">") if block.group(1) else block.group(0), "count",
                                  str(count))
         closing = f"</{prefix}numFmts>"

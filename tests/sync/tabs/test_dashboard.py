@@ -76,24 +76,48 @@ def test_the_dashboard_opens_with_a_title_and_the_minute_it_was_generated():
     assert rows[GENERATED_AT_ROW] == ["Generated at", datetime(2026, 11, 25, 12, 0)]
 
 
-def test_the_key_figures_show_counts_percentages_with_their_parts_and_rounded_hours():
+def test_the_key_figures_show_a_share_with_what_it_counts_and_out_of_how_many_in_their_own_columns():
+    tab = build_dashboard(sample_kpis(), "en", NOW)
+    rows = tab.rows
+    figures = row_starting(rows, "Key figures")
+    assert rows[figures + 1] == ["Figure", "Value", "Counted", "Out of", "Target", "Target met?"]
+    assert value_of(rows, "Open tickets") == [3, None, None]
+    assert value_of(rows, "Overdue") == [1, None, None]
+    assert value_of(rows, "First response on time (%)") == [0.6667, 2, 3, "> 95", "✗ missed"]
+    assert value_of(rows, "Resolved on time (%)") == [0.5, 1, 2]
+    assert value_of(rows, "Median resolution time (hours)") == [48.0, None, None]
+    assert value_of(rows, "Average satisfaction (1–10)") == [7.7, None, None, "≥ 7", "✓ met"]
+    assert value_of(rows, "Repeat complaints: same customer, product or category, 30 days (%)") == [0.3333, 2, 6]
+    assert value_of(rows, "Resolution rate (%)") == [0.5, 3, 6, "≥ 80", "✗ missed"]
+    shares = {label: (row_starting(rows, label), 1) for label in (
+        "First response on time (%)", "Resolved on time (%)", "Resolution rate (%)",
+        "Repeat complaints: same customer, product or category, 30 days (%)")}
+    assert tab.number_formats == {cell: "0.0%" for cell in shares.values()}
+
+
+def test_every_heading_is_bold_the_title_each_section_title_and_its_column_headers():
+    tab = build_dashboard(sample_kpis(), "en", NOW)
+    titles = ["Key figures", "Open tickets by grade", "Tickets by category", "Eight-week trend",
+              "Clusters (Similar 7d ≥ 3)"]
+    for title in titles:
+        assert {row_starting(tab.rows, title), row_starting(tab.rows, title) + 1} <= set(tab.bold_rows)
+    assert row_starting(tab.rows, "Open tickets") not in tab.bold_rows
+
+
+def test_the_week_in_progress_is_labelled_so_far_and_earlier_weeks_are_not():
     rows = build_dashboard(sample_kpis(), "en", NOW).rows
-    assert value_of(rows, "Open tickets") == [3, None]
-    assert value_of(rows, "Overdue") == [1, None]
-    assert value_of(rows, "First response on time (%)") == [66.7, "2 / 3", "> 95", "✗ missed"]
-    assert value_of(rows, "Resolved on time (%)") == [50.0, "1 / 2"]
-    assert value_of(rows, "Median resolution time (hours)") == [48.0, None]
-    assert value_of(rows, "Average satisfaction (1–10)") == [7.7, None, "≥ 7", "✓ met"]
-    assert value_of(rows, "Repeat complaints: same customer, product or category, 30 days (%)") == [33.3, "2 / 6"]
-    assert value_of(rows, "Resolution rate (%)") == [50.0, "3 / 6", "≥ 80", "✗ missed"]
+    trend = row_starting(rows, "Eight-week trend")
+    assert rows[trend + 2][0] == "2026-W41"
+    assert rows[trend + 9] == ["2026-W48 (so far)", 7, 3]
+    assert value_of(build_dashboard(sample_kpis(), "zh", NOW).rows, "2026-W48（本周至今）") == [7, 3]
 
 
 def test_a_figure_with_nothing_to_measure_shows_a_dash():
     rows = build_dashboard(
         sample_kpis(resolution_on_time=Ratio(0, 0), average_satisfaction=None), "en", NOW
     ).rows
-    assert value_of(rows, "Resolved on time (%)") == ["—", "0 / 0"]
-    assert value_of(rows, "Average satisfaction (1–10)") == ["—", None, "≥ 7", "—"]
+    assert value_of(rows, "Resolved on time (%)") == ["—", 0, 0]
+    assert value_of(rows, "Average satisfaction (1–10)") == ["—", None, None, "≥ 7", "—"]
 
 
 def test_each_table_has_a_title_then_headers_then_rows_with_blanks_named():
@@ -125,11 +149,11 @@ def test_the_dashboard_speaks_chinese():
     rows = build_dashboard(sample_kpis(), "zh", NOW).rows
     assert rows[0] == ["投诉处理看板"]
     assert rows[GENERATED_AT_ROW][0] == "生成时间"
-    assert value_of(rows, "未结工单") == [3, None]
-    assert value_of(rows, "已超时") == [1, None]
-    assert value_of(rows, "首次响应及时率（%）") == [66.7, "2 / 3", "> 95", "✗未达标"]
-    assert value_of(rows, "解决及时率（%）") == [50.0, "1 / 2"]
-    assert value_of(rows, "平均满意度（1–10分）") == [7.7, None, "≥ 7", "✓ 达标"]
+    assert value_of(rows, "未结工单") == [3, None, None]
+    assert value_of(rows, "已超时") == [1, None, None]
+    assert value_of(rows, "首次响应及时率（%）") == [0.6667, 2, 3, "> 95", "✗未达标"]
+    assert value_of(rows, "解决及时率（%）") == [0.5, 1, 2]
+    assert value_of(rows, "平均满意度（1–10分）") == [7.7, None, None, "≥ 7", "✓ 达标"]
     statuses = row_starting(rows, "工单（按状态）")
     assert rows[statuses + 1 : statuses + 3] == [["状态", "工单数"], ["新建", 1]]
     assert row_starting(rows, "近八周趋势") > statuses
@@ -154,7 +178,7 @@ def test_the_line_chart_points_at_the_eight_weeks_received_and_resolved():
     line = next(chart for chart in tab.charts if chart.kind == "line")
     assert tab.rows[line.header_row] == ["Week", "Received", "Resolved"]
     assert tab.rows[line.first_row] == ["2026-W41", 0, 0]
-    assert tab.rows[line.last_row] == ["2026-W48", 7, 3]
+    assert tab.rows[line.last_row] == ["2026-W48 (so far)", 7, 3]
     assert line.value_columns == (1, 2)
 
 
@@ -164,7 +188,7 @@ def test_no_categories_means_no_bar_chart():
 
 
 def test_the_dashboard_sets_column_widths():
-    assert build_dashboard(sample_kpis(), "en", NOW).widths[:3] == [40, 18, 12]
+    assert build_dashboard(sample_kpis(), "en", NOW).widths[:4] == [40, 18, 10, 10]
 
 
 def test_a_new_generated_at_time_alone_is_no_change():
@@ -279,7 +303,7 @@ def test_the_charts_are_anchored_where_the_specs_say(saved_dashboard):
         (start.findtext(f"{DRAWING}col"), start.findtext(f"{DRAWING}row"))
         for start in drawing.iter(f"{DRAWING}from")
     ]
-    assert anchors == [("6", "3"), ("6", "21")]  # G4 and G22, 0-based in the file
+    assert anchors == [("7", "3"), ("7", "21")]  # H4 and H22, 0-based in the file: right of the tables
 
 
 def test_a_reloaded_workbook_keeps_the_dashboard_cells(saved_dashboard):
@@ -329,3 +353,31 @@ def test_tickets_are_broken_down_by_channel_and_product_in_both_languages():
     chinese = build_dashboard(sample_kpis(), "zh", NOW).rows
     assert chinese[row_starting(chinese, "工单（按渠道）") + 1] == ["渠道", "工单数"]
     assert chinese[row_starting(chinese, "工单（按产品）") + 1] == ["产品", "工单数"]
+
+
+def test_the_xlsx_backend_writes_shares_as_percent_headings_bold_and_in_place_updates_keep_both(tmp_path):
+    from sync.backends.port import ChangeSet
+    from sync.backends.xlsx.backend import XlsxBackend
+    from tests.sync.backends.xlsx.xlsx_files import write_workbook
+
+    path = write_workbook(tmp_path / "desk.xlsx", {"Tickets": [["Ticket ID"], ["CS-1"]]})
+    backend = XlsxBackend(path)
+    tab = build_dashboard(sample_kpis(), "en", NOW)
+    backend.apply(ChangeSet("Tickets", tabs={"Dashboard": tab}), backend.read())
+    update = build_dashboard(sample_kpis(first_response_on_time=Ratio(3, 4)), "en", NOW)
+    backend.apply(ChangeSet("Tickets", tabs={"Dashboard": update}), backend.read())  # same layout: patched in
+
+    sheet = load_workbook(path)["Dashboard"]
+    figure = row_starting(update.rows, "First response on time (%)") + 1
+    assert [sheet.cell(row=figure, column=column).value for column in range(1, 5)] == [
+        "First response on time (%)", 0.75, 3, 4]
+    assert sheet.cell(row=figure, column=2).number_format == "0.0%"
+    assert sheet.cell(row=row_starting(update.rows, "Open tickets") + 1, column=2).number_format == "General"
+    assert sheet.cell(row=row_starting(update.rows, "Open tickets") + 1, column=2).value == 3
+    for title in ("Key figures", "Eight-week trend"):
+        heading = row_starting(update.rows, title) + 1
+        assert sheet.cell(row=heading, column=1).font.b and sheet.cell(row=heading + 1, column=2).font.b
+    assert not sheet.cell(row=figure, column=1).font.b
+    trend = row_starting(update.rows, "Eight-week trend") + 1
+    assert sheet.cell(row=trend + 9, column=1).value == "2026-W48 (so far)"
+    assert len(sheet._charts) == 2
