@@ -92,6 +92,7 @@ WRITE_RESPONSE_FIELDS = f"updatedSpreadsheet({METADATA_FIELDS})"
 DATE_TIME_NUMBER_FORMAT = {"type": "DATE_TIME", "pattern": DATETIME_FORMAT}
 VALUE_FIELDS = "userEnteredValue"
 DATETIME_FIELDS = "userEnteredValue,userEnteredFormat.numberFormat"
+GENERATED_TAB_FIELDS = "userEnteredValue,userEnteredFormat"
 SLA_COLOURS = {"overdue": FormattingSpec.OVERDUE, "due_soon": FormattingSpec.DUE_SOON,
                "paused": FormattingSpec.PAUSED, "closed": FormattingSpec.CLOSED}
 ERROR_TEXTS = {"NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
@@ -538,7 +539,8 @@ class GSheetsBackend:
             sheet_id = meta.sheet_id
             requests += [{"deleteEmbeddedObject": {"objectId": chart_id}} for chart_id in meta.chart_ids]
             requests += _grow(meta, rows=height, columns=width)
-            requests.append({"updateCells": {"range": {"sheetId": sheet_id}, "fields": VALUE_FIELDS}})
+            # Owned whole: the old values go, and the old bold rows and number formats with them.
+            requests.append({"updateCells": {"range": {"sheetId": sheet_id}, "fields": GENERATED_TAB_FIELDS}})
         if tab.rows:
             requests.append({"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
                                              "rows": [_row_data(row) for row in tab.rows], "fields": DATETIME_FIELDS}})

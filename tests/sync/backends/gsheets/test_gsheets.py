@@ -252,6 +252,32 @@ def test_generated_tabs_carry_their_charts_and_are_replaced_whole(desk):
     assert sheet.column_widths[0] == 12 * 7 + 5
 
 
+def test_a_dashboard_shows_shares_as_percent_and_headings_bold_and_a_rewrite_drops_stale_formats(desk):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sync.tabs.dashboard import build_dashboard
+    from tests.sync.tabs.test_dashboard import sample_kpis
+
+    spreadsheet, backend = desk
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    tab = build_dashboard(sample_kpis(), "en", now)
+    backend.apply(ChangeSet("Tickets", tabs={"Dashboard": tab}), backend.read())
+    sheet = spreadsheet.sheet("Dashboard")
+    share = next(index for index, row in enumerate(tab.rows) if row and row[0] == "First response on time (%)")
+    assert spreadsheet.values("Dashboard")[share][:4] == ["First response on time (%)", 0.6667, 2, 3]
+    assert sheet.cell(share, 1).number_format == {"type": "PERCENT", "pattern": "0.0%"}
+    assert sheet.cell(share - 1, 1).number_format is None  # the ticket total above it is a count
+    figures = next(index for index, row in enumerate(tab.rows) if row and row[0] == "Key figures")
+    assert sheet.cell(figures, 0).format["textFormat"] == {"bold": True}
+    assert sheet.cell(figures + 1, 2).format["textFormat"] == {"bold": True}
+    assert "textFormat" not in sheet.cell(share, 0).format
+    backend.apply(ChangeSet("Tickets", tabs={"Dashboard": GeneratedTab([["Plain"], ["row"], ["rows"]])}), backend.read())
+    sheet = spreadsheet.sheet("Dashboard")
+    assert "textFormat" not in sheet.cell(figures, 0).format
+    assert sheet.cell(share, 1).number_format is None
+
+
 def test_a_rejected_write_writes_nothing_and_is_deferred(desk, fake):
     from sync.errors import WriteDeferred
 
