@@ -46,6 +46,7 @@ from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.tabs.lessons import build_lessons, last_solved
 from sync.tabs.messages import build_messages, latest_replies, replied_cells
 from sync.tabs.report import review_lines
+from sync.tabs.rule_check import rule_check_tab
 from sync.workbook import WorkbookView
 from tickets import (
     COMPUTED_KEYS,
@@ -647,7 +648,7 @@ class Desk:
                 changes.cells.append(CellWrite(reference, key, value))
             if decision is not None:
                 decision.writes, decision.replied = tuple(changes.cells[first:]), wanted["customer_replied"]
-        rule_check = _fitted(rules.check_tab(calendar_problems, view, channel_problems))
+        rule_check = _fitted(rule_check_tab(rules, calendar_problems, view.language, channel_problems))
         if rule_check is not None and _tab_differs(view, "rule_check", rule_check):
             changes.tabs[view.tab_name("rule_check")] = rule_check
         lessons = build_lessons(outcomes, view.language, zone)

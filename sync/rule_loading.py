@@ -1,10 +1,11 @@
 """Loading a workbook's rules for a cycle: every rule tab parsed, checked, and — where a tab has errors — its
-last good version from the state store serving instead (DESIGN §3). Also the Rule check tab's content.
+last good version from the state store serving instead (DESIGN §3). The Rule check tab that shows what was
+found is ``sync.tabs.rule_check``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
@@ -23,38 +24,15 @@ from rules import (
 )
 from rules.lists import LIST_HEADERS
 from sheets_templates import list_column_range
-from sync.backends.port import GeneratedTab
 from sync.state import StateStore
 from sync.workbook import WorkbookView
-from tickets import CalendarProblem, Problem, normalize_label
+from tickets import Problem, normalize_label
 
-__all__ = ["LoadedRules", "load_rules", "rule_check_tab"]
+__all__ = ["LoadedRules", "load_rules"]
 
 _CHOICE_LISTS = ("tier", "category", "channel", "request")
 _DROPDOWN_LISTS = {"tier": "tier", "category": "category", "channel": "channel", "request": "request",
                    "status": "status", "safety_risk": "yes_no", "customer_confirmed": "yes_no"}
-
-_TEXT = {
-    "header": (("Tab", "Cell", "Severity", "Problem"), ("页", "单元格", "级别", "问题")),
-    "error": ("error", "错误"),
-    "warning": ("warning", "提示"),
-    "fine": ("No problems found in the rule tabs, Lists, Liaisons or Calendar.", "规则页、选项、联络官和工作日历均未发现问题。"),
-    "not_applied": (
-        "{tab} has errors and is not applied: its last good version is used until they are fixed.",
-        "{tab}有错误，暂不生效：在修正之前沿用上一版有效规则。",
-    ),
-    "not_applied_none": (
-        "{tab} has errors and is not applied, and there is no earlier good version: its columns stay blank.",
-        "{tab}有错误，暂不生效，且没有可沿用的旧版本：相关列暂时留空。",
-    ),
-    "missing": ("the workbook has no {tab} tab — add it (see `sheetdesk init`)", "工作簿缺少“{tab}”页，请添加（可参考 `sheetdesk init`）"),
-}
-
-
-def _say(key: str, language: str, **values: object) -> str:
-    english, chinese = _TEXT[key]
-    return (chinese if language == "zh" else english).format(**values)  # type: ignore[union-attr]
-
 
 @dataclass
 class LoadedRules:
@@ -103,13 +81,6 @@ class LoadedRules:
             if table is None and name in self.not_applied:
                 problems.append(Problem(column, "rules_unavailable", {"tab": name}))
         return tuple(problems)
-
-    def check_tab(
-        self, calendar_problems: Sequence[CalendarProblem], view: WorkbookView,
-        others: Sequence[tuple[str, str | None, str]] = (),
-    ) -> GeneratedTab:
-        """The Rule check tab; ``others`` are more problems as ``(tab, cell, message)`` (an intake channel's)."""
-        return rule_check_tab(self, calendar_problems, view.language, others)
 
     def dropdowns(self, view: WorkbookView) -> dict[str, str]:
         """Return ``{ticket column key: Lists range}`` for the drop-downs fed from the Lists tab."""
@@ -175,26 +146,3 @@ def _last_good(role: str, view: WorkbookView, state: StateStore, lists: Lists):
     if rows is None:
         return None
     return parse_rule_tab(role, view.tab_name(role), rows, lists).table
-
-
-def rule_check_tab(
-    loaded: LoadedRules, calendar_problems: Sequence[CalendarProblem], language: str,
-    others: Sequence[tuple[str, str | None, str]] = (),
-) -> GeneratedTab:
-    """Return the Rule check tab: a line per tab not applied, then every problem with its tab and cell."""
-    header = list(_TEXT["header"][1 if language == "zh" else 0])
-    rows: list[list] = [header]
-    for tab, has_fallback in loaded.not_applied.items():
-        rows.append([tab, None, _say("error", language), _say("not_applied" if has_fallback else "not_applied_none", language, tab=tab)])
-    for tab in loaded.missing:
-        rows.append([tab, None, _say("error", language), _say("missing", language, tab=tab)])
-    for problem in loaded.problems:
-        rows.append([problem.tab, problem.cell, _say(problem.severity, language), problem.message(language)])
-    for problem in calendar_problems:
-        tab, _, cell = problem.where.partition("!")
-        rows.append([tab, cell, _say("error", language), problem.message(language)])
-    for tab, cell, message in others:
-        rows.append([tab, cell, _say("error", language), message])
-    if len(rows) == 1:
-        rows.append([None, None, None, _say("fine", language)])
-    return GeneratedTab(rows, widths=[16, 8, 9, 100])

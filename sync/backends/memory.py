@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sync.backends.port import Cell, ChangeSet, FormattingSpec, Merge, Sheet, Snapshot
 from sync.backends.relocate import appended_rows, locate_columns, locate_rows, may_write
@@ -32,6 +33,15 @@ class MemoryBackend:
 
     def describe(self) -> str:
         return "memory workbook"
+
+    def lay_out(self, spec: Any, replace: bool = False) -> None:
+        """Hold the template ``spec``'s tabs (their rows; drop-downs as the formatting's). Raise WorkbookError if
+        a tab is already there, unless ``replace``."""
+        taken = [tab.name for tab in spec.tabs if tab.name in self.tabs]
+        if taken and not replace:
+            raise WorkbookError(f"the in-memory workbook already has the tab(s) {', '.join(taken)}")
+        for tab in spec.tabs:
+            self.tabs[tab.name] = [list(row) for row in tab.rows]
 
     def read(self) -> Snapshot:
         if not self.tabs:

@@ -1,7 +1,9 @@
 """The backend port: read the whole workbook in one pass, apply only what changed in one write.
 
-Adapters: ``sync.backends.xlsx.backend.XlsxBackend`` (default), ``sync.backends.gsheets.backend.GSheetsBackend`` and, beside the port for tests,
-``sync.backends.memory.MemoryBackend``. Every adapter passes ``tests/sync/backends/backend_contract.py``.
+Adapters: ``sync.backends.xlsx.backend.XlsxBackend`` (default), ``sync.backends.gsheets.backend.GSheetsBackend`` (one
+line each in ``sync.backends.registry``) and, beside the port for tests, ``sync.backends.memory.MemoryBackend``.
+Every adapter passes ``tests/sync/backends/backend_contract.py``. Optional features are Protocols at the end of
+this module (``Fingerprinted``, ``RowLinks``, ``LaysOut``); docs/backends.md shows how to add a backend.
 
 Cell values crossing the port are plain Python: ``str``, ``int``, ``float``, ``bool``, naive ``datetime`` (wall
 time in the Calendar's zone) or ``None`` for blank, and two kinds that are neither blank nor a value:
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from tickets import ErrorValue, FormulaCell, column_letter
@@ -33,6 +36,8 @@ __all__ = [
     "Fingerprinted",
     "RowLinks",
     "WorkbookLinks",
+    "LaysOut",
+    "BackendPlace",
     "DATETIME_FORMAT",
     "formatting_marker",
 ]
@@ -162,7 +167,7 @@ class FormattingSpec:
 
     ``sla_labels`` maps an SLA state ("overdue", "due_soon", "paused", "closed") to the text the SLA column
     shows for it in this workbook's language. ``dropdowns`` maps a column key to a range on the Lists tab,
-    e.g. ``{"tier": "Lists!$B$2:$B$50"}``.
+    e.g. ``{"tier": "Lists!$B$2:$B$200"}`` (``sheets_templates.list_column_range``).
     """
 
     sla_labels: dict[str, str]
@@ -186,6 +191,25 @@ def formatting_marker(columns: dict[str, int]) -> str:
     sla = column_letter(columns["sla"]) if "sla" in columns else "-"
     check = column_letter(columns["check"]) if "check" in columns else "-"
     return f"sheetdesk SLA={sla} Check={check}"
+
+
+@dataclass(frozen=True)
+class BackendPlace:
+    """Where a desk's workbook lives and how to reach it, from its ``[workbook]`` settings (paths resolved).
+
+    Each backend reads what it needs: xlsx the ``path``, its ``backup_dir`` and ``backups``; gsheets the
+    ``spreadsheet`` key, ``credentials``, ``retry_budget_seconds`` and ``memory`` (the desk's state store, where
+    it keeps what it learnt about the spreadsheet for the next process: ``get(key)`` and ``put(key, text)``).
+    """
+
+    path: Path | None = None
+    spreadsheet: str | None = None
+    credentials: Path | None = None
+    backup_dir: Path | None = None
+    backups: int = 5
+    retry_budget_seconds: float = 60.0
+    memory: Any = None
+    stale_lock_hours: float = 12.0
 
 
 class Backend(Protocol):
@@ -236,4 +260,16 @@ class WorkbookLinks(Protocol):
 
     def workbook_link(self) -> str:
         """Return the link that opens the workbook."""
+        ...
+
+
+@runtime_checkable
+class LaysOut(Protocol):
+    """A backend ``sheetdesk init`` can build a workbook in: the one writer of its colours and drop-downs."""
+
+    def lay_out(self, spec: Any, replace: bool = False) -> None:
+        """Create the template ``spec`` (``sheets_templates.WorkbookSpec``: tabs with rows, widths, frozen rows,
+        filter, bold rows, fills and drop-downs). Raise WorkbookError if the workbook or one of its tabs is
+        already there — unless ``replace`` and the backend can replace a whole workbook (a file) — or if it
+        cannot be made."""
         ...

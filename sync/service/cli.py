@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from mailers import AddressError
+from sync.backends.registry import BACKENDS
 from sync.service.config import DEFAULT_CONFIG, load_settings
 from sync.service.failures import describe_error, exit_code_of
 from tickets import SheetdeskError
@@ -115,7 +116,7 @@ def cli() -> None:
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Workbook language.")
 @click.option("--sample", type=click.IntRange(min=0), default=0, help="Add N realistic sample tickets.")
-@click.option("--backend", type=click.Choice(["xlsx", "gsheets"]), default="xlsx", show_default=True)
+@click.option("--backend", type=click.Choice(list(BACKENDS)), default="xlsx", show_default=True)
 @click.option("--spreadsheet", help="gsheets: the key of an existing spreadsheet to lay the tabs into.")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 @_config_option

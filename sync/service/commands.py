@@ -18,12 +18,15 @@ from typing import TypeVar
 
 from rich.console import Console
 
+from sync.backends import registry
+from sync.backends.port import Backend, LaysOut
 from sync.computed_cells import problem_texts
 from sync.engine import CycleReport, Desk
-from sync.errors import ConfigError, WorkbookError
+from sync.errors import ConfigError
 from sync.service.config import Settings, load_settings, write_starter_config
 from sync.service.desks import (
     DeskConfig,
+    backend_place,
     desk_configs,
     ensure_state_dir,
     hold_locks,
@@ -111,26 +114,19 @@ def init_workbook(
 ) -> str:
     """Create a workbook from the template, sample tickets received up to ``now``; return what was done.
 
-    Raise WorkbookError if it cannot be made.
+    The backend lays the template out itself (``LaysOut``), so colours and drop-downs have one writer per
+    backend. Raise WorkbookError if it cannot be made, ConfigError if the backend lacks what it needs.
     """
     from sheets_templates import build_spec
-    from sync.backends.xlsx.writer import write_xlsx
 
-    spec = build_spec(language, sample=sample, now=now_or_clock(now))
+    if backend == "gsheets" and not spreadsheet:
+        raise ConfigError("init --backend gsheets needs --spreadsheet KEY (the key from the sheet's URL)")
+    target = _backend_for_init(backend, path, spreadsheet, config_path)
+    if not isinstance(target, LaysOut):
+        raise ConfigError(f"the {backend} backend cannot lay out a new workbook; make it another way")
+    target.lay_out(build_spec(language, sample=sample, now=now_or_clock(now)), replace=force)
     if backend == "gsheets":
-        if not spreadsheet:
-            raise ConfigError("init --backend gsheets needs --spreadsheet KEY (the key from the sheet's URL)")
-        _gsheets_for_init(spreadsheet, config_path).lay_out(spec)
         return f"laid the {language} template into spreadsheet {spreadsheet}"
-    if path.is_dir():
-        raise WorkbookError(f"{path} is a folder — give the workbook's file name, e.g. {path / 'desk.xlsx'}")
-    if path.exists() and not force:
-        raise WorkbookError(f"{path} already exists — choose another name, or add --force to replace it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_xlsx(spec, path)
-    except OSError as error:
-        raise WorkbookError(f"{path}: cannot write the workbook there ({error.strerror or error})") from None
     return f"created {path} ({language}, {sample} sample tickets)"
 
 
@@ -141,16 +137,15 @@ def write_config_for(config_path: Path, workbook_path: Path | None = None, sprea
     return f"kept the existing {config_path}"
 
 
-def _gsheets_for_init(spreadsheet: str, config_path: Path):  # type: ignore[no-untyped-def]
-    """The gsheets backend for ``init``: the config's credentials and retry budget when there is a config."""
-    from sync.backends.gsheets.backend import GSheetsBackend
-
-    if not config_path.exists():
-        return GSheetsBackend(spreadsheet)
-    settings = load_settings(config_path)
-    workbook = settings.workbook
-    credentials = settings.resolve(workbook.credentials) if workbook.credentials else None
-    return GSheetsBackend(spreadsheet, credentials, retry_budget_seconds=workbook.retry_budget_seconds)
+def _backend_for_init(backend: str, path: Path, spreadsheet: str | None, config_path: Path) -> Backend:
+    """The backend ``init`` builds in: ``path`` or ``spreadsheet``, with the config's credentials and retry
+    budget when there is a config."""
+    # A local file needs nothing from the config (which may not be written yet); a spreadsheet its credentials.
+    wants_config = backend != "xlsx" and config_path.exists()
+    settings = load_settings(config_path) if wants_config else Settings()
+    workbook = settings.workbook.model_copy(update={"backend": backend, "spreadsheet": spreadsheet})
+    place = replace(backend_place(settings, workbook), path=path)
+    return registry.open_backend(backend, place)
 
 
 def check_desks(settings: Settings, now: datetime | None, console: Console | None = None) -> int:

@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mailers import MailSettings, ReminderSettings
+from sync.backends.registry import BACKENDS
 from sync.errors import ConfigError
 
 __all__ = [
@@ -44,6 +45,8 @@ STARTER_CONFIG = "default_config.toml"  # shipped inside this package: a comment
 _XLSX_LINES = ('backend = "xlsx"', 'path = "desk.xlsx"')
 
 
+BackendName = Literal[tuple(BACKENDS)]  # type: ignore[valid-type]  # [workbook] backend: a registry name
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,7 +54,7 @@ class _Section(BaseModel):
 class WorkbookSettings(_Section):
     """Which spreadsheet is the ticket database."""
 
-    backend: Literal["xlsx", "gsheets"] = Field("xlsx", description="xlsx (a local file) or gsheets.")
+    backend: BackendName = Field("xlsx", description="xlsx (a local file) or gsheets.")
     path: Path = Field(Path("desk.xlsx"), description="The .xlsx file (backend = xlsx).")
     spreadsheet: str | None = Field(None, description="The Google spreadsheet key (backend = gsheets).")
     credentials: Path | None = Field(

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, Transport, build_transport
-from sync.backends.port import Backend
+from sync.backends import registry
+from sync.backends.port import Backend, BackendPlace
 from sync.engine import Desk, DeskSettings
 from sync.errors import AlreadyRunning, ConfigError
 from sync.intake.channels import IntakeChannels
@@ -38,6 +39,7 @@ __all__ = [
     "DeskConfig",
     "desk_configs",
     "open_backend",
+    "backend_place",
     "open_desk",
     "desk_settings",
     "open_desk_cleanly",
@@ -101,19 +103,27 @@ def desk_configs(settings: Settings) -> list[DeskConfig]:
 
 
 def open_backend(config: DeskConfig, state: StateStore | None = None) -> Backend:
-    """Return the backend the desk's ``[workbook]`` names; a Google Sheet keeps its metadata in ``state``, so a
-    new process starts with the light read."""
-    workbook = config.workbook
-    if workbook.backend == "gsheets":
-        from sync.backends.gsheets.backend import GSheetsBackend
+    """Return the backend the desk's ``[workbook]`` names (``sync.backends.registry``); a Google Sheet keeps its
+    metadata in ``state``, so a new process starts with the light read."""
+    place = backend_place(config.settings, config.workbook, config.state_dir, memory=state)
+    return registry.open_backend(config.workbook.backend, place)
 
-        credentials = config.settings.resolve(workbook.credentials) if workbook.credentials else None
-        return GSheetsBackend(workbook.spreadsheet or "", credentials, retry_budget_seconds=workbook.retry_budget_seconds,
-                              memory=state)
-    from sync.backends.xlsx.backend import XlsxBackend
 
-    return XlsxBackend(config.workbook_path, backup_dir=config.state_dir / "backups", backups=workbook.backups,
-                       stale_lock_hours=workbook.stale_lock_hours)
+def backend_place(
+    settings: Settings, workbook: WorkbookSettings, state_dir: Path | None = None, memory: StateStore | None = None
+) -> BackendPlace:
+    """Where ``workbook`` lives, its paths resolved against the config file's folder; backups go in
+    ``state_dir``/backups (none without a state dir)."""
+    return BackendPlace(
+        path=settings.resolve(workbook.path),
+        spreadsheet=workbook.spreadsheet,
+        credentials=settings.resolve(workbook.credentials) if workbook.credentials else None,
+        backup_dir=state_dir / "backups" if state_dir is not None else None,
+        backups=workbook.backups,
+        retry_budget_seconds=workbook.retry_budget_seconds,
+        memory=memory,
+        stale_lock_hours=workbook.stale_lock_hours,
+    )
 
 
 def open_desk(

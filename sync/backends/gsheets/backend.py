@@ -52,6 +52,7 @@ from sync.backends.gsheets.http import RequestCounts, RetryPolicy, SheetsHTTPCli
 from sync.backends.gsheets.landing import Landing, misplaced_rows, repairs
 from sync.backends.port import (
     DATETIME_FORMAT,
+    BackendPlace,
     Cell,
     ChangeSet,
     Chart,
@@ -241,9 +242,16 @@ class GSheetsBackend:
                 return f"{SPREADSHEET_DRIVE_URL % self.key}/edit#gid={meta.sheet_id}&range=A{index + 1}"
         return None
 
-    def lay_out(self, spec: Any) -> None:
+    @classmethod
+    def open(cls, place: BackendPlace) -> GSheetsBackend:
+        """The backend for a desk's ``[workbook]`` (see ``sync.backends.registry``)."""
+        return cls(place.spreadsheet or "", place.credentials, retry_budget_seconds=place.retry_budget_seconds,
+                   memory=place.memory)
+
+    def lay_out(self, spec: Any, replace: bool = False) -> None:
         """Lay the template ``spec`` (``.tabs``: objects with name, rows, widths, frozen_rows, autofilter,
         dropdowns, fills, bold_header and optionally bold_rows) into this spreadsheet in one write.
+        ``replace`` changes nothing: a spreadsheet's tabs are never replaced.
 
         Raise WorkbookError if a tab of the template already exists: a person's tabs are never overwritten.
         A spreadsheet's untouched default tab (an empty "Sheet1") is removed.

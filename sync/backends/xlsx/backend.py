@@ -26,10 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync.backends.port import (
     DATETIME_FORMAT,
+    BackendPlace,
     Cell,
     ChangeSet,
     GeneratedTab,
@@ -44,6 +45,9 @@ from sync.backends.xlsx.package import PackageEdits, write_package
 from sync.backends.xlsx.patch import PatchRefused, worksheet_member
 from sync.errors import WorkbookError, WriteDeferred
 from tickets import COMPUTED_KEYS, fit_cell_text
+
+if TYPE_CHECKING:
+    from sheets_templates import WorkbookSpec
 
 __all__ = ["XlsxBackend", "lock_files"]
 
@@ -81,8 +85,31 @@ class XlsxBackend:
         self.stale_lock_hours = stale_lock_hours
         self._layout_repairs: list[str] = []  # what the last read found beyond the colours
 
+    @classmethod
+    def open(cls, place: BackendPlace) -> XlsxBackend:
+        """The backend for a desk's ``[workbook]`` (see ``sync.backends.registry``)."""
+        return cls(place.path or Path("desk.xlsx"), backup_dir=place.backup_dir, backups=place.backups,
+                   stale_lock_hours=place.stale_lock_hours)
+
     def describe(self) -> str:
         return str(self.path)
+
+    def lay_out(self, spec: WorkbookSpec, replace: bool = False) -> None:
+        """Write the template ``spec`` as a new .xlsx file at ``path`` (``replace``: over an existing one).
+
+        Raise WorkbookError if ``path`` is a folder, exists (without ``replace``) or cannot be written.
+        """
+        from sync.backends.xlsx.writer import write_xlsx
+
+        if self.path.is_dir():
+            raise WorkbookError(f"{self.path} is a folder — give the workbook's file name, e.g. {self.path / 'desk.xlsx'}")
+        if self.path.exists() and not replace:
+            raise WorkbookError(f"{self.path} already exists — choose another name, or add --force to replace it")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_xlsx(spec, self.path)
+        except OSError as error:
+            raise WorkbookError(f"{self.path}: cannot write the workbook there ({error.strerror or error})") from None
 
     def fingerprint(self) -> object:
         """Return what the workbook is now, cheaply (no parsing): equal to ``read().version`` while unchanged."""
