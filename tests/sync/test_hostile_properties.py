@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from sync.backends.gsheets.backend import GSheetsBackend
 from sync.backends.gsheets.http import EMULATOR_VARIABLE
@@ -40,6 +40,9 @@ from tickets import (
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 COMMON = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow,
                                                                        HealthCheck.function_scoped_fixture])
+# The known failures below are not shrunk: shrinking a failure that is expected costs minutes in CI and tells
+# nothing new (the reason says what was found). The passing property keeps every phase.
+KNOWN_FAILURE = dict(COMMON, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
 def run_twice(backend, state_dir: Path):
@@ -119,7 +122,7 @@ def _at(row, position):
 @pytest.mark.xfail(strict=False, reason="known, not yet fixed: for some hostile workbooks the second cycle "
                    "rewrites the Lessons tab (found by this property; cause not yet traced)")
 @seed(20261123)
-@settings(max_examples=15, **COMMON)
+@settings(max_examples=15, **KNOWN_FAILURE)
 @given(workbook=hostile_workbooks())
 def test_any_workbook_on_the_memory_backend(workbook):
     backend = MemoryBackend(tabs={name: [list(row) for row in rows] for name, rows in workbook.tabs.items()},
@@ -148,7 +151,7 @@ def sheets():
 @pytest.mark.xfail(strict=False, reason="known, not yet fixed: on Google Sheets a row with hostile values in several "
                    "input cells is rewritten by the second cycle (found by this property; cause not yet traced)")
 @seed(20261123)
-@settings(max_examples=6, **COMMON)
+@settings(max_examples=6, **KNOWN_FAILURE)
 @given(workbook=hostile_workbooks(merges=False, formulas=False))
 def test_any_workbook_in_a_google_sheet(workbook, sheets, monkeypatch):
     monkeypatch.setenv(EMULATOR_VARIABLE, sheets.url)
