@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.sax.saxutils import unescape
 
 from sync.backends.port import Cell
-from sync.backends.xlsx.patch import _copy_archive, worksheet_member
+from sync.backends.xlsx.patch import copy_archive, worksheet_member
 from tickets import ErrorValue, FormulaCell, column_index
 
 __all__ = ["special_cells", "has_formulas_or_errors", "keep_formula_results"]
@@ -117,7 +117,7 @@ def keep_formula_results(original: Path, saved: Path) -> None:
                 replacements[member] = io.BytesIO(patched.encode("utf-8"))
         if not replacements:
             return
-        _copy_archive(after, staged, replacements)
+        copy_archive(after, staged, replacements)
     staged.replace(saved)
 
 

@@ -41,6 +41,7 @@ from sync.backends.xlsx.patch import (
     _date_epoch,
     _set_attribute,
     _styles_member,
+    copy_archive,
     stretch_filter,
     worksheet_member,
 )
@@ -127,7 +128,7 @@ class _PackageWriter:
                 self.replacements[CONTENT_TYPES] = io.BytesIO(self.content_types.encode("utf-8"))
                 self.replacements[WORKBOOK] = io.BytesIO(self.workbook.encode("utf-8"))
                 self.replacements[WORKBOOK_RELATIONSHIPS] = io.BytesIO(self.workbook_relationships.encode("utf-8"))
-            _copy_package(self.archive, target, self.replacements, self.additions, self.removals)
+            copy_archive(self.archive, target, self.replacements, self.additions, self.removals)
             for staged in self.replacements.values():
                 staged.close()
 
@@ -538,38 +539,3 @@ def _free_number(taken: set[str], pattern: str) -> int:
 def _prefix_of(xml: str, element: str) -> str:
     match = re.search(rf"<(\w+:)?{element}\b", xml)
     return (match.group(1) or "") if match else ""
-
-
-def _copy_package(archive: zipfile.ZipFile, target: Path, replacements: Mapping[str, IO[bytes]],
-                  additions: Mapping[str, bytes], removals: set[str]) -> None:
-    """Write ``archive`` to ``target`` member by member: ``replacements`` in place of theirs, ``removals`` left
-    out, ``additions`` (new or rewritten whole) at their old place or at the end."""
-    import shutil
-
-    from sync.backends.xlsx.patch import COPY_CHUNK_BYTES
-
-    written = set()
-    with zipfile.ZipFile(target, "w") as copy:
-        for info in archive.infolist():
-            if info.filename in removals and info.filename not in additions:
-                continue
-            if info.filename in additions:
-                copy.writestr(info.filename, additions[info.filename], zipfile.ZIP_DEFLATED)
-                written.add(info.filename)
-                continue
-            fresh = zipfile.ZipInfo(info.filename, info.date_time)
-            fresh.compress_type = info.compress_type
-            fresh.external_attr = info.external_attr
-            fresh.comment = info.comment
-            fresh.file_size = info.file_size  # lets zipfile choose zip64 where the original needed it
-            replacement = replacements.get(info.filename)
-            with copy.open(fresh, "w", force_zip64=info.file_size > zipfile.ZIP64_LIMIT) as output:
-                if replacement is None:
-                    with archive.open(info) as original:
-                        shutil.copyfileobj(original, output, COPY_CHUNK_BYTES)
-                else:
-                    replacement.seek(0)
-                    shutil.copyfileobj(replacement, output, COPY_CHUNK_BYTES)
-        for name, data in additions.items():
-            if name not in written:
-                copy.writestr(name, data, zipfile.ZIP_DEFLATED)

@@ -95,7 +95,7 @@ def _patch(source: Path, target: Path, sheet_name: str, rows: Mapping[int, Mappi
             replacements = {member: staged}
             if styles is not None and styles.changed:
                 replacements[styles_member] = io.BytesIO(styles.render().encode("utf-8"))
-            _copy_archive(archive, target, replacements)
+            copy_archive(archive, target, replacements)
 
 
 # -- the zip -----------------------------------------------------------------------------------------------------
@@ -137,10 +137,20 @@ def _date_epoch(workbook_xml: str) -> datetime:
     return EPOCH_1904 if flag in ("1", "true") else EPOCH_1900
 
 
-def _copy_archive(archive: zipfile.ZipFile, target: Path, replacements: Mapping[str, IO[bytes]]) -> None:
-    """Write every member of ``archive`` to ``target`` in the same order, ``replacements`` in place of theirs."""
+def copy_archive(archive: zipfile.ZipFile, target: Path, replacements: Mapping[str, IO[bytes]],
+                 additions: Mapping[str, bytes] | None = None, removals: Collection[str] = ()) -> None:
+    """Write ``archive`` to ``target`` member by member, in the same order: ``replacements`` in place of theirs,
+    ``removals`` left out, ``additions`` (new or rewritten whole) at their old place or at the end."""
+    additions = additions or {}
+    written = set()
     with zipfile.ZipFile(target, "w") as copy:
         for info in archive.infolist():
+            if info.filename in removals and info.filename not in additions:
+                continue
+            if info.filename in additions:
+                copy.writestr(info.filename, additions[info.filename], zipfile.ZIP_DEFLATED)
+                written.add(info.filename)
+                continue
             fresh = zipfile.ZipInfo(info.filename, info.date_time)
             fresh.compress_type = info.compress_type
             fresh.external_attr = info.external_attr
@@ -154,6 +164,9 @@ def _copy_archive(archive: zipfile.ZipFile, target: Path, replacements: Mapping[
                 else:
                     replacement.seek(0)
                     shutil.copyfileobj(replacement, output, COPY_CHUNK_BYTES)
+        for name, data in additions.items():
+            if name not in written:
+                copy.writestr(name, data, zipfile.ZIP_DEFLATED)
 
 
 # -- XML helpers -------------------------------------------------------------------------------------------------
