@@ -1,7 +1,8 @@
 """Benchmark: a mailbox of 1 000 complaints imported in one cycle, against one xlsx writing cycle at 10 000
 tickets (DESIGN §10: intake ≤ the writing cycle), measured in the same run.
 
-The mail server is mail-devel (pymap + aiosmtpd) on 127.0.0.1, in its own process, as in the tests. The mailbox
+The mail server is mail-devel (pymap + aiosmtpd) on 127.0.0.1, in its own process, started as the tests start it
+(tests/sync/intake/mail_server.py). The mailbox
 holds ``--mails`` plain complaints from distinct customers, put there by IMAP APPEND (untimed). Measured:
 
 - (i) the mailbox poll alone: log in, fetch every new mail (BODY.PEEK, batches of 100), read, keep the .eml,
@@ -23,11 +24,8 @@ import argparse
 import itertools
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -47,42 +45,11 @@ from sync.engine import Desk  # noqa: E402
 from sync.intake.channels import IntakeChannels  # noqa: E402
 from sync.intake.mailbox import CustomerSettings, MailboxSettings, MailIntake  # noqa: E402
 from sync.state import StateStore  # noqa: E402
+from tests.sync.intake.mail_server import start_mail_devel, stop_mail_devel  # noqa: E402
 
 PASSWORD = "bench-secret"
 VARIABLE = "SHEETDESK_BENCH_IMAP_PASSWORD"
 _mailboxes = itertools.count(1)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(log: Path) -> tuple[subprocess.Popen, int]:
-    port, smtp = free_port(), free_port()
-    command = [sys.executable, "-m", "mail_devel", "--host", "127.0.0.1", "--imap-port", str(port),
-               "--smtp-port", str(smtp), "--no-http", "--multi-user", "--password", PASSWORD]
-    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("mail-devel did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop the mail server; one holding thousands of mails may take a while, then it is killed."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=30)
 
 
 def a_complaint(number: int) -> bytes:
@@ -125,7 +92,8 @@ def measure(mails: int, rows: int, repeats: int, directory: Path) -> dict:
     (directory / "xlsx").mkdir()
     writing, _, _, facts = prepare_cases(rows, directory / "xlsx")
     cases = directory / "xlsx" / "work"
-    process, port = start_server(directory / "mail-devel.log")
+    log = (directory / "mail-devel.log").open("wb")
+    process, port, _ = start_mail_devel(PASSWORD, log)
     try:
         template = directory / "template.xlsx"
         write_xlsx(build_spec("en", now=NOW.replace(tzinfo=None), seed=7), template)
@@ -146,7 +114,8 @@ def measure(mails: int, rows: int, repeats: int, directory: Path) -> dict:
         }, repeats)
         assert all(count == mails for count in made), f"expected {mails} tickets each run, got {made}"
     finally:
-        stop(process)
+        stop_mail_devel(process, seconds=30)
+        log.close()
     return {"mails": mails, "rows": rows, "repeats": repeats, "load_average": load_now(),
             "spreads": {name: spread.as_dict() for name, spread in spreads.items()}, "baseline_facts": facts}
 

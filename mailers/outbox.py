@@ -7,10 +7,11 @@ temporary name, fsynced and renamed into place: a reader never sees half a messa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -36,6 +37,11 @@ class OutboxTransport:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """See Transport.held: a folder needs no connection."""
+        yield
 
     def send(self, messages: Sequence[EmailMessage], on_result: ResultCallback | None = None) -> list[SendResult]:
         """See Transport.send. A file that cannot be written fails its message (not permanent)."""

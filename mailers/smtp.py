@@ -1,4 +1,5 @@
-"""The SMTP transport, through yagmail: one connection per ``send`` call, i.e. per cycle.
+"""The SMTP transport, through yagmail: one connection per ``send`` call, or per ``held`` block — a cycle holds
+its transport, so everything the cycle sends (reminders, digests, acknowledgements, customer mail) shares one.
 
 Why yagmail's connection and not ``yag.send``: ``yag.send`` builds its own message from ``contents``, with a
 Message-ID and headers of its making. The ledger needs the message it recorded to go out byte-for-byte with
@@ -23,9 +24,11 @@ The password never appears in an error message or log line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
@@ -45,19 +48,62 @@ class SmtpTransport:
     def __init__(self, settings: MailSettings, environ: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self._environ = os.environ if environ is None else environ
+        self._hold: _Hold | None = None
 
     def send(self, messages: Sequence[EmailMessage], on_result: ResultCallback | None = None) -> list[SendResult]:
-        """See Transport.send. Opens one connection for all ``messages`` and closes it after; each result is
-        reported to ``on_result`` the moment the server answered that message."""
+        """See Transport.send. Uses the held connection (see ``held``), else opens one for ``messages`` and closes
+        it after; each result is reported to ``on_result`` the moment the server answered that message."""
         if not messages:
             return []
         try:
-            client = self._connect()
+            client = self._client()
         except TransportError as error:
             return report_each([SendResult(_message_id(message), error) for message in messages], on_result)
+        results: list[SendResult] = []
         try:
-            return self._send_all(client, messages, on_result)
+            results = self._send_all(client, messages, on_result)
         finally:
+            self._release(client, broken=not results or isinstance(results[-1].error, _ConnectionLost))
+        return results
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """See Transport.held."""
+        if self._hold is not None:
+            yield
+            return
+        self._hold = _Hold()
+        try:
+            yield
+        finally:
+            hold, self._hold = self._hold, None
+            if hold.client is not None:
+                hold.client.close()
+
+    def _client(self) -> yagmail.SMTP:
+        """The held connection, opened now if need be; else a connection of its own. Raise TransportError when
+        it cannot be opened (within a held block, once: later sends fail with the same error)."""
+        hold = self._hold
+        if hold is None:
+            return self._connect()
+        if hold.error is not None:
+            raise hold.error
+        if hold.client is None:
+            try:
+                hold.client = self._connect()
+            except TransportError as error:
+                hold.error = error
+                raise
+        return hold.client
+
+    def _release(self, client: yagmail.SMTP, broken: bool) -> None:
+        """Close ``client`` unless the held block keeps it; a broken held connection is dropped and reopened by
+        the next send."""
+        hold = self._hold
+        if hold is None or hold.client is not client:
+            client.close()
+        elif broken:
+            hold.client = None
             client.close()
 
     def yagmail_client(self) -> yagmail.SMTP:
@@ -141,6 +187,14 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError) as error:
             return SendResult(message_id, _ConnectionLost(f"the connection broke: {_describe(error)}"))
         return SendResult(message_id)
+
+
+@dataclass
+class _Hold:
+    """A held block's connection (None until the first send) or the error that opening it gave."""
+
+    client: yagmail.SMTP | None = None
+    error: TransportError | None = None
 
 
 class _ConnectionLost(TransportError):

@@ -6,7 +6,9 @@ Adapters, one module each: ``mailers.outbox.OutboxTransport`` (.eml files, the e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -56,20 +58,45 @@ class Transport(Protocol):
         """
         ...
 
+    def held(self) -> AbstractContextManager[None]:
+        """Within the block, every ``send`` shares ONE connection: opened by the first send that has something
+        to send, closed when the block ends. A cycle holds its transport, so its reminders, digests and customer
+        mail go out over one connection. A connection that cannot be opened fails every send of the block
+        without trying again; one that broke is opened again by the next send. Nested blocks share the outer's.
+        """
+        ...
+
 
 class MemoryTransport:
-    """The test double: keeps what it was given in ``sent``; ``fail_with`` makes every send fail."""
+    """The test double: keeps what it was given in ``sent``; ``fail_with`` makes every send fail;
+    ``connections`` counts the connections a real transport would have opened."""
 
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []
         self.connections = 0
         self.fail_with: TransportError | None = None
+        self._holding = False
+        self._connected = False
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """See Transport.held."""
+        if self._holding:
+            yield
+            return
+        self._holding, self._connected = True, False
+        try:
+            yield
+        finally:
+            self._holding = self._connected = False
 
     def send(self, messages: Sequence[EmailMessage], on_result: ResultCallback | None = None) -> list[SendResult]:
         """See Transport.send."""
         if not messages:
             return []
-        self.connections += 1
+        if not self._connected:
+            self.connections += 1
+            self._connected = self._holding
         if self.fail_with is not None:
             failed = [SendResult(str(message["Message-ID"]), self.fail_with) for message in messages]
             return report_each(failed, on_result)

@@ -7,9 +7,11 @@ a bad rule tab goes to the Rule check tab and its last good version keeps servin
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from datetime import time as time_of_day
@@ -202,14 +204,19 @@ class Desk:
         step = progress or _no_progress
         started = time.perf_counter()
         step(CYCLE_STAGES[0])
-        intake_problems = self.intake.before_cycle(now, dry_run) if self.intake is not None else []
-        report = self._cycle(now, dry_run, step, started)
-        report.intake_problems = intake_problems
-        if self.intake is not None:
-            report.intake_problems += self.intake.after_cycle(report, now, dry_run)
+        with self._one_connection():
+            intake_problems = self.intake.before_cycle(now, dry_run) if self.intake is not None else []
+            report = self._cycle(now, dry_run, step, started)
+            report.intake_problems = intake_problems
+            if self.intake is not None:
+                report.intake_problems += self.intake.after_cycle(report, now, dry_run)
         for problem in report.intake_problems:
             log.warning("intake: %s", problem)
         return report
+
+    def _one_connection(self) -> AbstractContextManager[None]:
+        """The cycle's one mail connection: reminders, digests, customer mail and acknowledgements share it."""
+        return self.mailroom.transport.held() if self.mailroom is not None else contextlib.nullcontext()
 
     def _cycle(self, now: datetime, dry_run: bool, step: Callable[[str], None], started: float) -> CycleReport:
         # A channel that queued a complaint needs a full cycle to append it.
@@ -517,12 +524,14 @@ class Desk:
         reserves from the same counter); ``_write`` gives them back when the write is not made, so a deferred
         write gives the same numbers again next cycle.
         """
+        highest = _highest_numbers(rows)
+        if reserve:  # numbers typed into the sheet are taken too: a channel must not reserve them again
+            self.state.record_ticket_numbers(highest.items())
         unnamed = [row for row in rows if is_blank(row.cell("ticket_id")) and "ticket_id" not in row.merged]
         if not unnamed:
             return
         day = local_now.strftime("%Y%m%d")
-        taken = max((parsed[1] for row in rows if (parsed := parse_ticket_id(row.ticket.ticket_id))
-                     and parsed[0] == day), default=0)
+        taken = highest.get(day, 0)
         if reserve:
             first = self.state.reserve_ticket_numbers(day, len(unnamed), at_least=taken)
             self._reserved = (day, first, first + len(unnamed) - 1)
@@ -685,6 +694,16 @@ class Desk:
             self.state.set_desk_zone(calendar.zone)
         return take_queue(view.snapshot, view.tabs["tickets"], view.header.positions, view.language, self.state,
                           calendar.zone, save_texts=not dry_run)
+
+
+def _highest_numbers(rows: Sequence[TicketRow]) -> dict[str, int]:
+    """The highest ticket number of each day among the rows' Ticket IDs."""
+    highest: dict[str, int] = {}
+    for row in rows:
+        parsed = parse_ticket_id(row.ticket.ticket_id)
+        if parsed is not None and parsed[1] > highest.get(parsed[0], 0):
+            highest[parsed[0]] = parsed[1]
+    return highest
 
 
 def _default_tiers(rows: list[TicketRow], queue: QueuedRows, tiers: Sequence[str]) -> None:

@@ -238,6 +238,15 @@ class StateStore:
             (day, number),
         )
 
+    def record_ticket_numbers(self, numbers: Iterable[tuple[str, int]]) -> None:
+        """``record_ticket_number`` for each ``(day, number)``, in one transaction."""
+        with self.transaction() as connection:
+            connection.executemany(
+                "INSERT INTO id_counter (day, last) VALUES (?, ?) "
+                "ON CONFLICT(day) DO UPDATE SET last = max(last, excluded.last) WHERE excluded.last > last",
+                list(numbers),
+            )
+
     def reserve_ticket_numbers(self, day: str, count: int = 1, at_least: int = 0) -> int:
         """Reserve ``count`` ticket numbers of ``day`` that no one was ever given; return the first.
 

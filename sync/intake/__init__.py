@@ -1,29 +1,10 @@
 """Customers in: every channel's complaints go through one intake function into the state store's queue.
 
 ``take_in(state, Complaint(...)) -> Receipt`` reserves the Ticket ID and queues the complaint; the next cycle
-appends it to the Tickets tab. See docs/intake.md for the contract.
+appends it to the Tickets tab. The package's public names are ``sync.intake.complaint``'s. See docs/intake.md.
 """
 
-from sync.intake.complaint import (
-    CHANNEL_EMAIL,
-    CHANNEL_WEBSITE,
-    CHANNELS,
-    Complaint,
-    IntakeError,
-    Receipt,
-    clean_text,
-    reserve_ticket_id,
-    take_in,
-)
+from sync.intake import complaint
+from sync.intake.complaint import *  # noqa: F403 (the package's surface is the intake function's module)
 
-__all__ = [
-    "Complaint",
-    "Receipt",
-    "IntakeError",
-    "take_in",
-    "reserve_ticket_id",
-    "clean_text",
-    "CHANNEL_EMAIL",
-    "CHANNEL_WEBSITE",
-    "CHANNELS",
-]
+__all__ = list(complaint.__all__)

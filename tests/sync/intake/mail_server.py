@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO
 
 import pytest
 from imap_tools import MailBoxUnencrypted
@@ -78,21 +79,38 @@ class MailServer:
         return ["\\Seen" in message.flags for message in self.messages(user, folder)]
 
 
-@pytest.fixture(scope="session")
-def mail_server() -> Iterator[MailServer]:
+def start_mail_devel(password: str, log: IO[bytes]) -> tuple[subprocess.Popen, int, int]:
+    """Start mail-devel (multi-user, every mailbox with ``password``) on free ports of 127.0.0.1, logging to
+    ``log``; return the process, its IMAP port and its SMTP port once both answer."""
     imap_port, smtp_port = _free_port(), _free_port()
     command = [sys.executable, "-m", "mail_devel", "--host", "127.0.0.1", "--imap-port", str(imap_port),
-               "--smtp-port", str(smtp_port), "--no-http", "--multi-user", "--password", PASSWORD]
-    log = tempfile.TemporaryFile()  # the server logs every command: a pipe nobody reads would fill and stall it
+               "--smtp-port", str(smtp_port), "--no-http", "--multi-user", "--password", password]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_for(imap_port, process)
         _wait_for(smtp_port, process)
+    except RuntimeError:
+        stop_mail_devel(process)
+        raise
+    return process, imap_port, smtp_port
+
+
+def stop_mail_devel(process: subprocess.Popen, seconds: float = 10) -> None:
+    """Stop the server; one holding thousands of mails may take a while, then it is killed."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=seconds)
+
+
+@pytest.fixture(scope="session")
+def mail_server() -> Iterator[MailServer]:
+    log = tempfile.TemporaryFile()  # the server logs every command: a pipe nobody reads would fill and stall it
+    process, imap_port, smtp_port = start_mail_devel(PASSWORD, log)
+    try:
         yield MailServer(imap_port, smtp_port)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_mail_devel(process)
         log.close()
