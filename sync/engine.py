@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from datetime import time as time_of_day
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
@@ -35,7 +36,7 @@ from sync.backends.port import (
     WorkbookLinks,
 )
 from sync.computed_cells import desired_cells, rows_differ, same_cell
-from sync.customer_loop import CustomerLoop
+from sync.customer_loop import CustomerLoop, contact_emails
 from sync.cycle_report import CycleReport
 from sync.errors import WriteDeferred
 from sync.facts import customer_counts, similar_counts
@@ -43,7 +44,7 @@ from sync.queued import QueuedRows, take_queue
 from sync.quiet import next_change
 from sync.rule_loading import LoadedRules, load_rules
 from sync.settled import Settled, SettledCache, snapshot_digest
-from sync.state import StateStore, StatusSpan, format_ticket_id, parse_ticket_id
+from sync.state import BadAddress, StateStore, StatusSpan, format_ticket_id, parse_ticket_id
 from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
 from sync.tabs.lessons import build_lessons, last_solved
 from sync.tabs.messages import build_messages, latest_replies, replied_cells
@@ -81,6 +82,9 @@ from tickets.model import check_choices, check_loop, read_cells
 from tickets.review import monthly_review
 
 __all__ = ["Desk", "DeskSettings", "CycleReport", "TicketRow", "CYCLE_STAGES", "IntakeHook"]
+
+BOUNCES_SHOWN_KEY = "bounced addresses shown"  # the state's bad_addresses_mark the last written cycle showed
+NO_BOUNCES = "0|"
 
 log = logging.getLogger(__name__)
 CYCLE_STAGES = ("reading the workbook", "reading the rules", "checking rows", "deciding", "writing", "mailing")
@@ -214,6 +218,11 @@ class Desk:
             log.warning("intake: %s", problem)
         return report
 
+    def _bounce_news(self) -> bool:
+        """Whether an address bounced since the last cycle that wrote: its tickets' Check cells
+        must say so, so this cycle is not quiet."""
+        return self.state.bad_addresses_mark() != (self.state.get(BOUNCES_SHOWN_KEY) or NO_BOUNCES)
+
     def _one_connection(self) -> AbstractContextManager[None]:
         """The cycle's one mail connection: reminders, digests, customer mail and acknowledgements share it."""
         return self.mailroom.transport.held() if self.mailroom is not None else contextlib.nullcontext()
@@ -221,7 +230,7 @@ class Desk:
     def _cycle(self, now: datetime, dry_run: bool, step: Callable[[str], None], started: float) -> CycleReport:
         # A channel that queued a complaint needs a full cycle to append it.
         # So does a customer's answer waiting to be written back.
-        full = self.state.has_queued() or bool(self.customers and self.customers.has_work())
+        full = self.state.has_queued() or bool(self.customers and self.customers.has_work()) or self._bounce_news()
         settled = None if full else self.settled.current(now, self._fingerprint())
         if settled is not None and not dry_run:
             return self._quiet_cycle(settled, now, started)
@@ -248,6 +257,8 @@ class Desk:
         step(CYCLE_STAGES[2])
         rows = self._read_rows(view, calendar, rules, now)
         self._stamp(rows, view, calendar, now, dry_run)
+        bounced = self.state.bad_addresses()
+        _flag_bounced_contacts(rows, bounced, calendar.zone)
         _default_tiers(rows, queue, rules.allowed.get("tier", ()))
         if self.customers is not None and not dry_run:
             self.customers.apply_answers(rows, view.language, calendar.zone)
@@ -274,7 +285,9 @@ class Desk:
             self.state.record_cycle(((row.ticket.ticket_id, row.ticket.effective_status.value) for row in rows
                                      if row.ticket.ticket_id), now)
             if self.customers is not None and not report.deferred:
-                self._serve_customers(outcomes, rules, view.language, calendar, now)
+                self._serve_customers(outcomes, rules, view.language, calendar, now, bounced, report)
+            if not report.deferred:
+                self.state.put(BOUNCES_SHOWN_KEY, self.state.bad_addresses_mark())
         if self.mailroom is not None:
             step(CYCLE_STAGES[5])
             self._remind(outcomes, calendar, kpis, now, dry_run, report)
@@ -365,13 +378,20 @@ class Desk:
                 self.state.record_ticket_number(*parsed)
 
     def _serve_customers(
-        self, outcomes: list[Outcome], rules: LoadedRules, language: str, calendar: BusinessCalendar, now: datetime
+        self, outcomes: list[Outcome], rules: LoadedRules, language: str, calendar: BusinessCalendar, now: datetime,
+        bounced: Mapping[str, BadAddress], report: CycleReport,
     ) -> None:
-        """The write landed: mark the customers' answers done, publish for the portal, send customer mail."""
+        """The write landed: mark the customers' answers done, publish for the portal, send customer mail —
+        but for mail to an address that bounced, held (unsent, so composed again) until the Contact changes."""
         assert self.customers is not None
         self.customers.finish(wrote=True)
         sender = self.mailroom.sender if self.mailroom is not None else None
-        mails = self.customers.publish(outcomes, rules.allowed, language, calendar.zone, now, sender)
+        composed = self.customers.publish(outcomes, rules.allowed, language, calendar.zone, now, sender)
+        mails = [mail for mail in composed if not _to_bounced(mail.message, bounced)]
+        held = len(composed) - len(mails)
+        if held:
+            report.mails_held += held
+            log.info("customer mail: %s message(s) held: the address bounced — fix the Contact", held)
         if not mails or self.mailroom is None:
             return
         results = self.mailroom.transport.send([mail.message for mail in mails])
@@ -406,7 +426,7 @@ class Desk:
             customer_replies=latest_replies(self.state.customer_messages(), self.state.status_spans()),
         )
         report.mails_sent = len(mail.composed) if dry_run else len(mail.sent)
-        report.mails_held = mail.held + mail.queued_quiet
+        report.mails_held += mail.held + mail.queued_quiet  # customer mail held for a bounce counts too
         report.mails_waiting, report.mails_failed = mail.waiting_retry, len(mail.dead)
         report.mail_failures = list(mail.failures)
         for failure in mail.failures:
@@ -694,6 +714,26 @@ class Desk:
             self.state.set_desk_zone(calendar.zone)
         return take_queue(view.snapshot, view.tabs["tickets"], view.header.positions, view.language, self.state,
                           calendar.zone, save_texts=not dry_run)
+
+
+def _bounced_addresses_of(contact: str | None, bounced: Mapping[str, BadAddress]) -> list[BadAddress]:
+    return [bounced[address] for address in contact_emails(contact) if address in bounced]
+
+
+def _flag_bounced_contacts(rows: Sequence[TicketRow], bounced: Mapping[str, BadAddress], zone: tzinfo) -> None:
+    """A row whose Contact holds an address mail to which bounced says so in its Check cell, with the date and
+    what to do (its customer mail is held until the Contact changes)."""
+    if not bounced:
+        return
+    for row in rows:
+        for bad in _bounced_addresses_of(row.ticket.contact, bounced):
+            when = f"{bad.flagged_at.astimezone(zone):%Y-%m-%d %H:%M}"
+            row.problems.append(Problem("contact", "contact_bounced", {"value": bad.address, "date": when}))
+
+
+def _to_bounced(message: EmailMessage, bounced: Mapping[str, BadAddress]) -> bool:
+    """Whether ``message`` goes to an address that bounced."""
+    return any(address.addr_spec.lower() in bounced for address in message["To"].addresses)
 
 
 def _highest_numbers(rows: Sequence[TicketRow]) -> dict[str, int]:

@@ -84,6 +84,11 @@ CREATE TABLE IF NOT EXISTS customer_message (
     automatic INTEGER NOT NULL DEFAULT 0,
     source_ref TEXT UNIQUE
 );
+CREATE TABLE IF NOT EXISTS inbox_bad_address (
+    address TEXT PRIMARY KEY,
+    flagged_at TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS good_rules (
     role TEXT PRIMARY KEY,
     rows TEXT NOT NULL,
@@ -136,6 +141,15 @@ class CustomerMessage:
     text: str
     automatic: bool = False
     source_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class BadAddress:
+    """An address mail to which bounced: when it was flagged (aware) and what the bounce said."""
+
+    address: str
+    flagged_at: datetime
+    reason: str
 
 
 class StateStore:
@@ -290,11 +304,36 @@ class StateStore:
         """Return the liaisons' addresses (liaison, manager, deputy) as the last cycle read them, lower case."""
         return set(json.loads(self.get(STAFF_KEY) or "[]"))
 
+    def staff_addresses_known(self) -> bool:
+        """Whether the liaisons' addresses were ever published (by a cycle, or by a channel that read them)."""
+        return self.get(STAFF_KEY) is not None
+
     def set_staff_addresses(self, addresses: Iterable[str]) -> None:
         """Publish the liaisons' addresses, so the mailbox never acknowledges the desk's own people."""
         text = json.dumps(sorted({address.strip().lower() for address in addresses if address}))
-        if self.get(STAFF_KEY) != text:
+        if self.get(STAFF_KEY) != text:  # an empty list is published too: a tab without addresses is known
             self.put(STAFF_KEY, text)
+
+    # -- bounced addresses ---------------------------------------------------------------------------------
+
+    def flag_bad_addresses(self, addresses: Iterable[str], reason: str, now: datetime) -> None:
+        """Remember that mail to ``addresses`` bounced (``reason``: what the bounce said): customer mail to them
+        is held, and the tickets whose Contact holds one say so in their Check cell."""
+        self.connection.executemany(
+            "INSERT OR REPLACE INTO inbox_bad_address (address, flagged_at, reason) VALUES (?, ?, ?)",
+            [(address.strip().lower(), now.astimezone(UTC).isoformat(), reason) for address in addresses],
+        )
+
+    def bad_addresses(self) -> dict[str, BadAddress]:
+        """``{address: BadAddress}`` for every address a bounce flagged (lower case)."""
+        rows = self.connection.execute("SELECT address, flagged_at, reason FROM inbox_bad_address")
+        return {address: BadAddress(address, datetime.fromisoformat(at), reason) for address, at, reason in rows}
+
+    def bad_addresses_mark(self) -> str:
+        """A text that changes whenever an address is flagged."""
+        count, latest = self.connection.execute(
+            "SELECT count(*), coalesce(max(flagged_at), '') FROM inbox_bad_address").fetchone()
+        return f"{count}|{latest}"
 
     # -- customers' messages -------------------------------------------------------------------------------
 

@@ -122,6 +122,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "{column} is empty — choose one of: {allowed}",
         "{column}为空 —— 请从以下选择：{allowed}",
     ),
+    "contact_bounced": (
+        "{column}: mail to {value} bounced on {date} — fix the Contact (customer mail to it is held until it "
+        "changes)",
+        "{column}：发往 {value} 的邮件已于 {date} 被退回——请修正联系方式（修正前不再给该地址发客户邮件）",
+    ),
     "missing_input": (
         "{column} is empty — the rules need it to {purpose}",
         "{column}为空 —— 规则需要它来{purpose}",

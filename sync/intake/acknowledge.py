@@ -7,10 +7,11 @@ machine (``Auto-Submitted: auto-replied``, ``X-Auto-Response-Suppress: All``, so
 silent), carries a Message-ID that encodes the ticket (a reply to it finds its ticket), and tags the subject
 ``[CS-…]``. Each is marked sent as soon as the transport took it; a crash repeats at most the one in flight.
 
-A mailed complaint's acknowledgement is planned when the mail is taken in. A portal complaint (channel Website,
-``details["acknowledge"]`` set by the portal's submit) is planned here, when it is about to be sent: the same
-per-sender limit (``ack_per_sender_per_hour``, counted together with mailed ones), and never to a bad address or
-one of the desk's own people. Complaints from a Forms responses tab are not acknowledged.
+A mailed complaint's acknowledgement is planned when the mail is taken in. A complaint from the portal or a
+Forms responses tab (channel Website, ``details["acknowledge"]`` and ``details["address"]`` set by the channel)
+is planned here, when it is about to be sent: the same per-sender limit (``ack_per_sender_per_hour``, counted
+together with mailed ones), and never to a bad address or one of the desk's own people. Any acknowledgement to
+an address that bounced since is held.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def send_acknowledgements(
     by_ticket = {outcome.ticket.ticket_id: outcome for outcome in outcomes if outcome.ticket.ticket_id}
     waiting = [queued for queued in state.appended_since(now - LOOKBACK)
                if queued.channel in (CHANNEL_EMAIL, CHANNEL_WEBSITE) and queued.details.get("acknowledge")
-               and queued.ticket_id in by_ticket and not records.acknowledged(queued.ticket_id)]
+               and queued.ticket_id in by_ticket and not records.acknowledged(queued.ticket_id)
+               and not records.is_bad(_address(queued))]  # held: the address bounced since
     report = AckReport()
     if dry_run:
         return report

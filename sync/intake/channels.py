@@ -1,9 +1,13 @@
-"""A desk's intake channels, run around each cycle (``sync.engine.IntakeHook``).
+"""A desk's intake channels, run around each cycle (``sync.engine.IntakeHook``), and between cycles.
 
 Before the cycle: the mailbox is polled (new mail queued, replies recorded, bounces flagged) and the form
 responses tab is read. After it: the complaints the cycle appended are acknowledged by mail. A dry run takes
 nothing in and sends nothing. A channel's failure is reported, never raised: the cycle and the other channels
 go on, and the next cycle tries again.
+
+Between cycles the daemon calls ``poll`` every ``[intake.mail] poll_minutes``: what it queued wakes a cycle at
+once (as the portal does), which appends the rows and acknowledges them — so a mailed complaint is registered
+and its customer told the number within minutes, however seldom the cycle is scheduled.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sync.backends.port import Sheet
 from sync.engine import CycleReport
 from sync.intake.acknowledge import send_acknowledgements
 from sync.intake.forms import FormResponses
-from sync.intake.mailbox import CustomerSettings, MailboxError, MailIntake
+from sync.intake.mailbox import CustomerSettings, MailboxError, MailIntake, PollReport
 from sync.state import StateStore
 
 __all__ = ["IntakeChannels"]
@@ -45,6 +49,14 @@ class IntakeChannels:
         except MailboxError as error:
             return [str(error)]
         return []
+
+    def poll(self, now: datetime) -> PollReport | None:
+        """Poll the mailbox between cycles; return what it did (None: this desk has no mailbox). Raise
+        MailboxError when the mailbox cannot be read. ``PollReport.needs_cycle`` says whether a cycle should run
+        now to write what came in."""
+        if self.mailbox is None:
+            return None
+        return self.mailbox.poll(self._aware(now))
 
     def after_cycle(self, report: CycleReport, now: datetime, dry_run: bool) -> list[str]:
         """Acknowledge the complaints the cycle appended (mailed, and from the portal). Return the problems met."""

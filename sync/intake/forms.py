@@ -8,16 +8,22 @@ its response id when the form has an ID column, else by a hash of its answers, k
 
 A header that names no known field, or a missing Timestamp/Description column, stops the channel for that
 cycle with a message on the Rule check tab naming the cell: no ticket is ever made from a mis-mapped row.
+
+A response whose contact answer holds an email address is acknowledged like a mailed or portal complaint
+(``sync.intake.acknowledge``: ``[customers] acknowledge``, the per-sender limit, never to a bounced address or
+one of the desk's own people), in Chinese when the customer wrote Chinese.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from sync.backends.port import Cell, Sheet
+from sync.customer_loop import contact_emails
 from sync.intake.complaint import CHANNEL_WEBSITE, Complaint, IntakeError, take_in
 from sync.state import StateStore
 from tickets import cell_name, find_tab, is_blank, match_headers, normalize_label, read_datetime, read_text
@@ -38,6 +44,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "ignored": ("Start time", "Last modified time", "开始时间", "上次修改时间"),
 }
 REQUIRED = {"timestamp": "时间戳", "description": "问题描述"}  # field -> its Chinese name
+CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -127,12 +134,20 @@ class FormResponses:
         description = _text(cell("description"))
         if received is None or not description:
             return None
+        contact, customer = _text(cell("contact")), _text(cell("customer"))
         return Complaint(
             channel=CHANNEL_WEBSITE, received=received, description=description,
-            customer=_text(cell("customer")), contact=_text(cell("contact")), product=_text(cell("product")),
+            customer=customer, contact=contact, product=_text(cell("product")),
             category=_text(cell("category")), order_no=_text(cell("order_no")), request=_text(cell("request")),
-            source_ref=_reference(tab, cell("response_id"), row),
+            language="zh" if CHINESE.search(f"{description} {customer or ''}") else None,
+            source_ref=_reference(tab, cell("response_id"), row), details=_acknowledgement(contact),
         )
+
+
+def _acknowledgement(contact: str | None) -> dict[str, object]:
+    """What the acknowledgement needs: the first email address in the contact answer (none: no acknowledgement)."""
+    emails = contact_emails(contact)
+    return {"acknowledge": True, "address": emails[0]} if emails else {}
 
 
 def _reference(tab: str, response_id: Cell, row: Sequence[Cell]) -> str:

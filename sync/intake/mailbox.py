@@ -23,7 +23,7 @@ import logging
 import os
 import re
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -34,6 +34,7 @@ from imap_tools.errors import MailboxLoginError
 
 from sync.intake.complaint import CHANNEL_EMAIL, Complaint, take_in
 from sync.intake.inbound import AUTOMATIC, BOUNCE, PERSON, InboundMail, read_mail
+from sync.intake.people import DeskPeople
 from sync.state import CustomerMessage, StateStore, parse_ticket_id
 from tickets import SheetdeskError
 
@@ -81,11 +82,6 @@ CREATE TABLE IF NOT EXISTS inbox_ack (
     sent_at TEXT
 );
 CREATE INDEX IF NOT EXISTS inbox_ack_address ON inbox_ack (address, planned_at);
-CREATE TABLE IF NOT EXISTS inbox_bad_address (
-    address TEXT PRIMARY KEY,
-    flagged_at TEXT NOT NULL,
-    reason TEXT NOT NULL
-);
 """
 
 
@@ -132,6 +128,11 @@ class PollReport:
     again: int = 0  # mail handled before (redelivered, or a repeat after a crash)
     acknowledgements_planned: int = 0
     moved: int = 0
+
+    @property
+    def needs_cycle(self) -> bool:
+        """Whether something came in that a cycle writes: a ticket to append, a reply, a bounced address."""
+        return bool(self.tickets or self.replies or self.bounces)
 
     def summary(self) -> str:
         return (f"mailbox: {len(self.tickets)} new tickets, {len(self.replies)} replies, {len(self.bounces)} bounced "
@@ -224,19 +225,14 @@ class MailRecords:
         )
 
     def flag_bad(self, addresses: Iterable[str], reason: str, now: datetime) -> None:
-        self.connection.executemany(
-            "INSERT OR REPLACE INTO inbox_bad_address (address, flagged_at, reason) VALUES (?, ?, ?)",
-            [(address.lower(), now.astimezone(UTC).isoformat(), reason) for address in addresses],
-        )
+        self.state.flag_bad_addresses(addresses, reason, now)
 
     def is_bad(self, address: str) -> bool:
-        return self.connection.execute(
-            "SELECT 1 FROM inbox_bad_address WHERE address = ?", (address.lower(),)
-        ).fetchone() is not None
+        return address.strip().lower() in self.state.bad_addresses()
 
     def bad_addresses(self) -> dict[str, str]:
         """``{address: why}`` for every address a bounce flagged."""
-        return dict(self.connection.execute("SELECT address, reason FROM inbox_bad_address"))
+        return {address: bad.reason for address, bad in self.state.bad_addresses().items()}
 
 
 class _RawMessage(MailMessage):
@@ -247,7 +243,8 @@ class _RawMessage(MailMessage):
 
 
 class MailIntake:
-    """The complaints mailbox of one desk."""
+    """The complaints mailbox of one desk. ``people`` returns the desk's own people's addresses, never
+    acknowledged (default: ``DeskPeople`` over the state store alone)."""
 
     def __init__(
         self,
@@ -255,8 +252,10 @@ class MailIntake:
         settings: MailboxSettings,
         customers: CustomerSettings | None = None,
         environ: Mapping[str, str] | None = None,
+        people: Callable[[], set[str]] | None = None,
     ) -> None:
         self.state = state
+        self.people = people or DeskPeople(state).addresses
         self.settings = settings
         self.customers = customers or CustomerSettings()
         self.records = MailRecords(state)
@@ -277,8 +276,7 @@ class MailIntake:
         except MailboxError:
             raise
         except MailboxLoginError as error:
-            raise MailboxError(f"[intake.mail] {self.settings.username}@{self.settings.host}: login refused — check "
-                               f"username and the secret in ${self.settings.password_env}") from error
+            raise self._login_refused() from error
         except (TimeoutError, OSError, imaplib.IMAP4.error, ssl.SSLError) as error:
             raise MailboxError(f"[intake.mail] {self.settings.host}:{self.settings.effective_port}: {error}; "
                                "the next cycle tries again") from error
@@ -319,9 +317,20 @@ class MailIntake:
         else:
             box = MailBoxUnencrypted(settings.host, port, timeout=settings.timeout)
         box.email_message_class = _RawMessage
-        if settings.auth == "xoauth2":
-            return box.xoauth2(settings.username, secret, initial_folder=None)
-        return box.login(settings.username, secret, initial_folder=None)
+        try:
+            if settings.auth == "xoauth2":
+                return box.xoauth2(settings.username, secret, initial_folder=None)
+            return box.login(settings.username, secret, initial_folder=None)
+        except (MailboxLoginError, imaplib.IMAP4.error) as error:  # imaplib says NO to AUTHENTICATE by raising
+            box.client.shutdown()
+            raise self._login_refused() from error
+
+    def _login_refused(self) -> MailboxError:
+        settings = self.settings
+        secret = ("the OAuth2 access token in ${0} (tokens expire: refresh it)" if settings.auth == "xoauth2"
+                  else "the secret in ${0}").format(settings.password_env)
+        return MailboxError(f"[intake.mail] {settings.username}@{settings.host}: login refused — check username "
+                            f"and {secret}")
 
     # -- one mail -----------------------------------------------------------------------------------------
 
@@ -397,7 +406,7 @@ class MailIntake:
             return False
         if self._never_acknowledged is None:  # read once per poll
             self._never_acknowledged = {self.settings.username.lower(), customers.sender.lower(),
-                                        *self.state.staff_addresses()}
+                                        *self.people()}
         if mail.sender in self._never_acknowledged or self.records.is_bad(mail.sender):
             return False
         return self.records.plan_acknowledgement(mail.key, mail.sender, customers.ack_per_sender_per_hour, now)

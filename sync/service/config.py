@@ -163,6 +163,10 @@ class MailIntakeSettings(_Section):
     folder: str = Field("INBOX", description="The folder complaints arrive in.")
     processed_folder: str = Field("Processed", description="Where handled mail is moved (created if missing).")
     timeout_seconds: float = Field(30, gt=0, description="Give up on a silent IMAP server after this long.")
+    poll_minutes: float = Field(
+        2, gt=0, le=60, description="The daemon polls the mailbox this often between cycles; a new complaint "
+        "wakes a cycle at once, so its customer is told the number within about this long.",
+    )
 
 
 class FormsSettings(_Section):

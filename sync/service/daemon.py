@@ -1,5 +1,8 @@
 """The daemon: a cycle at start, then every ``[schedule] every_minutes`` (with a little jitter).
 
+Between cycles each desk's complaints mailbox is polled every ``[intake.mail] poll_minutes``; a poll that took
+something in (a complaint, a reply, a bounce) wakes a cycle at once, as a complaint on the portal does.
+
 Every cycle is guarded: a failure is logged and counted, and the loop goes on, so a bad row, rule or file can
 never crash-loop it. SIGTERM and SIGINT let the current cycle finish, then the daemon exits 0. One instance per
 workbook: a second one exits 3. After each good cycle the heartbeat is rewritten, after a failed one (an error,
@@ -21,6 +24,7 @@ from datetime import datetime
 import schedule
 
 from sync.engine import CycleReport, Desk
+from sync.intake.channels import IntakeChannels
 from sync.portal import PortalServer
 from sync.service.config import Settings
 from sync.service.desks import (
@@ -54,6 +58,30 @@ class DeskRunner:
     last_report: CycleReport | None = None
     last_good: datetime | None = None
     progress: bool = False
+    polls: int = 0
+    poll_failures: int = 0
+
+    @property
+    def poll_minutes(self) -> float | None:
+        """How often the desk's mailbox is polled between cycles (None: the desk has no mailbox)."""
+        mail = self.config.intake.mail
+        return mail.poll_minutes if mail is not None and isinstance(self.desk.intake, IntakeChannels) else None
+
+    def poll(self, now: datetime) -> bool:
+        """Poll the desk's mailbox between cycles; return whether a cycle should run now to write what came in.
+        Never raises (but for KeyboardInterrupt): a failure is logged, and the next poll or cycle tries again."""
+        intake = self.desk.intake
+        if not isinstance(intake, IntakeChannels):
+            return False
+        self.polls += 1
+        try:
+            report = intake.poll(now)
+        except Exception as error:  # the guard: a mailbox problem must not stop the daemon
+            self.poll_failures += 1
+            log.warning("%s: the mailbox poll failed; the next poll tries again: %s", self.config.name,
+                        describe_error(error, hint=False))
+            return False
+        return report is not None and report.needs_cycle
 
     def run_cycle(self, now: datetime, dry_run: bool) -> bool:
         """Run one guarded cycle; return whether it was good (it ran to the end and every mail it tried went
@@ -152,13 +180,22 @@ class Daemon:
         if not self.dry_run:
             self.monitor.finished(good)
 
+    def poll(self, runner: DeskRunner) -> None:
+        """Poll one desk's mailbox between cycles; wake a cycle when the poll took something in."""
+        if not self.stopping and runner.poll(self.clock()):
+            self.wake()
+
     def run(self) -> int:
-        """Run a cycle now, then on schedule until stopped. Return the exit code (0)."""
+        """Run a cycle now, then on schedule until stopped, polling mailboxes between cycles. Return the exit
+        code (0). A dry run polls nothing: polling takes mail in."""
         seconds = max(1, round(self.every_minutes * 60))
         job = self.scheduler.every(seconds)
         if self.jitter_seconds >= 1:
             job = job.to(seconds + int(self.jitter_seconds))
         job.seconds.do(self.cycle_all)
+        for runner in self.runners:
+            if runner.poll_minutes is not None and not self.dry_run:
+                self.scheduler.every(max(1, round(runner.poll_minutes * 60))).seconds.do(self.poll, runner)
         self.cycle_all()
         while not self.stopping:
             if self.woken.is_set():

@@ -10,19 +10,20 @@ import logging
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, Transport, build_transport
 from sync.backends import registry
-from sync.backends.port import Backend, BackendPlace
+from sync.backends.port import Backend, BackendPlace, Snapshot
 from sync.engine import Desk, DeskSettings
 from sync.errors import AlreadyRunning, ConfigError
 from sync.intake.channels import IntakeChannels
 from sync.intake.forms import FormResponses
 from sync.intake.mailbox import CustomerSettings, MailboxSettings, MailIntake
+from sync.intake.people import DeskPeople
 from sync.service.config import (
     CustomersSettings,
     IntakeSettings,
@@ -137,9 +138,10 @@ def open_desk(
     state = StateStore(config.state_dir)
     mailroom = open_mailroom(config, state) if mail else None
     customers = customer_loop(config.settings, config.name, state.path, _utc_now)
-    intake = open_intake(config, state, mailroom.transport if mailroom is not None else None)
-    return Desk(backend or open_backend(config, state), state, desk_settings(config, remember), mailroom=mailroom,
-                customers=customers, intake=intake)
+    backend = backend or open_backend(config, state)
+    intake = open_intake(config, state, mailroom.transport if mailroom is not None else None, backend.read)
+    return Desk(backend, state, desk_settings(config, remember), mailroom=mailroom, customers=customers,
+                intake=intake)
 
 
 def desk_settings(config: DeskConfig, remember: bool = True) -> DeskSettings:
@@ -159,10 +161,16 @@ def desk_settings(config: DeskConfig, remember: bool = True) -> DeskSettings:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-def open_intake(config: DeskConfig, state: StateStore, transport: Transport | None) -> IntakeChannels | None:
+
+
+def open_intake(
+    config: DeskConfig, state: StateStore, transport: Transport | None,
+    read_workbook: Callable[[], Snapshot] | None = None,
+) -> IntakeChannels | None:
     """Return the desk's intake channels (``[intake]``, ``[customers]``), or None when it has none.
 
-    Acknowledgements go out by the desk's ``[mail]`` transport (None: never, as without mail).
+    Acknowledgements go out by the desk's ``[mail]`` transport (None: never, as without mail). The mailbox
+    reads the Liaisons tab with ``read_workbook`` when it must know the desk's people before any cycle did.
     """
     mail, forms = config.intake.mail, config.intake.forms
     portal = config.settings.portal is not None and config.name == "main"  # its complaints get acknowledged
@@ -180,7 +188,8 @@ def open_intake(config: DeskConfig, state: StateStore, transport: Transport | No
             host=mail.host, username=mail.username, password_env=mail.password_env, port=mail.port,
             security=mail.security, folder=mail.folder, processed_folder=mail.processed_folder, auth=mail.auth,
             timeout=mail.timeout_seconds,
-        ), customers)
+        ), customers, people=DeskPeople(state, read_workbook, config.workbook.language,
+                                        config.workbook.aliases).addresses)
     responses = FormResponses(state, forms.tab, forms.aliases) if forms is not None else None
     return IntakeChannels(state, mailbox, customers, transport, responses)
 

@@ -8,11 +8,17 @@ from datetime import datetime, timedelta
 import openpyxl
 import pytest
 
+from mailers import MemoryTransport
+from sheets_templates import build_spec
+from sync.backends.gsheets.backend import GSheetsBackend
+from sync.backends.gsheets.http import EMULATOR_VARIABLE
 from sync.backends.xlsx.backend import XlsxBackend
 from sync.engine import Desk
 from sync.intake.channels import IntakeChannels
 from sync.intake.forms import FormResponses
+from sync.intake.mailbox import CustomerSettings
 from sync.state import StateStore
+from tests.sync.backends.gsheets.fake_sheets import FakeSheets
 from tests.sync.conftest import NOW, make_workbook, tickets_by_id
 
 TAB = "Form Responses 1"
@@ -117,3 +123,78 @@ def test_an_unknown_question_stops_the_channel_with_a_message_on_rule_check(tmp_
     desk.cycle(NOW + timedelta(minutes=5))
     assert [row["Description"] for row in tickets_by_id(path).values()] == ["Broken"]
     state.close()
+
+
+# -- acknowledgements, and the channel on Google Sheets ---------------------------------------------------------
+
+
+def an_acknowledging_desk(backend, state, sender="desk@desk.example", **customers):
+    transport = MemoryTransport()
+    channels = IntakeChannels(state, forms=FormResponses(state, TAB, {}), transport=transport,
+                              customers=CustomerSettings(sender=sender, **customers))
+    return Desk(backend, state, intake=channels), transport
+
+
+def acknowledged(transport) -> list[tuple[str, str]]:
+    return [(message["To"].addresses[0].addr_spec, str(message["Subject"])) for message in transport.sent]
+
+
+def test_a_response_with_an_email_is_acknowledged_once_with_its_number(workbook, tmp_path):
+    state = StateStore(tmp_path / "state")
+    desk, transport = an_acknowledging_desk(XlsxBackend(workbook), state)
+    desk.cycle(NOW)
+    desk.cycle(NOW + timedelta(minutes=5))
+    by_contact = {row["Contact"]: ticket_id for ticket_id, row in tickets_by_id(workbook).items()}
+    assert sorted(acknowledged(transport)) == sorted([
+        ("amy@shop.example", f"[{by_contact['amy@shop.example']}] We received your complaint: Lid cracked"),
+        ("bo@shop.example", f"[{by_contact['bo@shop.example']}] We received your complaint: =cmd|' /C calc'!A0"),
+    ])
+    (amy,) = [message for message in transport.sent if "amy@" in str(message["To"])]
+    assert amy["Auto-Submitted"] == "auto-replied" and amy["In-Reply-To"] is None
+    assert f"registered as ticket {by_contact['amy@shop.example']}" in amy.get_content()
+    state.close()
+
+
+def test_responses_follow_the_per_sender_limit_and_never_acknowledge_the_desks_own_people(tmp_path):
+    path = make_workbook(tmp_path / "desk.xlsx")
+    add_responses(path, GOOGLE_HEADER, [
+        [datetime(2026, 11, 23, 9, minute), "amy@shop.example", "Amy", "Box", f"Dent {minute}", None]
+        for minute in range(4)
+    ] + [
+        [datetime(2026, 11, 23, 9, 30), "lucy.wang@example.com", "Lucy", "Box", "Forwarded", None],  # a liaison
+        [datetime(2026, 11, 23, 9, 31), "desk@desk.example", "Desk", "Box", "Typed by the desk", None],
+        [datetime(2026, 11, 23, 9, 32), "+86 21 5555", "Phone only", "Box", "Call me", None],
+    ])
+    state = StateStore(tmp_path / "state")
+    desk, transport = an_acknowledging_desk(XlsxBackend(path), state, ack_per_sender_per_hour=2)
+    desk.cycle(NOW)
+    assert len(tickets_by_id(path)) == 7
+    assert [to for to, _ in acknowledged(transport)] == ["amy@shop.example"] * 2
+    state.close()
+
+
+def test_the_forms_channel_on_a_google_sheet_never_writes_the_responses_tab(tmp_path, monkeypatch):
+    with FakeSheets() as fake:
+        monkeypatch.setenv(EMULATOR_VARIABLE, fake.url)
+        spreadsheet = fake.create("forms-desk")
+        GSheetsBackend("forms-desk").lay_out(build_spec("en", now=NOW.replace(tzinfo=None), seed=7))
+        spreadsheet.load(TAB, [GOOGLE_HEADER,
+                               [datetime(2026, 11, 23, 9, 12), "amy@shop.example", "Amy", "Box", "Lid cracked", "SO-1"],
+                               [datetime(2026, 11, 23, 9, 40), "bo@shop.example", "Bo", "Bag", "=1+1", None]])
+        before = spreadsheet.values(TAB)
+        state = StateStore(tmp_path / "state")
+        desk, transport = an_acknowledging_desk(GSheetsBackend("forms-desk", retry_budget_seconds=2), state)
+        try:
+            desk.cycle(NOW)
+            desk.cycle(NOW + timedelta(minutes=5))
+        finally:
+            state.close()
+        tickets = spreadsheet.values("Tickets")
+        header = tickets[0]
+        rows = [dict(zip(header, row, strict=False)) for row in tickets[1:] if any(row)]
+        assert sorted(row["Customer"] for row in rows) == ["Amy", "Bo"]
+        assert {row["Channel"] for row in rows} == {"Website"}
+        assert [row["Description"] for row in rows if row["Customer"] == "Bo"] == ["=1+1"]  # text, not a formula
+        assert all(str(row["Source ref"]).startswith("form:sha256:") for row in rows)
+        assert spreadsheet.values(TAB) == before  # the responses tab is never written
+        assert sorted(to for to, _ in acknowledged(transport)) == ["amy@shop.example", "bo@shop.example"]

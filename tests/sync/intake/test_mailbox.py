@@ -253,7 +253,10 @@ def test_mail_from_a_liaison_or_the_desk_itself_is_never_acknowledged(desk):
     desk.receive(a_mail(sender=desk.address, name="Desk"))
     desk.cycle(5)
     assert len(desk.tickets()) == 2
-    assert desk.server.messages("lucy.wang@example.com") == [] and desk.acknowledgements(desk.address) == []
+    # (the liaison's mailbox on the shared server may hold digests other tests' desks sent: only acknowledgements count)
+    assert [message for message in desk.server.messages("lucy.wang@example.com")
+            if "We received your complaint" in message.subject] == []
+    assert desk.acknowledgements(desk.address) == []
 
 
 def test_an_unreachable_mailbox_is_reported_and_the_cycle_goes_on(desk, monkeypatch):
