@@ -76,6 +76,9 @@ def locate_rows(
     for ref in sorted(refs, key=lambda ref: ref.index):
         if ref.ticket_id:
             matches = by_id.get(ref.ticket_id, [])
+            if len(matches) > 1:
+                matches = _same_row_of_a_shared_id(ref, read_rows, read_positions, current_rows, current_positions,
+                                                   matches)
             if len(matches) == 1:  # an ID typed twice meanwhile is ambiguous: skip this cycle
                 located[ref] = matches[0]
             continue
@@ -86,6 +89,34 @@ def locate_rows(
             located[ref] = min(free, key=lambda index: abs(index - ref.index))
             taken.add(located[ref])
     return located
+
+
+def _same_row_of_a_shared_id(
+    ref: RowRef,
+    read_rows: Sequence[Sequence[Cell]],
+    read_positions: dict[str, int],
+    current_rows: Sequence[Sequence[Cell]],
+    current_positions: dict[str, int],
+    matches: list[int],
+) -> list[int]:
+    """Of the current rows holding an ID that several rows hold, the one that is ``ref``: the one alone with its
+    input cells; among rows alike in those too, the one of the same rank (rows alike in every input cell are
+    interchangeable). Return every match still in doubt (the write to it waits) when the rows as read do not
+    show the same rows with that ID."""
+    id_position = read_positions.get("ticket_id")
+    if ref.index >= len(read_rows) or id_position is None:
+        return matches
+    wanted = fingerprint(read_rows[ref.index], read_positions)
+    alike = [index for index in matches if fingerprint(current_rows[index], current_positions) == wanted]
+    read_alike = [index for index in range(1, len(read_rows)) if _plain(_at(read_rows[index], id_position)) ==
+                  ref.ticket_id and fingerprint(read_rows[index], read_positions) == wanted]
+    if len(alike) != len(read_alike) or ref.index not in read_alike:
+        return alike if len(alike) == 1 else matches
+    return [alike[read_alike.index(ref.index)]]
+
+
+def _at(row: Sequence[Cell], position: int) -> Cell:
+    return row[position] if position < len(row) else None
 
 
 def may_write(column: str, current: Cell, replaces: Cell = None) -> bool:

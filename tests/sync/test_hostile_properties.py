@@ -148,10 +148,8 @@ def sheets():
         yield server
 
 
-@pytest.mark.xfail(strict=False, reason="known, not yet fixed: on Google Sheets a row with hostile values in several "
-                   "input cells is rewritten by the second cycle (found by this property; cause not yet traced)")
 @seed(20261123)
-@settings(max_examples=6, **KNOWN_FAILURE)
+@settings(max_examples=6, **COMMON)
 @given(workbook=hostile_workbooks(merges=False, formulas=False))
 def test_any_workbook_in_a_google_sheet(workbook, sheets, monkeypatch):
     monkeypatch.setenv(EMULATOR_VARIABLE, sheets.url)

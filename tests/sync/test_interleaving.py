@@ -190,9 +190,11 @@ def fake(monkeypatch):
         yield server
 
 
-def test_a_person_moving_rows_in_a_google_sheet_while_it_is_written_loses_nothing(fake, tmp_path: Path):
+@pytest.mark.parametrize(("seed", "cycles"), [(11, 100), (20261130, 30)], ids=["seed 11", "soak seed 20261130"])
+def test_a_person_moving_rows_in_a_google_sheet_while_it_is_written_loses_nothing(fake, tmp_path: Path, seed, cycles):
+    """Seed 20261130 is the soak's: a complaint inserted above the row being stamped once got another ticket's ID."""
     header = template_tabs()["Tickets"][0]
-    person = Person(11, header)
+    person = Person(seed, header)
     spreadsheet = fake.create("interleaving", tabs=first_workbook(person))
     sheet = FakeSheet(spreadsheet)
     state = StateStore(tmp_path / "state")
@@ -210,6 +212,6 @@ def test_a_person_moving_rows_in_a_google_sheet_while_it_is_written_loses_nothin
 
     try:
         desk = Desk(GSheetsBackend("interleaving", retry_budget_seconds=2), state, DeskSettings(dashboard=False))
-        run(person, sheet, desk, 100, worst_moment)
+        run(person, sheet, desk, cycles, worst_moment)
     finally:
         state.close()

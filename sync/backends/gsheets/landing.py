@@ -4,8 +4,9 @@ Google Sheets has no conditional write: between the backend's re-read and its ba
 insert or delete rows, and the cells then land on other rows. So after a write to ticket rows the backend reads
 the Tickets tab back once (DESIGN §10: at most one more request per writing cycle) and checks each row it wrote:
 its cells the write did not touch must still hold what they held at the re-read. Each row that fails was moved:
-``repairs`` finds which row stands there now (by those same cells), puts back every input cell the write covered
-(what that row held, or blank), and writes the intended cells again where their rows are now — one more
+``origins`` tells which row stands there now (a row a person inserted is never taken for a look-alike still in
+place), ``repairs`` puts back every input cell the write covered (what that row held, or blank), and writes the
+intended cells again where their rows are now — one more
 batchUpdate, sent only when something moved. A computed cell that landed on a wrong row is left for the next
 cycle, which recomputes it anyway.
 """
@@ -19,7 +20,7 @@ from sync.backends.port import Cell, CellWrite, RowRef
 from sync.backends.relocate import locate_rows, may_write
 from tickets import COMPUTED_KEYS, cell_text
 
-__all__ = ["Landing", "misplaced_rows", "repairs"]
+__all__ = ["Landing", "misplaced_rows", "origins", "repairs"]
 
 Write = tuple[int, int, Cell]  # 0-based row, column, value
 
@@ -54,23 +55,21 @@ def misplaced_rows(landing: Landing, after: Sequence[Sequence[Cell]]) -> list[in
 def repairs(landing: Landing, after: Sequence[Sequence[Cell]], misplaced: Sequence[int]) -> list[Write]:
     """Return the writes that undo a misplaced write and redo it where its rows are now.
 
-    The row standing at each misplaced position is told by its untouched cells (the best unique match among the
-    rows at the re-read). One that is still the row the write meant was only typed into: it needs nothing.
-    Otherwise each input cell the write covered gets back what that row held at the re-read (blank when it held
-    nothing, or when the row cannot be told), and every intended write is sent again where its row is now.
+    The row standing at each misplaced position is told by ``origins``. One that is still the row the write meant
+    was only typed into: it needs nothing. Otherwise each input cell the write covered gets back what that row held
+    at the re-read (blank when it is a row a person inserted, or cannot be told), and every intended write is sent
+    again where its row is now.
     """
     repaired = [list(row) for row in after]
     fixes: dict[tuple[int, int], Cell] = {}
     moved_to: dict[int, int] = {}  # row at the re-read -> where it stands now
     inputs = landing.input_positions
-    for row in misplaced:
-        written = landing.written[row]
-        origin = _origin(landing.current, _row(repaired, row), skip=written)
+    for row, origin in origins(landing, after, misplaced).items():
         if origin == row:
             continue
         if origin is not None:
             moved_to[origin] = row
-        for position in written:
+        for position in landing.written[row]:
             if position in inputs:
                 held = _at(landing.current[origin], position) if origin is not None else None
                 fixes[(row, position)] = held
@@ -91,10 +90,94 @@ def repairs(landing: Landing, after: Sequence[Sequence[Cell]], misplaced: Sequen
     return [(row, position, value) for (row, position), value in fixes.items()]
 
 
-def _origin(current: Sequence[Sequence[Cell]], now: Sequence[Cell], skip: dict[int, Cell]) -> int | None:
-    """The row of ``current`` that ``now`` is, by the cells not in ``skip``: the row with the most equal filled
-    cells, or None when no row or several rows share the best score."""
-    scores = [(_likeness(current[index], now, skip), index) for index in range(1, len(current))]
+def origins(landing: Landing, after: Sequence[Sequence[Cell]], misplaced: Sequence[int]) -> dict[int, int | None]:
+    """Return, for each misplaced row, the row of the re-read that stands there now (None: a row a person
+    inserted meanwhile, or one that cannot be told).
+
+    Rows told for sure come first: a row standing intact outside the written rows, and a row whose Ticket ID
+    (where the write did not cover it) names one row of the re-read. A row a person inserted that looks like one
+    of those is never taken for it. The others are matched among the rows left: the one whose cells outside the
+    write are all the same — when two written rows could be the same row, the one that keeps its order among the
+    rows told for sure (an inserted or deleted row moves no other row past it); failing any, a row moved and typed
+    into at once, the one alone most alike.
+    """
+    current = landing.current
+    placed = _standing(landing, after)  # row of the re-read -> where it stands now
+    found = {row: origin for origin, row in placed.items() if row in landing.written}
+    open_rows = [row for row in misplaced if row not in found]
+    free = [index for index in range(1, len(current)) if index not in placed]
+    exact = {row: [index for index in free if _same_cells(current[index], _row(after, row), landing.written[row])]
+             for row in open_rows}
+    while _place_one(open_rows, exact, found, placed):
+        pass
+    for row in open_rows:
+        if row not in found:
+            left = [index for index in free if index not in placed]
+            options = [index for index in exact[row] if index not in placed]
+            found[row] = options[0] if options else _most_alike(current, _row(after, row), landing.written[row], left)
+            if found[row] is not None:
+                placed[found[row]] = row
+    return {row: found.get(row) for row in misplaced}
+
+
+def _standing(landing: Landing, after: Sequence[Sequence[Cell]]) -> dict[int, int]:
+    """``{row of the re-read: row now}`` for the rows told for sure: intact outside the written rows (alike rows
+    in their order), or named by a Ticket ID the write did not cover that one row of the re-read held."""
+    id_position = landing.columns.get("ticket_id")
+    by_key: dict[tuple[str, ...], list[int]] = {}
+    by_id: dict[str, list[int]] = {}
+    for index in range(1, len(landing.current)):
+        by_key.setdefault(_key(landing.current[index]), []).append(index)
+        ticket_id = _id_text(landing.current[index], id_position)
+        if ticket_id:
+            by_id.setdefault(ticket_id, []).append(index)
+    placed: dict[int, int] = {}
+    for row in range(1, len(after)):
+        if row in landing.written:
+            continue
+        alike = [index for index in by_key.get(_key(after[row]), []) if index not in placed]
+        if alike:
+            placed[alike[0]] = row
+    taken = set(placed.values())
+    for row in range(1, len(after)):
+        shown = _id_text(after[row], id_position) if id_position not in landing.written.get(row, {}) else ""
+        named = by_id.get(shown, []) if shown else []
+        if row not in taken and len(named) == 1 and named[0] not in placed:
+            placed[named[0]] = row
+    return placed
+
+
+def _place_one(open_rows: list[int], exact: dict[int, list[int]], found: dict[int, int | None],
+               placed: dict[int, int]) -> bool:
+    """Place one written row whose row of the re-read is certain (see ``origins``); False when none is."""
+    for row in open_rows:
+        if row in found:
+            continue
+        options = [index for index in exact[row] if index not in placed]
+        if len(options) > 1:
+            options = [index for index in options if _in_order(index, row, placed)]
+        if len(options) != 1:
+            continue
+        origin = options[0]
+        rivals = [other for other in open_rows if other != row and other not in found and origin in exact[other]]
+        if rivals and [other for other in [row, *rivals] if _in_order(origin, other, placed)] != [row]:
+            continue
+        found[row], placed[origin] = origin, row
+        return True
+    return False
+
+
+def _in_order(origin: int, row: int, placed: dict[int, int]) -> bool:
+    """Whether ``origin`` standing at ``row`` keeps its order with its nearest placed neighbours."""
+    above = [before for before in placed if before < origin]
+    below = [before for before in placed if before > origin]
+    return (not above or placed[max(above)] < row) and (not below or row < placed[min(below)])
+
+
+def _most_alike(current: Sequence[Sequence[Cell]], now: Sequence[Cell], skip: dict[int, Cell],
+                candidates: Sequence[int]) -> int | None:
+    """The candidate row of ``current`` alone with the most filled cells (outside ``skip``) equal to ``now``'s."""
+    scores = [(_likeness(current[index], now, skip), index) for index in candidates]
     best = max(scores, default=(0, None))
     if best[0] == 0 or sum(1 for score, _ in scores if score == best[0]) > 1:
         return None
@@ -105,6 +188,17 @@ def _likeness(before: Sequence[Cell], now: Sequence[Cell], skip: dict[int, Cell]
     """How many filled cells (outside ``skip``) of ``before`` ``now`` holds too."""
     return sum(1 for position, value in enumerate(before)
                if position not in skip and value is not None and cell_text(value) == cell_text(_at(now, position)))
+
+
+def _key(row: Sequence[Cell]) -> tuple[str, ...]:
+    values = [cell_text(value) for value in row]
+    while values and not values[-1]:
+        values.pop()
+    return tuple(values)
+
+
+def _id_text(row: Sequence[Cell], position: int | None) -> str:
+    return cell_text(_at(row, position)).strip() if position is not None else ""
 
 
 def _same_cells(before: Sequence[Cell], now: Sequence[Cell], skip: dict[int, Cell]) -> bool:

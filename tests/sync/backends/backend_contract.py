@@ -209,6 +209,29 @@ class BackendContract:
                 if column != grade:
                     assert after[row_number][column] == value, (row_number, column)
 
+    def test_rows_sharing_one_ticket_id_each_get_their_own_cells_even_when_sorted_meanwhile(self, harness):
+        tabs = workbook()
+        tabs["Tickets"][2][0] = "CS-1"  # a duplicated ID: both rows still get their Check message
+        harness.load(tabs)
+        snapshot = harness.backend.read()
+        harness.person_sorts("Tickets", HEADER.index("Customer"), reverse=False)
+        rows = snapshot.sheets["Tickets"].rows
+        positions = match_headers(rows[0]).positions
+        changes = ChangeSet("Tickets", columns=positions)
+        for index in (1, 2):
+            changes.cells.append(CellWrite(RowRef(index, "CS-1"), "check", f"shared ID, {plain(rows[index][2])}"))
+        try:
+            harness.backend.apply(changes, snapshot)
+        except WriteDeferred:
+            snapshot = harness.backend.read()
+            rows = snapshot.sheets["Tickets"].rows
+            changes.cells = [CellWrite(RowRef(index, "CS-1"), "check", f"shared ID, {plain(rows[index][2])}")
+                             for index in range(1, len(rows)) if plain(rows[index][0]) == "CS-1"]
+            harness.backend.apply(changes, snapshot)
+        after = plain_tab(harness.tabs()["Tickets"])
+        checks = {row[2]: row[HEADER.index("Check")] for row in after[1:] if len(row) > HEADER.index("Check")}
+        assert checks == {"Beta Foods": "shared ID, Beta Foods", "Acme": "shared ID, Acme"}
+
     def test_appended_rows_go_below_the_last_row_as_data(self, harness):
         harness.load(workbook())
         snapshot = harness.backend.read()

@@ -121,3 +121,71 @@ def test_a_person_typing_into_the_row_being_stamped_keeps_what_they_typed(fake):
     backend.apply(stamps_and_grades(snapshot), snapshot)
     assert by_customer(spreadsheet)["Alpha"]["Notes"] == "called back"
     assert_nothing_lost(spreadsheet)
+
+
+def graded_tickets() -> list[list]:
+    """Named tickets already graded by earlier cycles, and one new row (no ID yet) in the middle."""
+    return [
+        list(HEADER),
+        row(Ticket_ID="CS-1", Customer="Zeta", Status="New", Description="one", Grade="Routine"),
+        row(Ticket_ID="CS-2", Customer="Lotus", Status="New", Description="two", Grade="Routine"),
+        row(Customer="Zhang", Status="New", Description="three"),
+        row(Ticket_ID="CS-4", Customer="Zhang", Status="New", Description="four", Grade="Routine"),
+    ]
+
+
+def stamp_the_new_row(snapshot) -> ChangeSet:
+    rows = snapshot.sheets["Tickets"].rows
+    positions = match_headers(rows[0]).positions
+    reference = RowRef(3, None)
+    return ChangeSet("Tickets", columns=positions, cells=[
+        CellWrite(reference, "ticket_id", "CS-5"), CellWrite(reference, "received", STAMP),
+        CellWrite(reference, "grade", "Routine")])
+
+
+def ids_by_description(spreadsheet) -> dict[str, object]:
+    rows = spreadsheet.values("Tickets")
+    return {values[HEADER.index("Description")]: values[HEADER.index("Ticket ID")] for values in rows[1:]}
+
+
+def test_a_row_inserted_where_the_write_lands_is_not_taken_for_a_look_alike_still_in_place(fake):
+    """Found by the interleaving soak: a complaint inserted just above the row being stamped looked most like a
+    ticket still standing intact elsewhere (same customer, same status), so the repair gave it that ticket's ID —
+    one ID on two rows."""
+    spreadsheet = fake.create(KEY, tabs={"Tickets": graded_tickets()})
+    backend = GSheetsBackend(KEY, retry_budget_seconds=2)
+    snapshot = backend.read()
+    inserted = row(Customer="Lotus", Status="New", Description="inserted")
+    fake.before_next("write", lambda server: server.spreadsheets[KEY].person_inserts_row("Tickets", 3, inserted))
+    backend.apply(stamp_the_new_row(snapshot), snapshot)
+    assert ids_by_description(spreadsheet) == {"one": "CS-1", "two": "CS-2", "inserted": None, "three": "CS-5",
+                                               "four": "CS-4"}
+    received = {values[HEADER.index("Description")]: values[HEADER.index("Received")]
+                for values in spreadsheet.values("Tickets")[1:]}
+    assert received["inserted"] is None and received["three"] == STAMP
+
+
+def test_a_row_written_over_is_told_from_a_copy_inserted_above_it_by_their_order(fake):
+    """A person inserts, just before the write, a copy of a ticket without its ID above the row being stamped: the
+    write lands on the copy and on the ticket, which then look the same outside the written cells. The ticket is the
+    one that kept its place after the rows told for sure, so it gets its ID back and the copy stays without one."""
+    tickets_now = [
+        list(HEADER),
+        row(Ticket_ID="CS-1", Customer="Zeta", Status="New", Description="one", Grade="Routine"),
+        row(Customer="Alpha", Status="New", Description="new"),
+        row(Ticket_ID="CS-3", Customer="Mango", Status="New", Description="three", Grade="Routine"),
+        row(Customer="Beta", Status="New", Description="new two"),
+    ]
+    spreadsheet = fake.create(KEY, tabs={"Tickets": tickets_now})
+    backend = GSheetsBackend(KEY, retry_budget_seconds=2)
+    snapshot = backend.read()
+    positions = match_headers(tickets_now[0]).positions
+    changes = ChangeSet("Tickets", columns=positions, cells=[
+        CellWrite(RowRef(2, None), "ticket_id", "CS-10"), CellWrite(RowRef(2, None), "received", STAMP),
+        CellWrite(RowRef(4, None), "ticket_id", "CS-11"), CellWrite(RowRef(4, None), "received", STAMP)])
+    copy = row(Customer="Mango", Status="New", Description="three", Grade="Routine")
+    fake.before_next("write", lambda server: server.spreadsheets[KEY].person_inserts_row("Tickets", 2, copy))
+    backend.apply(changes, snapshot)
+    rows = spreadsheet.values("Tickets")
+    ids = [(values[HEADER.index("Customer")], values[HEADER.index("Ticket ID")]) for values in rows[1:]]
+    assert ids == [("Zeta", "CS-1"), ("Mango", None), ("Alpha", "CS-10"), ("Mango", "CS-3"), ("Beta", "CS-11")]
