@@ -5,10 +5,9 @@ insert or delete rows, and the cells then land on other rows. So after a write t
 the Tickets tab back once (DESIGN §10: at most one more request per writing cycle) and checks each row it wrote:
 its cells the write did not touch must still hold what they held at the re-read. Each row that fails was moved:
 ``origins`` tells which row stands there now (a row a person inserted is never taken for a look-alike still in
-place), ``repairs`` puts back every input cell the write covered (what that row held, or blank), and writes the
-intended cells again where their rows are now — one more
-batchUpdate, sent only when something moved. A computed cell that landed on a wrong row is left for the next
-cycle, which recomputes it anyway.
+place), ``repairs`` puts back every cell the write covered there (what that row held, or blank for a row a person
+inserted), and writes the intended cells again where their rows are now — one more batchUpdate, sent only when
+something moved.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 
 from sync.backends.port import Cell, CellWrite, RowRef
 from sync.backends.relocate import locate_rows, may_write
-from tickets import COMPUTED_KEYS, cell_text
+from tickets import cell_text
 
 __all__ = ["Landing", "misplaced_rows", "origins", "repairs"]
 
@@ -41,10 +40,6 @@ class Landing:
             self.written.setdefault(row, {})[position] = write.value
             self.planned[write.row] = row
 
-    @property
-    def input_positions(self) -> set[int]:
-        return {position for key, position in self.columns.items() if key not in COMPUTED_KEYS}
-
 
 def misplaced_rows(landing: Landing, after: Sequence[Sequence[Cell]]) -> list[int]:
     """Return the written rows whose untouched cells no longer hold what they held at the re-read."""
@@ -56,26 +51,22 @@ def repairs(landing: Landing, after: Sequence[Sequence[Cell]], misplaced: Sequen
     """Return the writes that undo a misplaced write and redo it where its rows are now.
 
     The row standing at each misplaced position is told by ``origins``. One that is still the row the write meant
-    was only typed into: it needs nothing. Otherwise each input cell the write covered gets back what that row held
+    was only typed into: it needs nothing. Otherwise each cell the write covered gets back what that row held
     at the re-read (blank when it is a row a person inserted, or cannot be told), and every intended write is sent
     again where its row is now.
     """
     repaired = [list(row) for row in after]
     fixes: dict[tuple[int, int], Cell] = {}
     moved_to: dict[int, int] = {}  # row at the re-read -> where it stands now
-    inputs = landing.input_positions
     for row, origin in origins(landing, after, misplaced).items():
         if origin == row:
             continue
         if origin is not None:
             moved_to[origin] = row
         for position in landing.written[row]:
-            if position in inputs:
-                held = _at(landing.current[origin], position) if origin is not None else None
-                fixes[(row, position)] = held
-                _put(repaired, row, position, held)
-    if not fixes and not moved_to:
-        return []
+            held = _at(landing.current[origin], position) if origin is not None else None
+            fixes[(row, position)] = held
+            _put(repaired, row, position, held)
     targets = locate_rows(landing.cells, landing.read_rows, repaired, landing.columns)
     for write in landing.cells:
         planned = landing.planned.get(write.row)
@@ -99,10 +90,11 @@ def origins(landing: Landing, after: Sequence[Sequence[Cell]], misplaced: Sequen
     of those is never taken for it. The others are matched among the rows left: the one whose cells outside the
     write are all the same — when two written rows could be the same row, the one that keeps its order among the
     rows told for sure (an inserted or deleted row moves no other row past it); failing any, a row moved and typed
-    into at once, the one alone most alike.
+    into at once: the one alone that differs in a single cell.
     """
     current = landing.current
     placed = _standing(landing, after)  # row of the re-read -> where it stands now
+    placed.update({row: row for row in landing.written if row not in misplaced and row not in placed})
     found = {row: origin for origin, row in placed.items() if row in landing.written}
     open_rows = [row for row in misplaced if row not in found]
     free = [index for index in range(1, len(current)) if index not in placed]
@@ -176,18 +168,17 @@ def _in_order(origin: int, row: int, placed: dict[int, int]) -> bool:
 
 def _most_alike(current: Sequence[Sequence[Cell]], now: Sequence[Cell], skip: dict[int, Cell],
                 candidates: Sequence[int]) -> int | None:
-    """The candidate row of ``current`` alone with the most filled cells (outside ``skip``) equal to ``now``'s."""
-    scores = [(_likeness(current[index], now, skip), index) for index in candidates]
-    best = max(scores, default=(0, None))
-    if best[0] == 0 or sum(1 for score, _ in scores if score == best[0]) > 1:
-        return None
-    return best[1]
+    """The candidate row of ``current`` that alone differs from ``now`` in one cell (outside ``skip``) — a row
+    typed into as it moved; None when none or several do (two new complaints differ in more than one cell)."""
+    near = [index for index in candidates if _differences(current[index], now, skip) == 1]
+    return near[0] if len(near) == 1 else None
 
 
-def _likeness(before: Sequence[Cell], now: Sequence[Cell], skip: dict[int, Cell]) -> int:
-    """How many filled cells (outside ``skip``) of ``before`` ``now`` holds too."""
-    return sum(1 for position, value in enumerate(before)
-               if position not in skip and value is not None and cell_text(value) == cell_text(_at(now, position)))
+def _differences(before: Sequence[Cell], now: Sequence[Cell], skip: dict[int, Cell]) -> int:
+    """How many cells (outside ``skip``) differ between ``before`` and ``now``."""
+    width = max(len(before), len(now))
+    return sum(1 for position in range(width)
+               if position not in skip and cell_text(_at(before, position)) != cell_text(_at(now, position)))
 
 
 def _key(row: Sequence[Cell]) -> tuple[str, ...]:

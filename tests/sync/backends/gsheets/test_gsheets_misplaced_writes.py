@@ -189,3 +189,24 @@ def test_a_row_written_over_is_told_from_a_copy_inserted_above_it_by_their_order
     rows = spreadsheet.values("Tickets")
     ids = [(values[HEADER.index("Customer")], values[HEADER.index("Ticket ID")]) for values in rows[1:]]
     assert ids == [("Zeta", "CS-1"), ("Mango", None), ("Alpha", "CS-10"), ("Mango", "CS-3"), ("Beta", "CS-11")]
+
+
+def test_a_row_stamped_right_is_not_taken_for_a_new_row_inserted_under_it(fake):
+    """Found by the interleaving soak: the stamp landed right, but a computed cell meant for the ticket below fell
+    on a complaint inserted between them; the repair took that complaint for the stamped row (both new, alike) and
+    wrote the stamped row's new ID into it as well."""
+    tickets_now = [list(HEADER), row(Customer="Zhang", Status="New", Description="new"),
+                   row(Ticket_ID="CS-2", Customer="Lotus", Status="New", Description="two", Grade="Routine")]
+    spreadsheet = fake.create(KEY, tabs={"Tickets": tickets_now})
+    backend = GSheetsBackend(KEY, retry_budget_seconds=2)
+    snapshot = backend.read()
+    changes = ChangeSet("Tickets", columns=match_headers(tickets_now[0]).positions, cells=[
+        CellWrite(RowRef(1, None), "ticket_id", "CS-5"), CellWrite(RowRef(1, None), "received", STAMP),
+        CellWrite(RowRef(2, "CS-2"), "grade", "Urgent")])
+    inserted = row(Customer="Harbour Foods", Status="New", Description="inserted")
+    fake.before_next("write", lambda server: server.spreadsheets[KEY].person_inserts_row("Tickets", 2, inserted))
+    backend.apply(changes, snapshot)
+    rows = [values + [None] * len(HEADER) for values in spreadsheet.values("Tickets")]
+    cells = [(values[HEADER.index("Description")], values[HEADER.index("Ticket ID")], values[HEADER.index("Grade")])
+             for values in rows[1:]]
+    assert cells == [("new", "CS-5", None), ("inserted", None, None), ("two", "CS-2", "Urgent")]
