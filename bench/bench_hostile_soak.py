@@ -11,7 +11,11 @@ workbooks and cycles held every property, how many did not, and the time per exa
   gsheets after the re-read, just before the write) for many cycles; it held if every ticket kept its first ID
   and every typed value survived.
 
-Run: .venv/bin/python bench/bench_hostile_soak.py [--examples 200] [--cycles 1000] [--seed N]
+Each interleaving run is one seed (``--runs`` seeds from ``--seed`` on, each for its share of ``--cycles``); a run
+that breaks stops there, and its failure is classed: an ID given twice, a typed value lost, a ticket whose ID
+changed, a complaint that vanished, or a desk that fell behind. A failing run is reproduced with its seed alone.
+
+Run: .venv/bin/python bench/bench_hostile_soak.py [--examples 200] [--cycles 1000] [--runs 1] [--seed N]
 Writes bench/results/hostile_soak.json and prints a Markdown table for BENCHMARKS.md. Never part of the tests.
 """
 
@@ -122,18 +126,46 @@ def soak_interleaving(backend: str, cycles: int, seed: int) -> dict:
     return outcome
 
 
+FAILURE_KINDS = (("given twice", "duplicate_ids"), ("lost", "lost_values"), ("changed its ID", "changed_ids"),
+                 ("vanished", "vanished"), ("keep up", "fell_behind"))
+
+
+def soak_interleaving_runs(backend: str, runs: int, cycles: int, seed: int) -> dict:
+    """``runs`` interleaving runs with seeds ``seed``, ``seed + 1``…; count the runs that broke, by kind."""
+    outcome: dict = {"backend": backend, "runs": runs, "cycles": 0, "failed": 0, "seconds": 0.0, "failures": [],
+                     **{kind: 0 for _, kind in FAILURE_KINDS}}
+    for number in range(runs):
+        run = soak_interleaving(backend, cycles, seed + number)
+        outcome["cycles"] += cycles
+        outcome["seconds"] += run["seconds"]
+        if not run["held"]:
+            outcome["failed"] += 1
+            outcome["failures"].append({"seed": seed + number, "failure": run["failure"]})
+            kind = next((kind for text, kind in FAILURE_KINDS if text in (run["failure"] or "")), "other")
+            outcome[kind] = outcome.get(kind, 0) + 1
+    outcome["seconds"] = round(outcome["seconds"], 2)
+    outcome["milliseconds_per_cycle"] = round(1000 * outcome["seconds"] / max(outcome["cycles"], 1), 1)
+    return outcome
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200, help="hostile workbooks per backend")
     parser.add_argument("--cycles", type=int, default=1000, help="interleaved cycles per backend")
+    parser.add_argument("--runs", type=int, default=1, help="interleaving runs (one seed each) per backend")
     parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--only", choices=("properties", "interleaving"), help="run one of the two soaks")
+    parser.add_argument("--backends", nargs="+", default=["memory", "xlsx", "gsheets"],
+                        help="backends to soak (interleaving runs on memory and gsheets)")
     arguments = parser.parse_args()
     results = {
         "seed": arguments.seed,
-        "properties": [soak_properties(backend, max(1, arguments.examples // (1 if backend == "memory" else 4)),
-                                       arguments.seed) for backend in ("memory", "xlsx", "gsheets")],
-        "interleaving": [soak_interleaving(backend, arguments.cycles // (1 if backend == "memory" else 2),
-                                           arguments.seed) for backend in ("memory", "gsheets")],
+        "properties": [] if arguments.only == "interleaving" else [
+            soak_properties(backend, max(1, arguments.examples // (1 if backend == "memory" else 4)), arguments.seed)
+            for backend in ("memory", "xlsx", "gsheets") if backend in arguments.backends],
+        "interleaving": [] if arguments.only == "properties" else [
+            soak_interleaving_runs(backend, arguments.runs, arguments.cycles // (1 if backend == "memory" else 2),
+                                   arguments.seed) for backend in ("memory", "gsheets") if backend in arguments.backends],
     }
     output = ROOT / "bench" / "results" / "hostile_soak.json"
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -143,15 +175,19 @@ def main() -> None:
     for entry in results["properties"]:
         print(f"| hostile workbooks | {entry['backend']} | {entry['examples']} | {entry['failed']} | "
               f"{entry['seconds_per_example']:.3f} s |")
+    if results["interleaving"]:
+        print("\n| interleaving | backend | runs (seeds) | cycles | failed runs | IDs given twice | typed values lost | "
+              "IDs changed | time per cycle |\n|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for entry in results["interleaving"]:
-        print(f"| interleaved cycles | {entry['backend']} | {entry['cycles']} | {0 if entry['held'] else 1} | "
+        print(f"| interleaved cycles | {entry['backend']} | {entry['runs']} | {entry['cycles']} | {entry['failed']} | "
+              f"{entry['duplicate_ids']} | {entry['lost_values']} | {entry['changed_ids']} | "
               f"{entry['milliseconds_per_cycle']:.1f} ms |")
     for entry in results["properties"]:
         if entry["first_failure"]:
             print(f"\n{entry['backend']}: {entry['first_failure']}")
     for entry in results["interleaving"]:
-        if entry["failure"]:
-            print(f"\n{entry['backend']} interleaving: {entry['failure']}")
+        for failure in entry["failures"]:
+            print(f"\n{entry['backend']} interleaving, seed {failure['seed']}: {failure['failure']}")
 
 
 if __name__ == "__main__":
