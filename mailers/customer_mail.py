@@ -115,14 +115,17 @@ def compose_survey(
 
 
 def compose_not_fixed_notice(
-    ticket: CustomerTicket, *, to: str, status: str, sender: Address, now: datetime, key: str
+    ticket: CustomerTicket, *, to: str, status: str, sender: Address, now: datetime, key: str, comment: str = ""
 ) -> EmailMessage:
-    """Tell the liaison that the customer says it is not fixed and the ticket is reopened."""
+    """Tell the liaison that the customer says it is not fixed and the ticket is reopened (with the comment the
+    customer wrote on the page, if any)."""
     language = ticket.language
     subject = _say("not_fixed_subject", language, ticket=ticket.ticket_id)
-    body = _say("not_fixed_body", language, customer=ticket.customer or "—", ticket=ticket.ticket_id,
-                product=ticket.product or "—", status=status)
-    return _plain_message(to, language, subject, [body], sender, now, key)
+    paragraphs = [_say("not_fixed_body", language, customer=ticket.customer or "—", ticket=ticket.ticket_id,
+                       product=ticket.product or "—", status=status)]
+    if comment:
+        paragraphs.append(_say("comment", language, comment=comment))
+    return _plain_message(to, language, subject, paragraphs, sender, now, key)
 
 
 def compose_low_score_notice(

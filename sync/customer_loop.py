@@ -41,7 +41,6 @@ from tickets import DONE_STATUSES, Outcome, Status, Ticket
 __all__ = ["CustomerLoop", "CustomerLinks", "AppliedAnswer", "OutgoingMail", "ticket_language", "contact_emails"]
 
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _YES_NO = {"en": ("yes", "no"), "zh": ("是", "否")}
 
 
@@ -96,6 +95,7 @@ class CustomerLoop:
     links: CustomerLinks
     satisfaction_target: int = 7
     applied: list[AppliedAnswer] = field(default_factory=list)
+    _language_of: Callable[[Ticket], str] = field(default=lambda ticket: "en", repr=False)  # set by ``publish``
 
     def has_work(self) -> bool:
         """Whether customers left something for a cycle (a quiet cycle must not skip it)."""
@@ -156,11 +156,18 @@ class CustomerLoop:
 
     def publish(
         self, outcomes: Sequence[Outcome], lists: Mapping[str, Sequence[str]], language: str, zone: tzinfo,
-        now: datetime, sender: Address | None,
+        now: datetime, sender: Address | None, recorded_languages: Mapping[str, str] | None = None,
     ) -> list[OutgoingMail]:
-        """Publish what customers may see; return the mails to send now (none without a ``sender``)."""
+        """Publish what customers may see; return the mails to send now (none without a ``sender``).
+
+        ``recorded_languages`` is the language each channel recorded at intake, by ticket ID
+        (``StateStore.recorded_languages``); other tickets speak the desk's ``language``.
+        """
+        recorded = recorded_languages or {}
+        self._language_of = lambda ticket: ticket_language(ticket, recorded, language)
         before = self.store.published_statuses()
-        published = [_published(outcome, language, zone) for outcome in outcomes if outcome.ticket.ticket_id]
+        published = [_published(outcome, self._language_of(outcome.ticket), zone)
+                     for outcome in outcomes if outcome.ticket.ticket_id]
         self.store.publish(published, {"category": list(lists.get("category", ()))}, language)
         rounds = {ticket_id: round_ for ticket_id, (_, round_) in before.items()}
         for outcome in outcomes:
@@ -178,7 +185,7 @@ class CustomerLoop:
             if outcome is not None and request.email.strip().casefold() in contact_emails(outcome.ticket.contact):
                 mails.add(f"status:{request.ticket_id}:{request.request_id}:{request.asked_at.isoformat()}",
                           lambda key, o=outcome, r=request: compose_status_link(
-                              _about(o), to=r.email.strip(), link=self.links.url("status", r.ticket_id),
+                              self._about(o), to=r.email.strip(), link=self.links.url("status", r.ticket_id),
                               sender=sender, now=now, key=key))
         for applied in self.applied:
             self._liaison_mail(applied, by_id.get(applied.answer.ticket_id), language, mails)
@@ -190,6 +197,10 @@ class CustomerLoop:
             if delivered(mail):
                 self.store.mark_mail_sent(mail.key, now)
 
+    def _about(self, outcome: Outcome) -> CustomerTicket:
+        ticket = outcome.ticket
+        return CustomerTicket(ticket.ticket_id or "", ticket.customer, ticket.product, self._language_of(ticket))
+
     def _customer_mail(
         self, outcome: Outcome, round_: int, before: Mapping[str, tuple[str, int]], now: datetime, mails: Mailbag
     ) -> None:
@@ -197,7 +208,7 @@ class CustomerLoop:
         emails = contact_emails(ticket.contact)
         if not emails or round_ < 1 or ticket.effective_status not in DONE_STATUSES:
             return
-        to, about, ticket_id = emails[0], _about(outcome), ticket.ticket_id or ""
+        to, about, ticket_id = emails[0], self._about(outcome), ticket.ticket_id or ""
         if ticket.effective_status is Status.RESOLVED and ticket.customer_confirmed is not True:
             mails.add(f"fixed:{ticket_id}:{round_}", lambda key: compose_fixed_question(
                 about, to=to, link=self.links.url("confirm", ticket_id, round_), sender=mails.sender, now=now,
@@ -220,7 +231,7 @@ class CustomerLoop:
         if applied.reopened:
             status = Status.INVESTIGATING.label(about.language)
             mails.add(f"reopened:{answer.ticket_id}:{answer.round}", lambda key: compose_not_fixed_notice(
-                about, to=to, status=status, sender=mails.sender, now=mails.now, key=key))
+                about, to=to, status=status, comment=answer.comment, sender=mails.sender, now=mails.now, key=key))
         if applied.low_score:
             mails.add(f"low-score:{answer.ticket_id}:{answer.round}:{answer.value}", lambda key: compose_low_score_notice(
                 about, to=to, score=int(answer.value), target=self.satisfaction_target, comment=answer.comment,
@@ -296,7 +307,7 @@ def _stamp(row: AnswerableRow, key: str, cell: object, value: object, updates: d
 # -- publishing ------------------------------------------------------------------------------------------
 
 
-def _published(outcome: Outcome, language: str, zone: tzinfo) -> PublishedTicket:
+def _published(outcome: Outcome, ticket_language: str, zone: tzinfo) -> PublishedTicket:
     ticket = outcome.ticket
     due = _due_now(outcome)
     return PublishedTicket(
@@ -305,7 +316,7 @@ def _published(outcome: Outcome, language: str, zone: tzinfo) -> PublishedTicket
         grade=outcome.grade,
         department=outcome.assignment.department if outcome.assignment else None,
         due=due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due else None,
-        language=ticket_language(ticket, language),
+        language=ticket_language,
     )
 
 
@@ -332,18 +343,12 @@ def _turned_resolved(ticket: Ticket, before: tuple[str, int] | None) -> bool:
         return False
 
 
-def _about(outcome: Outcome) -> CustomerTicket:
-    ticket = outcome.ticket
-    return CustomerTicket(ticket.ticket_id or "", ticket.customer, ticket.product, ticket_language(ticket, "en"))
-
-
-def ticket_language(ticket: Ticket, default: str) -> str:
-    """The ticket's language: Chinese when the customer wrote Chinese, English when they wrote only Latin
-    letters, else the workbook's."""
-    text = " ".join(part for part in (ticket.description, ticket.customer, ticket.product) if part)
-    if _CJK.search(text):
-        return "zh"
-    return "en" if re.search(r"[A-Za-z]", text) else default
+def ticket_language(ticket: Ticket, recorded: Mapping[str, str], desk_language: str) -> str:
+    """The ticket's language: the one its channel recorded at intake (the mail's, the portal page's), else the
+    desk's. Never guessed from what staff typed in the row: a Chinese product name does not make an English
+    customer Chinese."""
+    language = recorded.get(ticket.ticket_id or "")
+    return language if language in ("en", "zh") else desk_language
 
 
 def contact_emails(contact: str | None) -> list[str]:

@@ -435,6 +435,15 @@ class StateStore:
         return [QueuedRow(ticket, kind, _cells(cells), datetime.fromisoformat(at), ref, _cells(details))
                 for ticket, kind, cells, at, ref, details in rows]
 
+    def recorded_languages(self) -> dict[str, str]:
+        """Return ``{ticket ID: "en" | "zh"}`` for every complaint whose channel recorded the customer's language
+        at intake (a mail's, the portal page's); tickets typed by staff or from a Forms tab have none."""
+        rows = self.connection.execute(
+            "SELECT ticket_id, json_extract(details, '$.language') FROM intake_queue "
+            "WHERE json_extract(details, '$.language') IN ('en', 'zh')"
+        )
+        return dict(rows.fetchall())
+
     def queued_ticket(self, source_ref: str) -> str | None:
         """Return the Ticket ID a complaint with ``source_ref`` was queued under, or None."""
         row = self.connection.execute(

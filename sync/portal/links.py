@@ -37,11 +37,11 @@ def confirm_page(token: str):
     if ticket is None:
         return _invalid()
     if request.method == "GET":
-        return page("confirm.html", ticket=ticket, chosen=request.args.get("answer"), error=None)
-    answer = request.form.get("answer", "")
+        return page("confirm.html", ticket=ticket, chosen=request.args.get("answer"), comment="", error=None)
+    answer, comment = request.form.get("answer", ""), _comment()
     if answer not in CONFIRM_CHOICES:
-        return page("confirm.html", ticket=ticket, chosen=None, error="choose_answer"), 422
-    outcome = portal().store.record_answer(ticket.ticket_id, ticket.round, CONFIRM, answer, "", portal().now())
+        return page("confirm.html", ticket=ticket, chosen=None, comment=comment, error="choose_answer"), 422
+    outcome = portal().store.record_answer(ticket.ticket_id, ticket.round, CONFIRM, answer, comment, portal().now())
     _queued(outcome)
     reopened = answer == "no" and outcome != AnswerOutcome.REFUSED
     return page("thanks.html", outcome=outcome, reopened=reopened)
@@ -55,13 +55,18 @@ def survey_page(token: str):
     if request.method == "GET":
         return page("survey.html", ticket=ticket, scores=SCORES, chosen=request.args.get("score"), comment="",
                     error=None)
-    score, comment = request.form.get("score", ""), request.form.get("comment", "").strip()[:COMMENT_LIMIT]
+    score, comment = request.form.get("score", ""), _comment()
     if score not in SCORES:
         return page("survey.html", ticket=ticket, scores=SCORES, chosen=None, comment=comment,
                     error="choose_answer"), 422
     outcome = portal().store.record_answer(ticket.ticket_id, ticket.round, SURVEY, score, comment, portal().now())
     _queued(outcome)
     return page("thanks.html", outcome=outcome, reopened=False)
+
+
+def _comment() -> str:
+    """The optional comment box of an answer page, cut to ``COMMENT_LIMIT`` characters."""
+    return request.form.get("comment", "").strip()[:COMMENT_LIMIT]
 
 
 def _linked_ticket(purpose: str, token: str, need_round: bool = True) -> PublishedTicket | None:

@@ -239,3 +239,60 @@ def test_the_survey_comment_is_written_to_the_messages_tab_once(settings, desk, 
     # A survey answer never marks the done ticket "Customer replied": no status change would ever clear it.
     assert not tickets_by_id(path)["CS-20261123-0001"].get("Customer replied")
 
+
+
+def test_the_confirm_comment_reaches_the_messages_tab_once_and_the_liaison_s_notice(settings, desk, browser):
+    desk.cycle(MONDAY)
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    link = link_in(customer_mail(desk, "buyer@harbour.example")[0], "fixed")
+    answer(browser, link, answer="no", comment="=1+1 <b>Still</b> cracks")
+    desk.cycle(MONDAY + timedelta(hours=3))
+    desk.cycle(MONDAY + timedelta(hours=4))
+    path = settings.resolve("desk.xlsx")
+    [(ticket_id, _, channel, sender, text)] = messages_tab(path)[1:]
+    assert (ticket_id, channel, sender) == ("CS-20261123-0001", "Website", "Harbour Foods")
+    assert text == "Fixed? no — =1+1 <b>Still</b> cracks"
+    assert openpyxl.load_workbook(path)["Messages"]["E2"].data_type == "s"  # text, never a formula
+    [notice] = customer_mail(desk, "grace.li@example.com", "not fixed")
+    assert "=1+1 <b>Still</b> cracks" in notice.get_body(("plain",)).get_content()
+    assert "&lt;b&gt;Still" in notice.get_body(("html",)).get_content()
+
+
+def _complain(desk, language, description: str, contact: str) -> str:
+    """A complaint taken in by a channel that recorded ``language`` (None: a channel that records none)."""
+    from sync.intake import CHANNEL_WEBSITE, Complaint, take_in
+
+    complaint = Complaint(channel=CHANNEL_WEBSITE, received=MONDAY, description=description, customer="Ming",
+                          contact=contact, product="Kettle", language=language, source_ref=f"test:{contact}")
+    return take_in(desk.state, complaint).ticket_id
+
+
+@pytest.mark.parametrize("desk_language", ["en", "zh"])
+def test_customer_mail_speaks_the_language_recorded_at_intake_else_the_desk_s(tmp_path, monkeypatch, desk_language):
+    monkeypatch.setenv("PORTAL_SECRET", SECRET)
+    make_workbook(tmp_path / "desk.xlsx", language=desk_language)
+    (tmp_path / "config.toml").write_text(
+        '[workbook]\npath = "desk.xlsx"\n[mail]\ntransport = "memory"\nsender = "desk@example.com"\n'
+        '[reminders]\nquiet_hours = false\n[state]\ndir = "state"\n'
+        '[portal]\npublic_url = "https://complaints.example.com"\nsecret_env = "PORTAL_SECRET"\n', encoding="utf-8")
+    settings = load_settings(tmp_path / "config.toml")
+    desk = open_desk(desk_configs(settings)[0])
+    other = "en" if desk_language == "zh" else "zh"
+    # Text in the other language than recorded: the recorded language wins, nothing is guessed from the text.
+    recorded = _complain(desk, other, "水壶漏水" if other == "en" else "The kettle leaks", "kept@example.com")
+    unrecorded = _complain(desk, None, "水壶漏水" if desk_language == "en" else "The kettle leaks",
+                           "guess@example.com")
+    desk.cycle(MONDAY + timedelta(minutes=5))
+    store = desk.customers.store
+    assert store.published(recorded).language == other
+    assert store.published(unrecorded).language == desk_language
+    for ticket_id, address in ((recorded, "kept@example.com"), (unrecorded, "guess@example.com")):
+        store.request_status_link(ticket_id, address, MONDAY)
+    desk.cycle(MONDAY + timedelta(minutes=10))
+    subjects = {language: "The status of your complaint" if language == "en" else "您的投诉处理进度"
+                for language in ("en", "zh")}
+    [to_recorded] = customer_mail(desk, "kept@example.com", "[")
+    [to_unrecorded] = customer_mail(desk, "guess@example.com", "[")
+    assert subjects[other] in str(to_recorded["Subject"])
+    assert subjects[desk_language] in str(to_unrecorded["Subject"])
+    desk.state.close()

@@ -140,8 +140,8 @@ def test_every_post_without_the_session_s_csrf_token_is_refused(client, clock, s
     posts = {
         "/": {"form_token": form_tokens["form_token"], **GOOD_COMPLAINT},
         "/status": {"ticket_id": "CS-20261123-0001", "email": "buyer@harbour.example"},
-        f"/fixed/{confirm}": {"answer": "yes"},
-        f"/survey/{survey}": {"score": "8"},
+        f"/fixed/{confirm}": {"answer": "no", "comment": "Still cracks"},
+        f"/survey/{survey}": {"score": "8", "comment": "Fine"},
     }
     for path, data in posts.items():
         for csrf in ({}, {"csrf_token": "guessed"}):
@@ -304,6 +304,22 @@ def test_the_survey_records_the_score_and_comment(client, tokens, store):
     client.post(link, data={"csrf_token": csrf, "score": "8", "comment": "  Quick and polite.  "})
     answer = store.answer("CS-20261123-0001", round_, SURVEY)
     assert (answer.value, answer.comment) == ("8", "Quick and polite.")
+
+
+def test_the_confirm_page_takes_an_optional_comment(client, tokens, store):
+    round_ = resolve(store, "CS-20261123-0001")
+    link = f"/fixed/{tokens.link('confirm', 'CS-20261123-0001', round_)}"
+    page = client.get(link + "?answer=no").get_data(as_text=True)
+    assert '<textarea id="comment" name="comment"' in page
+    csrf = hidden(page, "csrf_token")
+    refused = client.post(link, data={"csrf_token": csrf, "comment": "  The lid still cracks.  "})
+    assert refused.status_code == 422 and "The lid still cracks." in refused.get_data(as_text=True)  # kept
+    assert store.answer("CS-20261123-0001", round_, CONFIRM) is None
+    client.post(link, data={"csrf_token": csrf, "answer": "no", "comment": "  The lid still cracks.  "})
+    answer = store.answer("CS-20261123-0001", round_, CONFIRM)
+    assert (answer.value, answer.comment) == ("no", "The lid still cracks.")
+    client.post(link, data={"csrf_token": csrf, "answer": "yes"})  # no comment at all is fine
+    assert store.answer("CS-20261123-0001", round_, CONFIRM).comment == ""
 
 
 # -- language ----------------------------------------------------------------------------------------------

@@ -69,6 +69,9 @@ def test_answer_pages_escape_a_hostile_comment_shown_again(client, store, tokens
     csrf = hidden(client.get(link + "?score=" + ATTACK).get_data(as_text=True), "csrf_token")
     body = client.post(link, data={"csrf_token": csrf, "score": "11", "comment": ATTACK}).get_data(as_text=True)
     assert "<script" not in body and "&lt;script&gt;" in body
+    confirm = f"/fixed/{tokens.link('confirm', 'CS-20261123-0001', round_)}"
+    body = client.post(confirm, data={"csrf_token": csrf, "answer": "maybe", "comment": ATTACK}).get_data(as_text=True)
+    assert "<script" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body  # kept in its box, as text
 
 
 def test_every_customer_and_liaison_mail_escapes_customer_text_and_keeps_headers_single(tmp_path):
@@ -79,7 +82,7 @@ def test_every_customer_and_liaison_mail_escapes_customer_text_and_keeps_headers
                                now=NOW, key="2"),
         compose_survey(ticket, to="buyer@example.com", link="https://x.example/survey/t", sender=SENDER, now=NOW, key="3"),
         compose_not_fixed_notice(ticket, to="liaison@example.com", status="Investigating", sender=SENDER, now=NOW,
-                                 key="4"),
+                                 key="4", comment=ATTACK),
         compose_low_score_notice(ticket, to="liaison@example.com", score=3, target=7, comment=ATTACK, sender=SENDER,
                                  now=NOW, key="5"),
     ]
