@@ -7,12 +7,15 @@ The engine builds one ``Mailroom`` and calls ``run_cycle`` every cycle; the CLI 
 from mailers.addresses import clean_header_text, is_valid_email, make_address
 from mailers.compose import WorkbookRef, compose_daily_digest, compose_digest, digest_subject, message_id_for
 from mailers.customer_mail import (
+    TICKET_MESSAGE_PREFIX,
     CustomerTicket,
+    compose_desk_reply,
     compose_fixed_question,
     compose_low_score_notice,
     compose_not_fixed_notice,
     compose_status_link,
     compose_survey,
+    ticket_message_id,
 )
 from mailers.errors import AddressError, LedgerError, MailError, TransportError
 from mailers.ledger import Ledger
@@ -70,6 +73,9 @@ __all__ = [
     "compose_status_link",
     "compose_fixed_question",
     "compose_survey",
+    "compose_desk_reply",
+    "ticket_message_id",
+    "TICKET_MESSAGE_PREFIX",
     "compose_not_fixed_notice",
     "compose_low_score_notice",
     "MailError",

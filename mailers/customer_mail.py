@@ -11,7 +11,9 @@ Everything from the sheet or the customer is escaped in HTML and flattened to on
 
 from __future__ import annotations
 
+import hashlib
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +31,15 @@ __all__ = [
     "compose_survey",
     "compose_not_fixed_notice",
     "compose_low_score_notice",
+    "compose_desk_reply",
+    "ticket_message_id",
+    "TICKET_MESSAGE_PREFIX",
 ]
+
+# Message-IDs of mail about one ticket name it, so a customer's answer to any of them leads back to the ticket
+# (the mailbox reads ``<sheetdesk-ack.CS-….<hash>@domain>``; the prefix is the acknowledgement's, the first).
+TICKET_MESSAGE_PREFIX = "sheetdesk-ack."
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 
 _WORDS: dict[str, tuple[str, str]] = {
     "hello": ("Dear {name},", "{name}，您好："),
@@ -62,6 +72,10 @@ _WORDS: dict[str, tuple[str, str]] = {
                        "{customer} 对工单 {ticket} 的满意度评分为 {score}，低于目标 {target}。关闭工单前请进行二次回访。"),
     "comment": ("Their comment: {comment}", "客户留言：{comment}"),
     "footer": ("This mail was sent by the complaint desk.", "本邮件由客户投诉处理系统发送。"),
+    "reply_subject": ("[{ticket}] A reply about your complaint", "[{ticket}] 关于您的投诉的回复"),
+    "reply_intro": ("About your complaint {ticket}:", "关于您的投诉 {ticket}："),
+    "reply_status": ("You can see the status of your complaint and all our replies here (the link works for 7 days).",
+                     "您可以在此查看投诉的处理进度和我们的全部回复（链接 7 天内有效）。"),
 }
 
 
@@ -112,6 +126,38 @@ def compose_survey(
     scores = [(str(score), f"{link}?score={score}") for score in range(1, 11)]
     return _customer_message(ticket, to, "survey_subject", paragraphs, scores, [_say("links_note", language)],
                              sender, now, key)
+
+
+def compose_desk_reply(
+    ticket: CustomerTicket, *, to: str, text: str, link: str, sender: Address, now: datetime, key: str,
+    thread: Sequence[str] = (),
+) -> EmailMessage:
+    """The desk's reply (the ``Reply to customer`` cell), with a link to the status page.
+
+    ``thread`` lists the Message-IDs of the ticket's earlier mail, oldest first: the reply answers the last
+    (In-Reply-To) and names them all (References), so it lands in the customer's conversation. Its own
+    Message-ID names the ticket (``ticket_message_id``).
+    """
+    language = ticket.language
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    paragraphs = [_greeting(ticket, language), _say("reply_intro", language, ticket=ticket.ticket_id),
+                  *[line for line in lines if line], _say("reply_status", language)]
+    message = _customer_message(ticket, to, "reply_subject", paragraphs, [("status_link", link)], [], sender, now,
+                                key)
+    del message["Message-ID"]
+    message["Message-ID"] = ticket_message_id(ticket.ticket_id, key, sender.addr_spec)
+    thread = [message_id for message_id in thread if _MESSAGE_ID.fullmatch(message_id)]  # never a header break
+    if thread:
+        message["In-Reply-To"] = thread[-1]
+        message["References"] = " ".join(thread[-10:])
+    return message
+
+
+def ticket_message_id(ticket_id: str, key: str, sender: str) -> str:
+    """A stable Message-ID for mail ``key`` about ``ticket_id`` from ``sender``, naming the ticket."""
+    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "sheetdesk.invalid"
+    token = hashlib.sha256(f"{key}|{sender}".encode()).hexdigest()[:12]
+    return f"<{TICKET_MESSAGE_PREFIX}{ticket_id}.{token}@{domain}>"
 
 
 def compose_not_fixed_notice(

@@ -43,6 +43,7 @@ def desired_cells(outcome: Outcome, language: str, zone: tzinfo) -> dict[str, Ce
         "liaison": assignment.liaison if assignment else None,
         "response_due": _local(deadlines.response_due, zone) if deadlines else None,
         "resolution_due": _local(deadlines.resolution_due, zone) if deadlines else None,
+        "resolved_again": _local(outcome.resolved_again, zone),
         "follow_up_due": _local(deadlines.follow_up_due, zone) if deadlines else None,
         "second_follow_up_due": _local(deadlines.second_follow_up_due, zone) if deadlines else None,
         "sla": sla.label(language) if sla else None,

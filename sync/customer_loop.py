@@ -9,6 +9,9 @@ Before deciding, ``apply_answers`` turns the answers customers gave on the porta
 - an answer replaced within 12 hours (``sync.customers.REPLACE_WITHIN``) rewrites the cell only while it still
   holds what the first answer wrote.
 
+Before deciding too, ``take_replies`` keeps each new text of the ``Reply to customer`` column (the desk's public
+reply) for the status page and the Messages tab (channel "Desk reply"); ``publish`` mails it to the customer.
+
 After the write, ``publish`` hands the portal what it may show (statuses, the Lists tab's categories), starts a
 new round for every ticket that turned Resolved, and composes the customer mails: "is it fixed?" on turning
 Resolved (unless Customer confirmed already says yes), the survey when Follow-up is due, a status link for each lookup whose email matches the ticket's
@@ -18,6 +21,7 @@ state store).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,15 +32,27 @@ from typing import Any, Protocol
 
 from mailers import (
     CustomerTicket,
+    compose_desk_reply,
     compose_fixed_question,
     compose_low_score_notice,
     compose_not_fixed_notice,
     compose_status_link,
     compose_survey,
+    ticket_message_id,
 )
-from sync.customers import CONFIRM, SURVEY, Answer, CustomerStore, PublishedTicket
+from sync.customers import (
+    CONFIRM,
+    SURVEY,
+    Answer,
+    CustomerStore,
+    DeskReply,
+    PublishedTicket,
+    ReplyMail,
+    reply_mail_key,
+)
 from sync.state import CustomerMessage
 from tickets import DONE_STATUSES, Outcome, Status, Ticket
+from tickets.values import without_invisible
 
 __all__ = ["CustomerLoop", "CustomerLinks", "AppliedAnswer", "OutgoingMail", "ticket_language", "contact_emails"]
 
@@ -63,6 +79,15 @@ class AnswerableRow(Protocol):
 
 
 PORTAL_CHANNEL = "Website"  # the Messages tab's Channel of what customers wrote on the portal
+DESK_REPLY_CHANNEL = "Desk reply"  # ... and of the desk's public replies (never "Customer replied")
+DESK_WORDS = {"en": "Complaint desk", "zh": "客服"}
+NOT_MAILED = {
+    ReplyMail.NO_ADDRESS: {"en": "not mailed: Contact holds no email address",
+                           "zh": "未发送邮件：联系方式中没有邮箱地址"},
+    ReplyMail.BOUNCED: {"en": "not mailed: mail to this address bounced", "zh": "未发送邮件：发往该地址的邮件曾被退回"},
+    ReplyMail.BEFORE_START: {"en": "not mailed: written before the portal's first cycle",
+                             "zh": "未发送邮件：写于客户门户首次运行之前"},
+}
 ANSWER_WORDS = {
     "en": {CONFIRM: "Fixed? {value}", SURVEY: "Survey score {value}/10", "yes": "yes", "no": "no"},
     "zh": {CONFIRM: "是否已解决：{value}", SURVEY: "满意度评分 {value}/10", "yes": "是", "no": "否"},
@@ -95,6 +120,8 @@ class CustomerLoop:
     links: CustomerLinks
     satisfaction_target: int = 7
     applied: list[AppliedAnswer] = field(default_factory=list)
+    thread_of: Callable[[str], list[str]] = field(default=lambda ticket_id: [])  # the ticket's earlier mail IDs
+    bounced: Callable[[str], bool] = field(default=lambda address: False)  # mail to the address bounced before
     _language_of: Callable[[Ticket], str] = field(default=lambda ticket: "en", repr=False)  # set by ``publish``
 
     def has_work(self) -> bool:
@@ -145,6 +172,45 @@ class CustomerLoop:
             ))
         return messages
 
+    def take_replies(self, rows: Sequence[AnswerableRow], language: str, zone: tzinfo, now: datetime
+                     ) -> list[CustomerMessage]:
+        """Keep every new text of the rows' ``Reply to customer`` cells; return them as Messages-tab messages.
+
+        A text is new when this ticket never had the same text (spaces at the ends aside): an edited reply is a
+        new reply, a cell emptied or typed back to an earlier text sends nothing. Its mail is due unless the
+        Contact holds no email address, mail to it bounced, or this is the first cycle that publishes for the
+        portal (replies already in the sheet then are shown, never mailed); the message says why it was not.
+        """
+        first_cycle = not self.store.has_published()
+        at = now.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        messages = []
+        for row in rows:
+            # The cell as typed, line breaks kept (the Ticket's text is read onto one line); a cell the row could
+            # not read (an error value) is no reply.
+            ticket = row.ticket
+            text = _reply_text(row.cell("reply")) if ticket.reply else ""
+            if not ticket.ticket_id or not text:
+                continue
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+            if self.store.has_reply(ticket.ticket_id, digest):
+                continue
+            mail = self._reply_mail(ticket, first_cycle)
+            self.store.record_reply(DeskReply(ticket.ticket_id, digest, at, text, mail))
+            note = NOT_MAILED.get(mail, {}).get(language, NOT_MAILED.get(mail, {}).get("en"))
+            messages.append(CustomerMessage(
+                ticket.ticket_id, now, DESK_REPLY_CHANNEL, ticket.handler or DESK_WORDS.get(language, DESK_WORDS["en"]),
+                f"{text}\n({note})" if note else text, source_ref=f"desk-reply:{ticket.ticket_id}:{digest}",
+            ))
+        return messages
+
+    def _reply_mail(self, ticket: Ticket, first_cycle: bool) -> str:
+        emails = contact_emails(ticket.contact)
+        if first_cycle:
+            return ReplyMail.BEFORE_START
+        if not emails:
+            return ReplyMail.NO_ADDRESS
+        return ReplyMail.BOUNCED if self.bounced(emails[0]) else ReplyMail.DUE
+
     def finish(self, wrote: bool) -> None:
         """After the write: the answers it carried are done. A deferred write leaves them for the next cycle."""
         if not wrote:
@@ -187,9 +253,27 @@ class CustomerLoop:
                           lambda key, o=outcome, r=request: compose_status_link(
                               self._about(o), to=r.email.strip(), link=self.links.url("status", r.ticket_id),
                               sender=sender, now=now, key=key))
+        for reply in self.store.replies_to_mail():
+            self._reply_mail_to(reply, by_id.get(reply.ticket_id), mails)
         for applied in self.applied:
             self._liaison_mail(applied, by_id.get(applied.answer.ticket_id), language, mails)
         return mails.outgoing
+
+    def _reply_mail_to(self, reply: DeskReply, outcome: Outcome | None, mails: Mailbag) -> None:
+        """Mail a desk reply to the ticket's first address, in the customer's thread with the ticket's earlier
+        mail and replies; a ticket no longer in the sheet gets nothing."""
+        emails = contact_emails(outcome.ticket.contact) if outcome is not None else []
+        if outcome is None or not emails:
+            return
+        sender = mails.sender.addr_spec
+        earlier = [ticket_message_id(reply.ticket_id, reply_mail_key(before), sender)
+                   for before in self.store.desk_replies(reply.ticket_id)
+                   if before.mail == ReplyMail.DUE and before.digest != reply.digest
+                   and self.store.mail_sent(reply_mail_key(before))]
+        thread = [*self.thread_of(reply.ticket_id), *earlier]
+        mails.add(reply_mail_key(reply), lambda key: compose_desk_reply(
+            self._about(outcome), to=emails[0], text=reply.text, link=self.links.url("status", reply.ticket_id),
+            sender=mails.sender, now=mails.now, key=key, thread=thread))
 
     def mark_sent(self, mails: Iterable[OutgoingMail], delivered: Callable[[OutgoingMail], bool], now: datetime) -> None:
         """Remember each delivered mail, so it is never sent twice."""
@@ -215,10 +299,21 @@ class CustomerLoop:
                 key=key))
         due = outcome.deadlines.follow_up_due if outcome.deadlines else None
         if ticket.satisfaction is None and ticket.effective_status is not Status.CLOSED and due is not None \
-                and due <= now and ticket.customer_confirmed is not False:
+                and due <= now and not self._says_not_fixed(ticket, round_):
             mails.add(f"survey:{ticket_id}:{round_}", lambda key: compose_survey(
                 about, to=to, link=self.links.url("survey", ticket_id, round_), sender=mails.sender, now=now,
                 key=key))
+
+    def _says_not_fixed(self, ticket: Ticket, round_: int) -> bool:
+        """Whether ``Customer confirmed`` says no for this round: a person's no, or this round's answer. A no an
+        earlier round's answer wrote is over: the ticket was reopened and resolved again since."""
+        if ticket.customer_confirmed is not False:
+            return False
+        ticket_id = ticket.ticket_id or ""
+        this_round = self.store.answer(ticket_id, round_, CONFIRM)
+        if this_round is not None and this_round.value == "no":
+            return True
+        return self.store.last_written(ticket_id, CONFIRM) != "no"
 
     def _liaison_mail(self, applied: AppliedAnswer, outcome: Outcome | None, language: str, mails: Mailbag) -> None:
         assignment = outcome.assignment if outcome else None
@@ -349,6 +444,14 @@ def ticket_language(ticket: Ticket, recorded: Mapping[str, str], desk_language: 
     customer Chinese."""
     language = recorded.get(ticket.ticket_id or "")
     return language if language in ("en", "zh") else desk_language
+
+
+def _reply_text(cell: object) -> str:
+    """A reply cell's text as it is kept and mailed: invisible characters dropped, line ends made ``\\n``,
+    spaces at the ends of lines and of the text dropped, at most one empty line in a row."""
+    text = without_invisible(str(cell or "")).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.rstrip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def contact_emails(contact: str | None) -> list[str]:

@@ -1,8 +1,9 @@
 """What customers may see and what they answered, kept in the state store (DESIGN §8).
 
 The portal never opens the workbook. Each cycle *publishes* here what customers may see — every ticket's
-status, grade, department, due time, public replies and the current "round", plus the Lists tab's choices — and
-the portal only reads that. What customers do on the portal (answers to "is it fixed?" and the survey, requests
+status, grade, department, due time and the current "round", plus the Lists tab's choices — and the portal only
+reads that. The desk's public replies (the Tickets tab's ``Reply to customer``) are kept here as each cycle
+first sees them, in order: the status page shows them. What customers do on the portal (answers to "is it fixed?" and the survey, requests
 for a status link) is *queued* here, and the next cycle writes it to the workbook and the outbox.
 
 A ticket's **round** counts how often a cycle saw it turn Resolved. Links to "is it fixed?" and the survey are
@@ -30,10 +31,13 @@ __all__ = [
     "CustomerStore",
     "PublishedTicket",
     "Reply",
+    "DeskReply",
+    "ReplyMail",
     "Answer",
     "StatusRequest",
     "AnswerOutcome",
     "REPLACE_WITHIN",
+    "reply_mail_key",
     "CONFIRM",
     "SURVEY",
 ]
@@ -50,8 +54,16 @@ CREATE TABLE IF NOT EXISTS customer_ticket (
     department TEXT,
     due TEXT,
     round INTEGER NOT NULL DEFAULT 0,
-    language TEXT NOT NULL DEFAULT 'en',
-    replies TEXT NOT NULL DEFAULT '[]'
+    language TEXT NOT NULL DEFAULT 'en'
+);
+CREATE TABLE IF NOT EXISTS desk_reply (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    at TEXT NOT NULL,
+    text TEXT NOT NULL,
+    mail TEXT NOT NULL,
+    UNIQUE (ticket_id, digest)
 );
 CREATE TABLE IF NOT EXISTS customer_list (
     name TEXT PRIMARY KEY,
@@ -97,6 +109,27 @@ class Reply:
 
     at: str
     text: str
+
+
+class ReplyMail:
+    """What becomes of a desk reply's mail (``DeskReply.mail``)."""
+
+    DUE = "due"  # to be mailed (once: the mail's key is marked sent)
+    NO_ADDRESS = "no_address"  # the ticket's Contact holds no email address
+    BOUNCED = "bounced"  # mail to the address bounced before
+    BEFORE_START = "before_start"  # already in the sheet when the portal's first cycle ran: never mailed
+
+
+@dataclass(frozen=True)
+class DeskReply:
+    """A reply the desk wrote the customer (``Reply to customer``), as a cycle first saw it; ``digest`` names
+    its text, ``at`` is that cycle's time as the desk's wall clock (``YYYY-MM-DD HH:MM``)."""
+
+    ticket_id: str
+    digest: str
+    at: str
+    text: str
+    mail: str
 
 
 @dataclass(frozen=True)
@@ -187,8 +220,7 @@ class CustomerStore:
     def publish(self, tickets: Iterable[PublishedTicket], lists: dict[str, list[str]], language: str) -> None:
         """Replace what customers may see with ``tickets`` and ``lists``; ``round`` is kept from the store
         (``advance_round`` moves it). Tickets no longer in the workbook disappear."""
-        rows = [(ticket.ticket_id, ticket.status, ticket.grade, ticket.department, ticket.due, ticket.language,
-                 json.dumps([[reply.at, reply.text] for reply in ticket.replies], ensure_ascii=False))
+        rows = [(ticket.ticket_id, ticket.status, ticket.grade, ticket.department, ticket.due, ticket.language)
                 for ticket in tickets]
         with self._transaction() as connection:
             connection.execute("CREATE TEMP TABLE IF NOT EXISTS seen (ticket_id TEXT PRIMARY KEY)")
@@ -196,10 +228,10 @@ class CustomerStore:
             connection.executemany("INSERT OR IGNORE INTO temp.seen VALUES (?)", ((row[0],) for row in rows))
             connection.execute("DELETE FROM customer_ticket WHERE ticket_id NOT IN (SELECT ticket_id FROM temp.seen)")
             connection.executemany(
-                "INSERT INTO customer_ticket (ticket_id, status, grade, department, due, language, replies) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ticket_id) DO UPDATE SET status = excluded.status, "
+                "INSERT INTO customer_ticket (ticket_id, status, grade, department, due, language) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(ticket_id) DO UPDATE SET status = excluded.status, "
                 "grade = excluded.grade, department = excluded.department, due = excluded.due, "
-                "language = excluded.language, replies = excluded.replies",
+                "language = excluded.language",
                 rows,
             )
             connection.execute("DELETE FROM customer_list")
@@ -217,15 +249,52 @@ class CustomerStore:
         return row[0] if row else 0
 
     def published(self, ticket_id: str) -> PublishedTicket | None:
-        """Return what customers may see of ``ticket_id``, or None if the last cycle did not publish it."""
+        """Return what customers may see of ``ticket_id``, or None if the last cycle did not publish it; its
+        replies are the desk's, oldest first."""
         row = self.connection.execute(
-            "SELECT ticket_id, status, grade, department, due, round, language, replies FROM customer_ticket "
+            "SELECT ticket_id, status, grade, department, due, round, language FROM customer_ticket "
             "WHERE ticket_id = ?", (ticket_id,),
         ).fetchone()
         if row is None:
             return None
-        replies = tuple(Reply(at, text) for at, text in json.loads(row[7]))
-        return PublishedTicket(*row[:7], replies=replies)
+        replies = tuple(Reply(reply.at, reply.text) for reply in self.desk_replies(ticket_id))
+        return PublishedTicket(*row, replies=replies)
+
+    def has_published(self) -> bool:
+        """Whether any cycle published yet (the first one finds a sheet that was there before the portal)."""
+        return self.connection.execute("SELECT 1 FROM customer_list LIMIT 1").fetchone() is not None
+
+    # -- the desk's public replies --------------------------------------------------------------------------
+
+    def record_reply(self, reply: DeskReply) -> bool:
+        """Keep a desk reply; return False when this ticket had a reply with the same text before."""
+        cursor = self.connection.execute(
+            "INSERT OR IGNORE INTO desk_reply (ticket_id, digest, at, text, mail) VALUES (?, ?, ?, ?, ?)",
+            (reply.ticket_id, reply.digest, reply.at, reply.text, reply.mail),
+        )
+        return cursor.rowcount == 1
+
+    def has_reply(self, ticket_id: str, digest: str) -> bool:
+        return self.connection.execute(
+            "SELECT 1 FROM desk_reply WHERE ticket_id = ? AND digest = ?", (ticket_id, digest)
+        ).fetchone() is not None
+
+    def desk_replies(self, ticket_id: str | None = None) -> list[DeskReply]:
+        """Return the desk's replies (of ``ticket_id``, or all), oldest first."""
+        rows = self.connection.execute(
+            "SELECT ticket_id, digest, at, text, mail FROM desk_reply WHERE ? IS NULL OR ticket_id = ? ORDER BY id",
+            (ticket_id, ticket_id),
+        )
+        return [DeskReply(*row) for row in rows]
+
+    def replies_to_mail(self) -> list[DeskReply]:
+        """Return the replies whose mail is due and not yet sent (``reply_mail_key``), oldest first."""
+        rows = self.connection.execute(
+            "SELECT ticket_id, digest, at, text, mail FROM desk_reply WHERE mail = ? AND NOT EXISTS ("
+            "SELECT 1 FROM customer_mail WHERE key = 'reply:' || desk_reply.ticket_id || ':' || desk_reply.digest) "
+            "ORDER BY id", (ReplyMail.DUE,),
+        )
+        return [DeskReply(*row) for row in rows]
 
     def published_statuses(self) -> dict[str, tuple[str, int]]:
         """Return ``{ticket ID: (status, round)}`` as last published."""
@@ -356,6 +425,11 @@ class CustomerStore:
         self.connection.execute(
             "INSERT OR IGNORE INTO customer_mail (key, sent_at) VALUES (?, ?)", (key, now.isoformat())
         )
+
+
+def reply_mail_key(reply: DeskReply) -> str:
+    """The key that marks a desk reply's mail sent."""
+    return f"reply:{reply.ticket_id}:{reply.digest}"
 
 
 def _answer(row: tuple) -> Answer:

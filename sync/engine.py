@@ -76,6 +76,8 @@ from tickets import (
     moments_of_change,
     parse_calendar,
     read_paused_hours,
+    read_resolved_again,
+    resolved_again,
     rule_facts,
 )
 from tickets.model import check_choices, check_loop, read_cells
@@ -262,7 +264,8 @@ class Desk:
         _default_tiers(rows, queue, rules.allowed.get("tier", ()))
         if self.customers is not None and not dry_run:
             self.customers.apply_answers(rows, view.language, calendar.zone)
-            for message in self.customers.answer_messages(rows, view.language):
+            for message in [*self.customers.answer_messages(rows, view.language),
+                            *self.customers.take_replies(rows, view.language, calendar.zone, now)]:
                 self.state.add_customer_message(message)
         step(CYCLE_STAGES[3])
         outcomes = self._decide(rows, rules, calendar, now, view.language)
@@ -616,9 +619,13 @@ class Desk:
                  if span.status == Status.WAITING.value]
         memory = remembered.get(ticket.ticket_id or "")
         sheet = read_paused_hours(row.cell("paused_hours"))
+        history = [(span.status, span.since) for span in spans.get(ticket.ticket_id or "", [])]
+        again = resolved_again(ticket, read_resolved_again(row.cell("resolved_again"), calendar.zone), history,
+                               now.astimezone(calendar.zone).replace(second=0, microsecond=0))
         return decide(ticket, verdict, calendar=calendar, now=now, thresholds=self.settings.thresholds, waits=waits,
                       paused_hours=sheet if sheet is not None else (memory.hours if memory else None),
-                      remembered=memory, similar_7d=similar_7d, customer_30d=customer_30d, problems=row.problems)
+                      remembered=memory, resolved_again=again, similar_7d=similar_7d, customer_30d=customer_30d,
+                      problems=row.problems)
 
     def _verdict(self, rules: LoadedRules, facts: dict[str, object]) -> Verdict:
         """Decide a ticket's rules, reusing the verdict for the same facts under the same rules."""

@@ -38,6 +38,7 @@ from tickets.kpi import Kpis, compute_kpis
 from tickets.messages import Problem, render
 from tickets.model import RowContext, RowResult, Ticket, is_blank_row, read_row
 from tickets.outcome import Assignment, Clock, Deadlines, Outcome, PauseCount, SlaState
+from tickets.rounds import latest_resolution, read_resolved_again, resolved_again
 from tickets.sla import (
     DueKind,
     Pause,
@@ -76,6 +77,9 @@ __all__ = [
     "count_waits",
     "paused_due",
     "read_paused_hours",
+    "read_resolved_again",
+    "resolved_again",
+    "latest_resolution",
     "SheetdeskError",
     "RuleDecision",
     "Thresholds",

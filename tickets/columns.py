@@ -105,6 +105,9 @@ TICKET_COLUMNS: tuple[Column, ...] = (
     _input("second_follow_up", "2nd follow-up", "二次回访时间", Kind.DATETIME, width=17,
            aliases=("Second follow-up", "二次回访")),
     _input("notes", "Notes", "备注", width=30),
+    # What the customer may read: mailed to them when it changes and shown on their status page (docs/portal.md).
+    # Notes and every other column stay internal.
+    _input("reply", "Reply to customer", "回复客户", width=40, aliases=("Public reply", "Reply", "答复客户")),
     _input("order_no", "Order no.", "订单号", width=14, aliases=("Order number", "Order", "订单编号")),
     # Where an intake channel took the ticket from (a mail's Message-ID, a form response's id or content hash).
     _input("source_ref", "Source ref", "来源编号", width=18, aliases=("Source", "来源")),
@@ -113,6 +116,9 @@ TICKET_COLUMNS: tuple[Column, ...] = (
     _computed("liaison", "Liaison", "联络官", width=14),
     _computed("response_due", "Response due", "响应截止", Kind.DATETIME, width=17),
     _computed("resolution_due", "Resolution due", "解决截止", Kind.DATETIME, width=17),
+    # When a reopened ticket was resolved again: its follow-up due counts from here (tickets.rounds).
+    _computed("resolved_again", "Resolved again", "再次解决时间", Kind.DATETIME, width=17,
+              aliases=("Re-resolved", "再次解决")),
     _computed("follow_up_due", "Follow-up due", "回访截止", Kind.DATETIME, width=17),
     _computed("second_follow_up_due", "2nd follow-up due", "二次回访截止", Kind.DATETIME, width=17,
               aliases=("Second follow-up due",)),

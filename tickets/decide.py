@@ -21,6 +21,7 @@ from tickets.kpi import DEFAULT_CLUSTER_DAYS, DEFAULT_CLUSTER_THRESHOLD
 from tickets.messages import Problem
 from tickets.model import DEFAULT_SATISFACTION_TARGET, Ticket
 from tickets.outcome import Assignment, Clock, Deadlines, Outcome, PauseCount, SlaState
+from tickets.rounds import latest_resolution
 from tickets.sla import (
     Pause,
     PendingDue,
@@ -79,6 +80,7 @@ def decide(
     waits: Sequence[Pause] = (),
     paused_hours: float | None = None,
     remembered: PauseCount | None = None,
+    resolved_again: datetime | None = None,
     similar_7d: int = 0,
     customer_30d: int = 0,
     problems: Sequence[Problem] = (),
@@ -88,7 +90,9 @@ def decide(
     the time, return its Outcome: grade, owner, due times, SLA state, escalation, the waits counted (``paused``,
     for the ``Paused h`` cell) and every problem (the row's ``problems`` first, then the verdict's). The
     resolution due depends on ``paused_hours`` and the finished waits not counted yet, never on the history
-    alone, so a lost or old state never moves it. A Duplicate is closed and decided by no rule."""
+    alone, so a lost or old state never moves it. The follow-up due counts from the later of Resolved and
+    ``resolved_again`` (the latest round's resolution, ``tickets.rounds``). A Duplicate is closed and decided
+    by no rule."""
     if ticket.status is Status.DUPLICATE:
         return Outcome(ticket, sla=SlaState.CLOSED, similar_7d=similar_7d, customer_30d=customer_30d,
                        problems=tuple(problems))
@@ -100,7 +104,8 @@ def decide(
             resolution_hours=verdict.resolution_hours, clock=verdict.clock, calendar=calendar,
         )
         deadlines = _deadlines(ticket.received, verdict.response_hours, verdict.resolution_hours,
-                               verdict.follow_up_hours, verdict.clock, calendar, paused.hours, ticket.resolved,
+                               verdict.follow_up_hours, verdict.clock, calendar, paused.hours,
+                               latest_resolution(ticket.resolved, resolved_again),
                                second_follow_up_from(ticket, thresholds.satisfaction_target))
         sla = sla_state(ticket, deadlines, now, thresholds.due_soon_fraction, calendar)
         escalation = escalation_level(ticket, deadlines, now, sla, thresholds.escalate_after_hours, calendar)
@@ -109,7 +114,7 @@ def decide(
     return Outcome(
         ticket, grade=verdict.grade, assignment=verdict.assignment, deadlines=deadlines, sla=sla,
         escalation=escalation, similar_7d=similar_7d, customer_30d=customer_30d, rules=verdict.fired,
-        problems=(*problems, *verdict.problems), paused=paused,
+        problems=(*problems, *verdict.problems), paused=paused, resolved_again=resolved_again,
     )
 
 

@@ -122,6 +122,7 @@ class Ticket(BaseModel):
     satisfaction: int | None = None
     second_follow_up: AwareDatetime | None = None
     notes: str | None = None
+    reply: str | None = None
     order_no: str | None = None
     source_ref: str | None = None
 

@@ -68,6 +68,7 @@ class Deadlines:
     resolution_due: datetime | None = None
     follow_up_due: datetime | None = None
     second_follow_up_due: datetime | None = None  # set only when a low score asks for a second follow-up
+    follow_up_from: datetime | None = None  # the resolution the follow-up due counts from (tickets.rounds)
 
 
 @dataclass(frozen=True)
@@ -99,3 +100,4 @@ class Outcome:
     last_solved: str | None = None  # the latest other Closed ticket about the same product and category
     problems: tuple[Problem, ...] = field(default=())
     paused: PauseCount | None = None  # its waits on the customer as counted now (None: Paused h is left alone)
+    resolved_again: datetime | None = None  # when the latest round was resolved (tickets.rounds), for its cell

@@ -123,6 +123,7 @@ def compute_deadlines(
         resolution_due=_due(received, resolution_hours, clock, calendar, paused),
         follow_up_due=_due(resolved, follow_up, FOLLOW_UP_CLOCK, calendar, []),
         second_follow_up_due=_due(second_from, follow_up, FOLLOW_UP_CLOCK, calendar, []),
+        follow_up_from=resolved,
     )
 
 
@@ -185,7 +186,8 @@ def pending_due(ticket: Ticket, deadlines: Deadlines) -> PendingDue | None:
     """
     status = ticket.effective_status
     if status is Status.RESOLVED and ticket.follow_up is None and deadlines.follow_up_due is not None:
-        return PendingDue(DueKind.FOLLOW_UP, ticket.resolved, deadlines.follow_up_due, FOLLOW_UP_CLOCK)
+        start = deadlines.follow_up_from or ticket.resolved  # the latest round's resolution (tickets.rounds)
+        return PendingDue(DueKind.FOLLOW_UP, start, deadlines.follow_up_due, FOLLOW_UP_CLOCK)
     if status in _FINISHED and ticket.follow_up is not None and ticket.second_follow_up is None:
         second = deadlines.second_follow_up_due
         return None if second is None else PendingDue(DueKind.SECOND_FOLLOW_UP, ticket.follow_up, second, FOLLOW_UP_CLOCK)

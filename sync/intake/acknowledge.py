@@ -16,20 +16,19 @@ an address that bounced since is held.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from mailers import Transport, clean_header_text, is_valid_email, make_address
+from mailers import Transport, clean_header_text, is_valid_email, make_address, ticket_message_id
 from sync.intake.complaint import CHANNEL_EMAIL, CHANNEL_WEBSITE
-from sync.intake.mailbox import ACK_ID_PREFIX, CustomerSettings, MailRecords
+from sync.intake.mailbox import CustomerSettings, MailRecords
 from sync.state import QueuedRow, StateStore
 from tickets import Outcome
 
-__all__ = ["send_acknowledgements", "compose_acknowledgement", "AckReport"]
+__all__ = ["send_acknowledgements", "compose_acknowledgement", "acknowledgement_id", "AckReport"]
 
 LOOKBACK = timedelta(days=2)  # tickets appended this long ago still get their acknowledgement if it failed
 
@@ -131,7 +130,7 @@ def compose_acknowledgement(
     original = clean_header_text(details.get("subject") or _first_words(queued.cells.get("description")))
     message["Subject"] = words["subject"].format(ticket=ticket, subject=original or ticket)
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = _message_id(ticket, customers.sender)
+    message["Message-ID"] = acknowledgement_id(ticket, customers.sender)
     parent = details.get("message_id")
     if parent:
         message["In-Reply-To"] = str(parent)
@@ -168,8 +167,6 @@ def _first_words(description: object, length: int = 60) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def _message_id(ticket: str, sender: str) -> str:
-    """A Message-ID naming the ticket: a reply's In-Reply-To leads back to it."""
-    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "sheetdesk.invalid"
-    token = hashlib.sha256(f"{ticket}|{sender}".encode()).hexdigest()[:12]
-    return f"<{ACK_ID_PREFIX}{ticket}.{token}@{domain}>"
+def acknowledgement_id(ticket: str, sender: str) -> str:
+    """The acknowledgement's Message-ID, naming the ticket: a reply's In-Reply-To leads back to it."""
+    return ticket_message_id(ticket, ticket, sender)

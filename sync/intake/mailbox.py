@@ -32,6 +32,7 @@ from pathlib import Path
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage
 from imap_tools.errors import MailboxLoginError
 
+from mailers import TICKET_MESSAGE_PREFIX
 from sync.intake.complaint import CHANNEL_EMAIL, Complaint, take_in
 from sync.intake.inbound import AUTOMATIC, BOUNCE, PERSON, InboundMail, read_mail
 from sync.intake.people import DeskPeople
@@ -55,7 +56,7 @@ SECURITIES = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 FETCH_BATCH = 100  # messages fetched per IMAP command, then moved in one command
 MAIL_DIR = "mail"
-ACK_ID_PREFIX = "sheetdesk-ack."  # the acknowledgement's Message-ID: <sheetdesk-ack.CS-….<hash>@domain>
+ACK_ID_PREFIX = TICKET_MESSAGE_PREFIX  # mail about a ticket (the acknowledgement first): <sheetdesk-ack.CS-….<hash>@domain>
 ACK_ID = re.compile(r"<sheetdesk-ack\.(CS-\d{8}-\d{4,})\.")
 UNSAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 

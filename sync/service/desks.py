@@ -137,7 +137,8 @@ def open_desk(
     """
     state = StateStore(config.state_dir)
     mailroom = open_mailroom(config, state) if mail else None
-    customers = customer_loop(config.settings, config.name, state.path, _utc_now)
+    customers = customer_loop(config.settings, config.name, state, _utc_now,
+                              customer_sender=config.customers.sender or config.mail.sender)
     backend = backend or open_backend(config, state)
     intake = open_intake(config, state, mailroom.transport if mailroom is not None else None, backend.read)
     return Desk(backend, state, desk_settings(config, remember), mailroom=mailroom, customers=customers,

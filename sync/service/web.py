@@ -18,6 +18,8 @@ from sync.customer_loop import CustomerLoop
 from sync.customers import CustomerStore
 from sync.errors import ConfigError
 from sync.intake import CHANNEL_WEBSITE, Complaint, take_in
+from sync.intake.acknowledge import acknowledgement_id
+from sync.intake.mailbox import MailRecords
 from sync.portal import ComplaintForm, PortalConfig, PortalServer, Submit, Tokens, create_app
 from sync.service.config import PortalSettings, Settings
 from sync.state import STATE_FILE, StateStore
@@ -62,13 +64,34 @@ class PortalLinks:
         return f"{self.public_url}{_PATHS[purpose]}{self.tokens.link(purpose, ticket_id, round_)}"
 
 
-def customer_loop(settings: Settings, desk_name: str, state_path: Path, clock: Callable[[], datetime]) -> CustomerLoop | None:
-    """The customer step of the main desk's cycle when ``[portal]`` is configured, else None."""
+def customer_loop(
+    settings: Settings, desk_name: str, state: StateStore, clock: Callable[[], datetime], customer_sender: str = "",
+) -> CustomerLoop | None:
+    """The customer step of the main desk's cycle when ``[portal]`` is configured, else None.
+
+    Desk replies answer the ticket's thread (``ticket_thread``) and skip addresses a bounce flagged.
+    """
     if settings.portal is None or desk_name != "main":
         return None
     tokens = Tokens(portal_secret(settings.portal), clock)
-    return CustomerLoop(CustomerStore(state_path), PortalLinks(tokens, settings.portal.public_url),
-                        satisfaction_target=settings.loop.satisfaction_target)
+    records = MailRecords(state)
+    return CustomerLoop(CustomerStore(state.path), PortalLinks(tokens, settings.portal.public_url),
+                        satisfaction_target=settings.loop.satisfaction_target,
+                        thread_of=lambda ticket_id: ticket_thread(state, ticket_id, customer_sender),
+                        bounced=records.is_bad)
+
+
+def ticket_thread(state: StateStore, ticket_id: str, customer_sender: str) -> list[str]:
+    """The Message-IDs of a ticket's first mail, oldest first: the customer's complaint mail (and what it
+    answered) and the acknowledgement, for a ticket a channel took in; none for one staff typed."""
+    queued = state.queued_by_id(ticket_id)
+    if queued is None:
+        return []
+    details = queued.details
+    mailed = [str(reference) for reference in details.get("references") or []]  # type: ignore[union-attr]
+    if details.get("message_id"):
+        mailed.append(str(details["message_id"]))
+    return [*mailed, acknowledgement_id(ticket_id, customer_sender)] if customer_sender else mailed
 
 
 def intake_submit(state_dir: Path) -> Submit:

@@ -1,9 +1,10 @@
-"""The Messages tab (往来记录): every message customers sent about a ticket, oldest first, and the
-"Customer replied" column that points staff at the tickets with an unanswered customer message.
+"""The Messages tab (往来记录): every message customers sent about a ticket, and the desk's public replies to
+them, oldest first; and the "Customer replied" column that points staff at the tickets with an unanswered
+customer message.
 
-Both come from the state store's customer messages: mail replies (channel Email) and the texts customers wrote
-with their portal answers, "is it fixed?" and the survey (channel Website). Only mail replies set "Customer
-replied": a portal answer already acts by itself (a "no" reopens the ticket, a low score mails the liaison), and
+Both come from the state store's customer messages: mail replies (channel Email), the texts customers wrote
+with their portal answers, "is it fixed?" and the survey (channel Website), and the desk's ``Reply to customer``
+texts (channel Desk reply, never a customer's message). Only mail replies set "Customer replied": a portal answer already acts by itself (a "no" reopens the ticket, a low score mails the liaison), and
 a survey comes after the ticket is done, when no status change would ever clear the column. The tab is
 generated: rewritten whole when a message was added, never edited by the daemon otherwise.
 """
@@ -30,7 +31,8 @@ REPLIED_WHILE_WAITING = {
     "en": "‼ REPLIED while Waiting on customer, {at} — resume the ticket",
     "zh": "‼ 待客户反馈期间客户已回复，{at} —— 请继续处理",
 }
-CHANNEL_WORDS = {"Email": {"en": "Email", "zh": "邮件"}, "Website": {"en": "Website", "zh": "官网"}}
+CHANNEL_WORDS = {"Email": {"en": "Email", "zh": "邮件"}, "Website": {"en": "Website", "zh": "官网"},
+                 "Desk reply": {"en": "Desk reply", "zh": "客服回复"}}
 REPLY_CHANNELS = ("Email",)  # the messages that set Customer replied
 
 

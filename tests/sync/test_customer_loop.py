@@ -258,11 +258,11 @@ def test_the_confirm_comment_reaches_the_messages_tab_once_and_the_liaison_s_not
     assert "&lt;b&gt;Still" in notice.get_body(("html",)).get_content()
 
 
-def _complain(desk, language, description: str, contact: str) -> str:
+def _complain(desk, language, description: str, contact: str, received: datetime = MONDAY) -> str:
     """A complaint taken in by a channel that recorded ``language`` (None: a channel that records none)."""
     from sync.intake import CHANNEL_WEBSITE, Complaint, take_in
 
-    complaint = Complaint(channel=CHANNEL_WEBSITE, received=MONDAY, description=description, customer="Ming",
+    complaint = Complaint(channel=CHANNEL_WEBSITE, received=received, description=description, customer="Ming",
                           contact=contact, product="Kettle", language=language, source_ref=f"test:{contact}")
     return take_in(desk.state, complaint).ticket_id
 
@@ -296,3 +296,135 @@ def test_customer_mail_speaks_the_language_recorded_at_intake_else_the_desk_s(tm
     assert subjects[other] in str(to_recorded["Subject"])
     assert subjects[desk_language] in str(to_unrecorded["Subject"])
     desk.state.close()
+
+
+def test_a_ticket_reopened_by_not_fixed_starts_a_new_round_when_resolved_again(settings, desk, browser):
+    path = settings.resolve("desk.xlsx")
+    desk.cycle(MONDAY)
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    first_resolved = tickets_by_id(path)["CS-20261123-0001"]["Resolved"]
+    assert first_resolved == (MONDAY + timedelta(hours=2)).replace(tzinfo=None)  # stamped: the person left it blank
+    answer(browser, link_in(customer_mail(desk, "buyer@harbour.example", "fixed")[0], "fixed"), answer="no")
+    desk.cycle(MONDAY + timedelta(hours=3))
+    assert tickets_by_id(path)["CS-20261123-0001"]["Status"] == "Investigating"
+
+    again = MONDAY + timedelta(days=1)  # the liaison fixes it again a day later
+    edit(path, "CS-20261123-0001", {"Status": "Resolved"})
+    desk.cycle(again)
+    row = tickets_by_id(path)["CS-20261123-0001"]
+    assert row["Resolved"] == first_resolved  # the first round's time stays as it was
+    assert row["Resolved again"] == again.replace(tzinfo=None)
+    assert row["Follow-up due"] == (again + timedelta(hours=48)).replace(tzinfo=None)
+    fixed = customer_mail(desk, "buyer@harbour.example", "fixed")
+    assert len(fixed) == 2 and link_in(fixed[1], "fixed") != link_in(fixed[0], "fixed")  # round 2's own link
+    assert browser.get(link_in(fixed[0], "fixed")).status_code == 404  # round 1's link stays dead
+    assert browser.get(link_in(fixed[1], "fixed")).status_code == 200
+
+    desk.cycle(again + timedelta(hours=47))  # round 1's follow-up was due long ago: nothing is due yet
+    assert customer_mail(desk, "buyer@harbour.example", "satisfied") == []
+    desk.cycle(again + timedelta(hours=49))
+    [survey] = customer_mail(desk, "buyer@harbour.example", "satisfied")  # round 2's, though round 1 said no
+    assert browser.get(link_in(survey, "survey") + "?score=9").status_code == 200
+    assert tickets_by_id(path)["CS-20261123-0001"]["Resolved again"] == again.replace(tzinfo=None)  # kept
+
+
+def test_a_new_resolved_time_typed_by_a_person_starts_the_round_and_is_never_overwritten(settings, desk, browser):
+    path = settings.resolve("desk.xlsx")
+    desk.cycle(MONDAY)
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    answer(browser, link_in(customer_mail(desk, "buyer@harbour.example", "fixed")[0], "fixed"), answer="no")
+    desk.cycle(MONDAY + timedelta(hours=3))
+    typed = (MONDAY + timedelta(hours=20)).replace(tzinfo=None)
+    edit(path, "CS-20261123-0001", {"Status": "Resolved", "Resolved": typed})
+    desk.cycle(MONDAY + timedelta(days=1))
+    row = tickets_by_id(path)["CS-20261123-0001"]
+    assert row["Resolved"] == typed and row["Resolved again"] is None
+    assert row["Follow-up due"] == typed + timedelta(hours=48)
+
+
+# -- the desk's public replies (Reply to customer) ------------------------------------------------------------
+
+
+def replies_on_status_page(browser, mail) -> list[str]:
+    page = browser.get(link_in(mail, "s")).get_data(as_text=True)
+    return re.findall(r'<div class="reply"><time>[^<]*</time>(.*?)</div>', page, re.S)
+
+
+def test_a_reply_to_customer_is_mailed_once_and_shown_on_the_status_page_never_the_notes(settings, desk, browser):
+    path = settings.resolve("desk.xlsx")
+    desk.cycle(MONDAY)
+    first = "We are checking the batch.\nWe will call you <b>today</b>."
+    edit(path, "CS-20261123-0001", {"Reply to customer": first, "Notes": "INTERNAL: blame the supplier",
+                                    "Root cause": "SECRET cause"})
+    desk.cycle(MONDAY + timedelta(hours=1))
+    desk.cycle(MONDAY + timedelta(hours=2))
+    [mail] = customer_mail(desk, "buyer@harbour.example", "A reply about your complaint")
+    assert "[CS-20261123-0001]" in str(mail["Subject"]) and mail["Auto-Submitted"] == "auto-generated"
+    assert mail["In-Reply-To"] is None  # a ticket staff typed: no earlier mail to answer
+    text = mail.get_body(("plain",)).get_content()
+    assert "We are checking the batch.\n\nWe will call you <b>today</b>." in text and "INTERNAL" not in text
+    assert "&lt;b&gt;today" in mail.get_body(("html",)).get_content()
+    assert replies_on_status_page(browser, mail) == ["We are checking the batch.\nWe will call you &lt;b&gt;today&lt;/b&gt;."]
+    page = browser.get(link_in(mail, "s")).get_data(as_text=True)
+    assert "INTERNAL" not in page and "SECRET" not in page
+
+    [(ticket_id, _, channel, sender, message)] = messages_tab(path)[1:]
+    assert (ticket_id, channel, sender, message) == ("CS-20261123-0001", "Desk reply", "Complaint desk", first)
+    assert not tickets_by_id(path)["CS-20261123-0001"].get("Customer replied")  # the desk's words, not the customer's
+
+    edit(path, "CS-20261123-0001", {"Reply to customer": "Update: a new lid ships on Tuesday.", "Handler": "Lucy Wang"})
+    desk.cycle(MONDAY + timedelta(hours=3))
+    replies = customer_mail(desk, "buyer@harbour.example", "A reply about your complaint")
+    assert len(replies) == 2
+    assert replies[1]["In-Reply-To"] == replies[0]["Message-ID"]  # the second answers the first: one thread
+    assert replies[1]["Message-ID"].startswith("<sheetdesk-ack.CS-20261123-0001.")  # an answer leads to the ticket
+    assert [re.sub(r"\s+", " ", reply) for reply in replies_on_status_page(browser, replies[1])] == [
+        "We are checking the batch. We will call you &lt;b&gt;today&lt;/b&gt;.", "Update: a new lid ships on Tuesday."]
+    assert messages_tab(path)[2][3] == "Lucy Wang"
+
+    edit(path, "CS-20261123-0001", {"Reply to customer": None})  # emptied: nothing to send
+    desk.cycle(MONDAY + timedelta(hours=4))
+    edit(path, "CS-20261123-0001", {"Reply to customer": "  Update: a new lid ships on Tuesday.  "})  # typed back
+    desk.cycle(MONDAY + timedelta(hours=5))
+    assert len(customer_mail(desk, "buyer@harbour.example", "A reply about your complaint")) == 2
+    assert len(messages_tab(path)) == 3
+
+
+def test_a_reply_answers_the_acknowledgement_of_a_complaint_taken_in_by_a_channel(settings, desk, browser):
+    from sync.intake.acknowledge import acknowledgement_id
+
+    tuesday = MONDAY + timedelta(days=1)  # the sheet's own rows (typed by the test) hold Monday's numbers
+    desk.cycle(tuesday)
+    ticket_id = _complain(desk, "zh", "The kettle leaks", "kettle@example.com", received=tuesday)
+    desk.cycle(tuesday + timedelta(minutes=5))
+    edit(settings.resolve("desk.xlsx"), ticket_id, {"Reply to customer": "我们已安排更换。"})
+    desk.cycle(tuesday + timedelta(minutes=10))
+    [mail] = customer_mail(desk, "kettle@example.com", "关于您的投诉的回复")  # the language recorded at intake
+    assert mail["In-Reply-To"] == acknowledgement_id(ticket_id, "desk@example.com")
+    assert "我们已安排更换。" in mail.get_body(("plain",)).get_content()
+
+
+def test_a_reply_is_not_mailed_without_an_address_nor_to_a_bounced_one_and_the_messages_tab_says_so(
+        settings, desk, browser):
+    from sync.intake.mailbox import MailRecords
+
+    path = settings.resolve("desk.xlsx")
+    desk.cycle(MONDAY)
+    MailRecords(desk.state).flag_bad(["tea@lotus.example"], "bounce", MONDAY)
+    edit(path, "CS-20261123-0001", {"Contact": "+86 21 5555 0100", "Reply to customer": "We called you."})
+    edit(path, "CS-20261123-0002", {"Reply to customer": "We wrote to you."})
+    desk.cycle(MONDAY + timedelta(hours=1))
+    assert customer_mail(desk, "buyer@harbour.example") == customer_mail(desk, "tea@lotus.example") == []
+    texts = {row[0]: row[4] for row in messages_tab(path)[1:]}
+    assert texts == {"CS-20261123-0001": "We called you.\n(not mailed: Contact holds no email address)",
+                     "CS-20261123-0002": "We wrote to you.\n(not mailed: mail to this address bounced)"}
+    assert [reply.text for reply in desk.customers.store.published("CS-20261123-0002").replies] == ["We wrote to you."]
+
+
+def test_replies_already_in_the_sheet_when_the_portal_starts_are_shown_but_never_mailed(settings, desk):
+    edit(settings.resolve("desk.xlsx"), "CS-20261123-0001", {"Reply to customer": "Old reply from before."})
+    desk.cycle(MONDAY)
+    desk.cycle(MONDAY + timedelta(hours=1))
+    assert customer_mail(desk, "buyer@harbour.example") == []
+    assert [reply.text for reply in desk.customers.store.published("CS-20261123-0001").replies] == [
+        "Old reply from before."]

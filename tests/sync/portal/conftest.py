@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.customers import CustomerStore, PublishedTicket, Reply
+from sync.customers import CustomerStore, DeskReply, PublishedTicket, ReplyMail
 from sync.portal import PortalConfig, Tokens, create_app
 from sync.service.web import intake_submit
 from sync.state import STATE_FILE, QueuedRow, StateStore
@@ -48,6 +48,14 @@ class Intake:
         return self.state.queued()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (``report_call``): the browser keeps its page on a failure."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -63,11 +71,12 @@ def state_path(tmp_path: Path) -> Path:
 def store(state_path: Path) -> CustomerStore:
     store = CustomerStore(state_path)
     store.publish(
-        [PublishedTicket("CS-20261123-0001", "Investigating", "Important", "Quality", "2026-11-23 18:00",
-                         replies=(Reply("2026-11-23 11:00", "We are checking the batch."),)),
+        [PublishedTicket("CS-20261123-0001", "Investigating", "Important", "Quality", "2026-11-23 18:00"),
          PublishedTicket("CS-20261123-0002", "New")],
         {"category": CATEGORIES}, "en",
     )
+    store.record_reply(DeskReply("CS-20261123-0001", "a1", "2026-11-23 11:00", "We are checking the batch.",
+                                 ReplyMail.DUE))
     return store
 
 

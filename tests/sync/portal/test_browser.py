@@ -28,6 +28,7 @@ from tests.sync.portal.conftest import free_port
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SECRET = "a-long-enough-test-secret-0123456789"
+PAGE_WAIT = 90  # seconds: a page of this portal loads in milliseconds, but the machine may be shared and loaded
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync")
 
@@ -68,7 +69,7 @@ secret_env = "PORTAL_SECRET"
 
 
 @pytest.fixture
-def browser():
+def browser(request, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -78,9 +79,73 @@ def browser():
         options.add_argument(flag)
     options.add_argument("--window-size=900,1200")
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(120)
-    yield driver
+    driver.set_page_load_timeout(PAGE_WAIT)
+    page = Page(driver, tmp_path / "browser-failure")
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:  # whatever failed, keep what the browser showed last
+        print(f"the browser's last page: {page.keep('at-failure')}")
     driver.quit()
+
+
+class Page:
+    """The browser, with explicit waits: every lookup waits (up to ``PAGE_WAIT`` s on a loaded machine) for its
+    element, and a wait that runs out fails saying what it waited for, on which page, and where the page's
+    source and a screenshot were kept."""
+
+    def __init__(self, driver, keep_dir: Path) -> None:
+        self.driver = driver
+        self.keep_dir = keep_dir
+
+    def open(self, url: str) -> None:
+        self.driver.get(url)
+
+    def find(self, by: str, value: str):
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        try:
+            return WebDriverWait(self.driver, PAGE_WAIT).until(
+                expected_conditions.presence_of_element_located((by, value)))
+        except TimeoutException:
+            raise AssertionError(f"waited {PAGE_WAIT} s for {by}={value!r} on {self.driver.current_url} "
+                                 f"({self.driver.title!r}): {self.keep('timeout')}") from None
+
+    def by_id(self, element_id: str):
+        from selenium.webdriver.common.by import By
+
+        return self.find(By.ID, element_id)
+
+    def submit(self, button, then: str):
+        """Click ``button`` and return element ``then`` (an ID) of the page the click leads to, once the old
+        page is gone: a lookup never finds the element on the page that was just left."""
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        old = self.driver.find_element("tag name", "html")
+        button.click()
+        try:
+            WebDriverWait(self.driver, PAGE_WAIT).until(expected_conditions.staleness_of(old))
+        except TimeoutException:
+            raise AssertionError(f"the click on {button.get_attribute('id') or button.text!r} did not leave "
+                                 f"{self.driver.current_url} in {PAGE_WAIT} s: {self.keep('stuck')}") from None
+        return self.by_id(then)
+
+    def keep(self, name: str) -> str:
+        """Save the page's source and a screenshot under ``keep_dir``; return where."""
+        self.keep_dir.mkdir(parents=True, exist_ok=True)
+        source, picture = self.keep_dir / f"{name}.html", self.keep_dir / f"{name}.png"
+        try:
+            source.write_text(self.driver.page_source, encoding="utf-8")
+            self.driver.save_screenshot(str(picture))
+        except Exception as error:  # a dead browser: say so rather than hide the first failure
+            return f"could not keep the page ({error})"
+        return f"page source {source}, screenshot {picture}"
+
+    def __getattr__(self, name: str):
+        return getattr(self.driver, name)
 
 
 def cycle(config: Path, now: datetime) -> None:
@@ -98,6 +163,18 @@ def outbox_link(config: Path, to: str, subject: str, path: str) -> str:
             text = message.get_body(("plain",)).get_content()
             return re.search(rf"http://127\.0\.0\.1:\d+/{path}/[^\s?]+", text).group(0)
     raise AssertionError(f"no mail to {to} about {subject!r} in the outbox")
+
+
+def write(path: Path, ticket_id: str, values: dict[str, object]) -> None:
+    """A person types ``values`` ({header: value}) into the ticket's row."""
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[header.index("Ticket ID")].value == ticket_id:
+            for label, value in values.items():
+                row[header.index(label)].value = value
+    workbook.save(path)
 
 
 def resolve(path: Path, ticket_id: str, when: datetime) -> None:
@@ -136,55 +213,61 @@ def test_a_customer_complains_confirms_the_fix_and_gives_8_all_in_a_browser(desk
     start = datetime.now(SHANGHAI).replace(second=0, microsecond=0) + timedelta(minutes=1)
     cycle(config, start)  # publishes the Lists tab's categories for the form
 
-    browser.get(url + "/")
+    browser.open(url + "/")
     look(browser, "form")
-    browser.find_element(By.ID, "customer").send_keys("Harbour Foods <b>Ltd</b>")
-    browser.find_element(By.ID, "email").send_keys("buyer@harbour.example")
-    browser.find_element(By.ID, "phone").send_keys("+86 21 5555 0100")
-    browser.find_element(By.ID, "product").send_keys("Cold-chain box")
-    Select(browser.find_element(By.ID, "category")).select_by_visible_text("Product quality")
-    browser.find_element(By.ID, "order_no").send_keys("PO-7731")
-    browser.find_element(By.ID, "description").send_keys("=HYPERLINK(\"http://x\") The lid cracks <script>")
+    browser.by_id("customer").send_keys("Harbour Foods <b>Ltd</b>")
+    browser.by_id("email").send_keys("buyer@harbour.example")
+    browser.by_id("phone").send_keys("+86 21 5555 0100")
+    browser.by_id("product").send_keys("Cold-chain box")
+    Select(browser.by_id("category")).select_by_visible_text("Product quality")
+    browser.by_id("order_no").send_keys("PO-7731")
+    browser.by_id("description").send_keys("=HYPERLINK(\"http://x\") The lid cracks <script>")
     time.sleep(3.2)  # a person needs more than 3 s: a faster post is refused
-    browser.find_element(By.ID, "send").click()
-    number = browser.find_element(By.ID, "ticket-number").text
+    number = browser.submit(browser.by_id("send"), then="ticket-number").text
     assert re.fullmatch(r"CS-\d{8}-\d{4}", number)
     look(browser, "submitted")
 
-    browser.get(url + "/status")  # the customer asks for a status link, and follows it from the mail
-    browser.find_element(By.ID, "ticket_id").send_keys(number)
-    browser.find_element(By.ID, "email").send_keys("buyer@harbour.example")
-    browser.find_element(By.CSS_SELECTOR, "form button").click()
-    assert "If the number and the address match" in browser.find_element(By.ID, "lookup-answer").text
+    browser.open(url + "/status")  # the customer asks for a status link, and follows it from the mail
+    browser.by_id("ticket_id").send_keys(number)
+    browser.by_id("email").send_keys("buyer@harbour.example")
+    answer = browser.submit(browser.find(By.CSS_SELECTOR, "form button"), then="lookup-answer")
+    assert "If the number and the address match" in answer.text
     cycle(config, start + timedelta(minutes=5))
-    browser.get(outbox_link(config, "buyer@harbour.example", "The status of your complaint", "s"))
-    assert browser.find_element(By.ID, "status").text == "New"
-    look(browser, "status")
+    browser.open(outbox_link(config, "buyer@harbour.example", "The status of your complaint", "s"))
+    assert browser.by_id("status").text == "New"
 
     row = tickets_by_id(workbook)[number]
     assert row["Customer"] == "Harbour Foods <b>Ltd</b>"
     assert row["Description"] == "=HYPERLINK(\"http://x\") The lid cracks <script>"  # data, never a formula
     assert row["Order no."] == "PO-7731"
 
+    reply = "We found the cause: a batch of brittle lids <b>&</b> we are replacing them.\nA new box ships today."
+    write(workbook, number, {"Reply to customer": reply, "Notes": "INTERNAL: supplier penalty"})
+    cycle(config, start + timedelta(minutes=20))
+    browser.open(outbox_link(config, "buyer@harbour.example", "A reply about your complaint", "s"))
+    shown = browser.find(By.CSS_SELECTOR, ".reply").text
+    assert "brittle lids <b>&</b> we are replacing them" in shown and "A new box ships today." in shown
+    assert "INTERNAL" not in browser.page_source
+    look(browser, "status")
+
     resolved_at = start + timedelta(hours=2)
     resolve(workbook, number, start + timedelta(minutes=30))
     cycle(config, resolved_at)
-    browser.get(outbox_link(config, "buyer@harbour.example", "Is your problem fixed?", "fixed") + "?answer=yes")
-    assert browser.find_element(By.CSS_SELECTOR, 'input[value="yes"]').is_selected()
+    browser.open(outbox_link(config, "buyer@harbour.example", "Is your problem fixed?", "fixed") + "?answer=yes")
+    assert browser.find(By.CSS_SELECTOR, 'input[value="yes"]').is_selected()
+    browser.by_id("comment").send_keys("Works now <b>thanks</b>")
     look(browser, "confirm")
-    browser.find_element(By.ID, "send").click()
-    assert "We have your answer." in browser.find_element(By.ID, "answer-outcome").text
+    assert "We have your answer." in browser.submit(browser.by_id("send"), then="answer-outcome").text
     cycle(config, resolved_at + timedelta(hours=1))
     assert tickets_by_id(workbook)[number]["Customer confirmed"] == "yes"
 
     cycle(config, resolved_at + timedelta(hours=49))  # Follow-up is due 48 h after Resolved
     survey = outbox_link(config, "buyer@harbour.example", "How satisfied are you?", "survey")
-    browser.get(survey + "?score=8")
-    assert browser.find_element(By.CSS_SELECTOR, 'input[name="score"][value="8"]').is_selected()
-    browser.find_element(By.ID, "comment").send_keys("Quick and polite, thank you")
+    browser.open(survey + "?score=8")
+    assert browser.find(By.CSS_SELECTOR, 'input[name="score"][value="8"]').is_selected()
+    browser.by_id("comment").send_keys("Quick and polite, thank you")
     look(browser, "survey")
-    browser.find_element(By.ID, "send").click()
-    assert "We have your answer." in browser.find_element(By.ID, "answer-outcome").text
+    assert "We have your answer." in browser.submit(browser.by_id("send"), then="answer-outcome").text
     cycle(config, resolved_at + timedelta(hours=50))
 
     row = tickets_by_id(workbook)[number]

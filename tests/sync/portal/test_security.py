@@ -12,13 +12,14 @@ from markupsafe import escape
 
 from mailers import (
     CustomerTicket,
+    compose_desk_reply,
     compose_fixed_question,
     compose_low_score_notice,
     compose_not_fixed_notice,
     compose_status_link,
     compose_survey,
 )
-from sync.customers import PublishedTicket, Reply
+from sync.customers import DeskReply, PublishedTicket, ReplyMail
 from sync.portal.complaint_form import FIELDS
 from tests.sync.portal.conftest import CATEGORIES, GOOD_COMPLAINT, hidden, resolve
 
@@ -54,11 +55,12 @@ def test_any_text_in_any_field_never_becomes_markup(client, clock, text):
 
 
 def test_the_status_page_escapes_what_the_workbook_holds(client, store, tokens):
-    store.publish([PublishedTicket("CS-20261123-0001", "Investigating", ATTACK, ATTACK, "2026-11-23 18:00",
-                                   replies=(Reply("2026-11-23 11:00", ATTACK),))], {"category": [ATTACK]}, "en")
+    store.publish([PublishedTicket("CS-20261123-0001", "Investigating", ATTACK, ATTACK, "2026-11-23 18:00")],
+                  {"category": [ATTACK]}, "en")
+    store.record_reply(DeskReply("CS-20261123-0001", "b2", "2026-11-23 12:00", ATTACK, ReplyMail.DUE))
     body = client.get(f"/s/{tokens.link('status', 'CS-20261123-0001')}").get_data(as_text=True)
     assert "<script" not in body and "<img" not in body
-    assert body.count("&lt;script&gt;") == 3
+    assert body.count("&lt;script&gt;") == 3  # grade, department, the reply
     form = client.get("/").get_data(as_text=True)
     assert "<script" not in form and "&lt;script&gt;" in form  # a category from the Lists tab too
 
@@ -85,6 +87,8 @@ def test_every_customer_and_liaison_mail_escapes_customer_text_and_keeps_headers
                                  key="4", comment=ATTACK),
         compose_low_score_notice(ticket, to="liaison@example.com", score=3, target=7, comment=ATTACK, sender=SENDER,
                                  now=NOW, key="5"),
+        compose_desk_reply(ticket, to="buyer@example.com", text=ATTACK + "\n" + ATTACK, link="https://x.example/s/t",
+                           sender=SENDER, now=NOW, key="6", thread=["<a@x>\r\nBcc: victim@example.com"]),
     ]
     for mail in mails:
         html = mail.get_body(("html",)).get_content()
