@@ -229,6 +229,7 @@ class CustomerLoop:
         ``recorded_languages`` is the language each channel recorded at intake, by ticket ID
         (``StateStore.recorded_languages``); other tickets speak the desk's ``language``.
         """
+        self.store.forget_old(now)  # used form tokens and limit counts older than any window
         recorded = recorded_languages or {}
         self._language_of = lambda ticket: ticket_language(ticket, recorded, language)
         before = self.store.published_statuses()

@@ -21,11 +21,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from sync.state import write_lock
 
 __all__ = [
     "CustomerStore",
@@ -36,6 +38,8 @@ __all__ = [
     "Answer",
     "StatusRequest",
     "AnswerOutcome",
+    "Limit",
+    "Admission",
     "REPLACE_WITHIN",
     "reply_mail_key",
     "CONFIRM",
@@ -170,6 +174,23 @@ class StatusRequest:
     asked_at: datetime
 
 
+@dataclass(frozen=True)
+class Limit:
+    """At most ``uses`` uses of ``bucket`` (e.g. ``form-ip:1.2.3.4``) within ``window``."""
+
+    bucket: str
+    window: timedelta
+    uses: int
+
+
+class Admission:
+    """What ``CustomerStore.admit`` decided."""
+
+    ADMITTED = "admitted"
+    LIMITED = "limited"
+    REPLAYED = "replayed"
+
+
 class AnswerOutcome:
     """What ``record_answer`` did."""
 
@@ -184,7 +205,9 @@ class CustomerStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
-        self.connection.executescript(_SCHEMA)
+        self._write_lock = write_lock(self.path)
+        with self._write_lock:
+            self.connection.executescript(_SCHEMA)
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -206,14 +229,21 @@ class CustomerStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the file's ``write_lock`` (threads queue there, not in SQLite)."""
         connection = self.connection
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+        with self._write_lock:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def _write(self, statement: str, parameters: tuple = ()) -> sqlite3.Cursor:
+        """One statement that writes, on its own, holding the file's ``write_lock``."""
+        with self._write_lock:
+            return self.connection.execute(statement, parameters)
 
     # -- what the cycle publishes ---------------------------------------------------------------------------
 
@@ -268,7 +298,7 @@ class CustomerStore:
 
     def record_reply(self, reply: DeskReply) -> bool:
         """Keep a desk reply; return False when this ticket had a reply with the same text before."""
-        cursor = self.connection.execute(
+        cursor = self._write(
             "INSERT OR IGNORE INTO desk_reply (ticket_id, digest, at, text, mail) VALUES (?, ?, ?, ?, ?)",
             (reply.ticket_id, reply.digest, reply.at, reply.text, reply.mail),
         )
@@ -368,7 +398,7 @@ class CustomerStore:
 
     def mark_applied(self, answer: Answer, written: str | None) -> None:
         """A cycle handled ``answer``; ``written`` is what it put in the workbook (None: a person's value won)."""
-        self.connection.execute(
+        self._write(
             "UPDATE customer_answer SET applied = 1, written = coalesce(?, written) "
             "WHERE ticket_id = ? AND round = ? AND kind = ? AND answered_at = ?",
             (written, answer.ticket_id, answer.round, answer.kind, answer.answered_at.isoformat()),
@@ -376,7 +406,7 @@ class CustomerStore:
 
     def request_status_link(self, ticket_id: str, email: str, now: datetime) -> None:
         """Queue a request for a status link; the cycle mails it only if ``email`` is the ticket's contact."""
-        self.connection.execute(
+        self._write(
             "INSERT INTO status_request (ticket_id, email, asked_at) VALUES (?, ?, ?)",
             (ticket_id, email, now.isoformat()),
         )
@@ -393,28 +423,37 @@ class CustomerStore:
     def count_hit(self, bucket: str, now: datetime, window: timedelta, limit: int) -> bool:
         """Count one use of ``bucket`` (e.g. ``ip:1.2.3.4``); return False when it already had ``limit`` uses
         within ``window`` (the use is then not counted)."""
-        since = (now - window).isoformat()
-        with self._transaction() as connection:
-            connection.execute("DELETE FROM portal_hit WHERE bucket = ? AND at < ?", (bucket, since))
-            used = connection.execute("SELECT count(*) FROM portal_hit WHERE bucket = ?", (bucket,)).fetchone()[0]
-            if used >= limit:
-                return False
-            connection.execute("INSERT INTO portal_hit (bucket, at) VALUES (?, ?)", (bucket, now.isoformat()))
-        return True
+        return self.admit(None, [Limit(bucket, window, limit)], now) == Admission.ADMITTED
 
-    def use_nonce(self, nonce: str, now: datetime) -> bool:
-        """Mark a one-time form token as used; return False if it was used before."""
-        try:
-            self.connection.execute("INSERT INTO portal_nonce (nonce, used_at) VALUES (?, ?)", (nonce, now.isoformat()))
-        except sqlite3.IntegrityError:
-            return False
-        return True
+    def admit(self, nonce: str | None, limits: Sequence[Limit], now: datetime) -> str:
+        """In one transaction: refuse a one-time form token used before (``Admission.REPLAYED``), refuse when a
+        limit's bucket already had its uses within its window (``Admission.LIMITED``); else count one use of
+        every bucket, mark ``nonce`` used and return ``Admission.ADMITTED``. A refusal counts and marks nothing.
+        """
+        stamp = now.isoformat()
+        with self._transaction() as connection:
+            if nonce is not None and connection.execute(
+                    "SELECT 1 FROM portal_nonce WHERE nonce = ?", (nonce,)).fetchone():
+                return Admission.REPLAYED
+            for limit in limits:
+                (used,) = connection.execute(
+                    "SELECT count(*) FROM portal_hit WHERE bucket = ? AND at >= ?",
+                    (limit.bucket, (now - limit.window).isoformat())).fetchone()
+                if used >= limit.uses:
+                    return Admission.LIMITED
+            connection.executemany("INSERT INTO portal_hit (bucket, at) VALUES (?, ?)",
+                                   [(limit.bucket, stamp) for limit in limits])
+            if nonce is not None:
+                connection.execute("INSERT INTO portal_nonce (nonce, used_at) VALUES (?, ?)", (nonce, stamp))
+        return Admission.ADMITTED
 
     def forget_old(self, now: datetime, older_than: timedelta = timedelta(days=2)) -> None:
-        """Drop used form tokens and limit counts nobody can need any more (form tokens live one day)."""
+        """Drop used form tokens and limit counts nobody can need any more (form tokens live one day, the
+        longest limit window is a day). Each full cycle calls it."""
         since = (now - older_than).isoformat()
-        self.connection.execute("DELETE FROM portal_nonce WHERE used_at < ?", (since,))
-        self.connection.execute("DELETE FROM portal_hit WHERE at < ?", (since,))
+        with self._transaction() as connection:
+            connection.execute("DELETE FROM portal_nonce WHERE used_at < ?", (since,))
+            connection.execute("DELETE FROM portal_hit WHERE at < ?", (since,))
 
     # -- mail to customers, sent once ----------------------------------------------------------------------
 
@@ -422,7 +461,7 @@ class CustomerStore:
         return self.connection.execute("SELECT 1 FROM customer_mail WHERE key = ?", (key,)).fetchone() is not None
 
     def mark_mail_sent(self, key: str, now: datetime) -> None:
-        self.connection.execute(
+        self._write(
             "INSERT OR IGNORE INTO customer_mail (key, sent_at) VALUES (?, ?)", (key, now.isoformat())
         )
 

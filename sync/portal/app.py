@@ -35,7 +35,7 @@ def create_app(config: PortalConfig) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.extensions[EXTENSION] = Portal(config, CustomerStore(config.state_path),
-                                                Tokens(config.secret, config.clock))
+                                                Tokens(config.secret, config.clock, config.desk))
     if config.behind_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.register_blueprint(complaints)
@@ -67,7 +67,10 @@ def _template_helpers() -> dict[str, object]:
     return {
         "t": lambda key, **params: translate(key, language).format(**params),
         "language": language,
-        "switch_url": request.path + f"?lang={other}",
+        "switch_url": request.script_root + request.path + f"?lang={other}",
+        # the desk's own pages: "/" and "/status" for the main desk, "/north/" and "/north/status" for a team's
+        "home_url": request.script_root + "/",
+        "status_url": request.script_root + "/status",
         "csrf_token": _csrf_token,
     }
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Blueprint, g, request
 
+from sync.customers import Admission, Limit
 from sync.portal.complaint_form import LIMITS, read_complaint_form
 from sync.portal.context import page, portal
 
@@ -35,19 +36,21 @@ def submit_complaint():
     form = read_complaint_form(request.form, here.store.choices("category"))
     if not form.valid:
         return _form_page(form.values, form.errors, "fix_below", status=422)
-    if not _within_limits(form.values["email"], now):
+    admission = here.store.admit(nonce, _limits(form.values["email"]), now)  # one transaction
+    if admission == Admission.LIMITED:
         return _form_page(form.values, {}, "limited", status=429)
-    if not here.store.use_nonce(nonce, now):
+    if admission == Admission.REPLAYED:
         return _form_page(form.values, {}, "refused", status=400)
     number = here.config.submit(form, now, g.language, nonce)
     here.queued()
     return page("submitted.html", number=number)
 
 
-def _within_limits(email: str, now) -> bool:
-    config, store = portal().config, portal().store
-    return store.count_hit(f"form-ip:{request.remote_addr}", now, HOUR, config.form_per_ip_per_hour) and \
-        store.count_hit(f"form-address:{email.casefold()}", now, DAY, config.form_per_address_per_day)
+def _limits(email: str) -> list[Limit]:
+    """The form's limits: per IP address an hour, per email address (any case) a day."""
+    config = portal().config
+    return [Limit(f"form-ip:{request.remote_addr}", HOUR, config.form_per_ip_per_hour),
+            Limit(f"form-address:{email.casefold()}", DAY, config.form_per_address_per_day)]
 
 
 def _form_page(values, errors: dict[str, str], notice: str | None, status: int = 200):

@@ -43,6 +43,7 @@ class PortalConfig:
     lookups_per_ip_per_hour: int = 20
     behind_proxy: bool = False  # trust one X-Forwarded-For/-Proto hop (the reverse proxy's)
     on_queued: Callable[[], None] | None = None  # told when something waits for a cycle (the daemon wakes)
+    desk: str = ""  # "" for the main desk, else the [[teams]] name its tokens are bound to
 
 
 @dataclass(frozen=True)

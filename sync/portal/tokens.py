@@ -33,9 +33,13 @@ class LinkToken:
 
 
 class Tokens:
-    """Make and read the portal's tokens with ``secret``; ``clock`` gives the current (aware) time."""
+    """Make and read the portal's tokens with ``secret``; ``clock`` gives the current (aware) time.
 
-    def __init__(self, secret: str, clock: Callable[[], datetime]) -> None:
+    ``desk`` names the desk the tokens are for ("" for the main desk, a ``[[teams]]`` name for a team's): it is
+    part of every salt, so a link made for one desk's ticket never opens another desk's ticket of the same number.
+    """
+
+    def __init__(self, secret: str, clock: Callable[[], datetime], desk: str = "") -> None:
         self.clock = clock
         signer_clock = clock
 
@@ -44,7 +48,8 @@ class Tokens:
                 return int(signer_clock().timestamp())
 
         def serializer(salt: str) -> URLSafeTimedSerializer:
-            return URLSafeTimedSerializer(secret, salt=f"sheetdesk.{salt}", signer=_ClockSigner)
+            scope = f"sheetdesk.team.{desk}" if desk else "sheetdesk"  # the main desk's links predate teams
+            return URLSafeTimedSerializer(secret, salt=f"{scope}.{salt}", signer=_ClockSigner)
 
         self._serializers = {purpose: serializer(purpose) for purpose in ("status", "confirm", "survey", "form")}
 

@@ -174,7 +174,7 @@ def open_intake(
     reads the Liaisons tab with ``read_workbook`` when it must know the desk's people before any cycle did.
     """
     mail, forms = config.intake.mail, config.intake.forms
-    portal = config.settings.portal is not None and config.name == "main"  # its complaints get acknowledged
+    portal = config.settings.portal is not None  # its complaints get acknowledged
     if mail is None and forms is None and not portal:
         return None
     customers = CustomerSettings(

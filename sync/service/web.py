@@ -1,18 +1,22 @@
 """The customer portal in the shell (docs/portal.md): its secret, the signed links the cycle puts in mail, and
 the portal's server for ``sheetdesk serve`` and ``sheetdesk run``.
 
-The portal serves the main desk (the ``[workbook]`` of config.toml); ``[[teams]]`` desks have no portal.
+The portal serves every desk: the main desk (the ``[workbook]`` of config.toml) at ``/``, each ``[[teams]]``
+desk at ``/<team name>/``, each with its own state store, intake and links (signed for that desk only).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from sync.customer_loop import CustomerLoop
 from sync.customers import CustomerStore
@@ -32,10 +36,14 @@ __all__ = [
     "open_portal",
     "serve_portal",
     "MIN_SECRET_LENGTH",
+    "desk_path",
+    "check_team_paths",
 ]
 
 log = logging.getLogger(__name__)
 MIN_SECRET_LENGTH = 16
+TEAM_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # a team's name is the first segment of its pages' paths
+RESERVED_PATHS = frozenset({"s", "fixed", "survey", "status", "static"})  # the main desk's pages
 _PATHS = {"status": "/s/", "confirm": "/fixed/", "survey": "/survey/"}
 
 
@@ -64,18 +72,44 @@ class PortalLinks:
         return f"{self.public_url}{_PATHS[purpose]}{self.tokens.link(purpose, ticket_id, round_)}"
 
 
+def desk_path(desk_name: str) -> str:
+    """Where the portal serves a desk's pages: "" (the root) for the main desk, ``/<name>`` for a team's."""
+    return "" if desk_name == "main" else f"/{desk_name}"
+
+
+def _token_scope(desk_name: str) -> str:
+    return "" if desk_name == "main" else desk_name
+
+
+def check_team_paths(settings: Settings) -> None:
+    """With ``[portal]`` set, every team's name must work as the first segment of a path, and not be one of the
+    main desk's pages. Raise ConfigError naming the team otherwise."""
+    if settings.portal is None:
+        return
+    for team in settings.teams:
+        if not TEAM_PATH.fullmatch(team.name) or team.name.lower() in RESERVED_PATHS:
+            raise ConfigError(
+                f'[teams.name] (team "{team.name}"): the portal serves this desk at {settings.portal.public_url}'
+                f"/<name>/, so the name must be letters, digits, - and _ (at most 40), and not one of "
+                f"{', '.join(sorted(RESERVED_PATHS))} — rename the team, e.g. \"north\""
+            )
+
+
 def customer_loop(
     settings: Settings, desk_name: str, state: StateStore, clock: Callable[[], datetime], customer_sender: str = "",
 ) -> CustomerLoop | None:
-    """The customer step of the main desk's cycle when ``[portal]`` is configured, else None.
+    """The customer step of the desk's cycle when ``[portal]`` is configured, else None; its links lead to the
+    desk's own pages (``desk_path``).
 
     Desk replies answer the ticket's thread (``ticket_thread``) and skip addresses a bounce flagged.
     """
-    if settings.portal is None or desk_name != "main":
+    if settings.portal is None:
         return None
-    tokens = Tokens(portal_secret(settings.portal), clock)
+    check_team_paths(settings)
+    tokens = Tokens(portal_secret(settings.portal), clock, _token_scope(desk_name))
     records = MailRecords(state)
-    return CustomerLoop(CustomerStore(state.path), PortalLinks(tokens, settings.portal.public_url),
+    public_url = settings.portal.public_url.rstrip("/") + desk_path(desk_name)
+    return CustomerLoop(CustomerStore(state.path), PortalLinks(tokens, public_url),
                         satisfaction_target=settings.loop.satisfaction_target,
                         thread_of=lambda ticket_id: ticket_thread(state, ticket_id, customer_sender),
                         bounced=records.is_bad)
@@ -124,20 +158,44 @@ def open_portal(
     settings: Settings, submit: Submit | None = None, *, listen: str | None = None,
     clock: Callable[[], datetime] | None = None, on_queued: Callable[[], None] | None = None,
 ) -> PortalServer:
-    """Return the portal's server for the main desk, bound to ``listen`` (default ``[portal] listen``).
+    """Return the portal's server for every desk, bound to ``listen`` (default ``[portal] listen``): the main
+    desk's app (``server.app``) answers at the root and hands ``/<team>/…`` to that team's app.
 
-    Complaints go to the one intake function (``intake_submit``) unless ``submit`` says otherwise.
+    Complaints go to each desk's one intake function (``intake_submit``) unless ``submit`` says otherwise for the
+    main desk.
     """
     portal = settings.portal or PortalSettings()
-    state_dir = settings.resolve(settings.state.dir)
-    state_path = state_dir / STATE_FILE
+    check_team_paths(settings)
+    desks = [("main", settings.state.dir), *((team.name, team.state.dir) for team in settings.teams)]
+    apps = {desk_path(name): create_app(_portal_config(settings, portal, name, settings.resolve(state),
+                                                        submit if name == "main" else None, clock, on_queued))
+            for name, state in desks}
+    main = apps.pop("")
+    if apps:
+        main.wsgi_app = DispatcherMiddleware(main.wsgi_app, apps)  # type: ignore[method-assign]
+    where = listen or portal.listen
+    try:
+        return PortalServer(main, where)
+    except ValueError as error:
+        raise ConfigError(f"[portal] listen: {error}") from None
+    except OSError as error:
+        raise ConfigError(
+            f"[portal] listen: cannot listen on {where} ({error.strerror or error}) — is another program using it?"
+        ) from None
+
+
+def _portal_config(
+    settings: Settings, portal: PortalSettings, desk_name: str, state_dir: Path, submit: Submit | None,
+    clock: Callable[[], datetime] | None, on_queued: Callable[[], None] | None,
+) -> PortalConfig:
+    """One desk's portal: its state store, intake and tokens; its links under its own path."""
     StateStore(state_dir).close()  # the state dir and its tables exist before the first request
-    submit = submit or intake_submit(state_dir)
-    config = PortalConfig(
+    return PortalConfig(
         secret=portal_secret(portal),
-        state_path=state_path,
-        submit=submit,
-        public_url=portal.public_url,
+        state_path=state_dir / STATE_FILE,
+        submit=submit or intake_submit(state_dir),
+        desk=_token_scope(desk_name),
+        public_url=portal.public_url.rstrip("/") + desk_path(desk_name),
         language=None if portal.language == "auto" else portal.language,
         form_per_ip_per_hour=portal.form_per_ip_per_hour,
         form_per_address_per_day=portal.form_per_address_per_day,
@@ -146,15 +204,6 @@ def open_portal(
         on_queued=on_queued,
         **({"clock": clock} if clock is not None else {}),
     )
-    where = listen or portal.listen
-    try:
-        return PortalServer(create_app(config), where)
-    except ValueError as error:
-        raise ConfigError(f"[portal] listen: {error}") from None
-    except OSError as error:
-        raise ConfigError(
-            f"[portal] listen: cannot listen on {where} ({error.strerror or error}) — is another program using it?"
-        ) from None
 
 
 def serve_portal(settings: Settings, listen: str | None = None) -> int:
