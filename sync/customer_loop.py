@@ -182,6 +182,7 @@ class CustomerLoop:
         portal (replies already in the sheet then are shown, never mailed); the message says why it was not.
         """
         first_cycle = not self.store.has_published()
+        known = self.store.reply_digests()
         at = now.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         messages = []
         for row in rows:
@@ -192,8 +193,9 @@ class CustomerLoop:
             if not ticket.ticket_id or not text:
                 continue
             digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-            if self.store.has_reply(ticket.ticket_id, digest):
+            if (ticket.ticket_id, digest) in known:
                 continue
+            known.add((ticket.ticket_id, digest))
             mail = self._reply_mail(ticket, first_cycle)
             self.store.record_reply(DeskReply(ticket.ticket_id, digest, at, text, mail))
             note = NOT_MAILED.get(mail, {}).get(language, NOT_MAILED.get(mail, {}).get("en"))

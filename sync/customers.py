@@ -304,10 +304,9 @@ class CustomerStore:
         )
         return cursor.rowcount == 1
 
-    def has_reply(self, ticket_id: str, digest: str) -> bool:
-        return self.connection.execute(
-            "SELECT 1 FROM desk_reply WHERE ticket_id = ? AND digest = ?", (ticket_id, digest)
-        ).fetchone() is not None
+    def reply_digests(self) -> set[tuple[str, str]]:
+        """Return ``(ticket ID, digest)`` of every desk reply kept (one read per cycle, whatever the rows)."""
+        return set(self.connection.execute("SELECT ticket_id, digest FROM desk_reply").fetchall())
 
     def desk_replies(self, ticket_id: str | None = None) -> list[DeskReply]:
         """Return the desk's replies (of ``ticket_id``, or all), oldest first."""
