@@ -84,7 +84,10 @@ DESK_WORDS = {"en": "Complaint desk", "zh": "客服"}
 NOT_MAILED = {
     ReplyMail.NO_ADDRESS: {"en": "not mailed: Contact holds no email address",
                            "zh": "未发送邮件：联系方式中没有邮箱地址"},
-    ReplyMail.BOUNCED: {"en": "not mailed: mail to this address bounced", "zh": "未发送邮件：发往该地址的邮件曾被退回"},
+}
+HELD_BOUNCED = {  # a due reply to an address that bounced: the cycle holds it until the Contact is corrected
+    "en": "held: mail to this address bounced; it goes out once Contact is corrected",
+    "zh": "暂缓发送：发往该地址的邮件曾被退回；联系方式更正后即发出",
     ReplyMail.BEFORE_START: {"en": "not mailed: written before the portal's first cycle",
                              "zh": "未发送邮件：写于客户门户首次运行之前"},
 }
@@ -178,8 +181,9 @@ class CustomerLoop:
 
         A text is new when this ticket never had the same text (spaces at the ends aside): an edited reply is a
         new reply, a cell emptied or typed back to an earlier text sends nothing. Its mail is due unless the
-        Contact holds no email address, mail to it bounced, or this is the first cycle that publishes for the
-        portal (replies already in the sheet then are shown, never mailed); the message says why it was not.
+        Contact holds no email address or this is the first cycle that publishes for the portal (replies already
+        in the sheet then are shown, never mailed); the message says why it was not. To an address that bounced
+        it is due but held by the cycle until the Contact is corrected (as all customer mail); the message says so.
         """
         first_cycle = not self.store.has_published()
         known = self.store.reply_digests()
@@ -198,7 +202,7 @@ class CustomerLoop:
             known.add((ticket.ticket_id, digest))
             mail = self._reply_mail(ticket, first_cycle)
             self.store.record_reply(DeskReply(ticket.ticket_id, digest, at, text, mail))
-            note = NOT_MAILED.get(mail, {}).get(language, NOT_MAILED.get(mail, {}).get("en"))
+            note = _reply_note(mail, ticket, self.bounced, language)
             messages.append(CustomerMessage(
                 ticket.ticket_id, now, DESK_REPLY_CHANNEL, ticket.handler or DESK_WORDS.get(language, DESK_WORDS["en"]),
                 f"{text}\n({note})" if note else text, source_ref=f"desk-reply:{ticket.ticket_id}:{digest}",
@@ -211,7 +215,7 @@ class CustomerLoop:
             return ReplyMail.BEFORE_START
         if not emails:
             return ReplyMail.NO_ADDRESS
-        return ReplyMail.BOUNCED if self.bounced(emails[0]) else ReplyMail.DUE
+        return ReplyMail.DUE
 
     def finish(self, wrote: bool) -> None:
         """After the write: the answers it carried are done. A deferred write leaves them for the next cycle."""
@@ -447,6 +451,16 @@ def ticket_language(ticket: Ticket, recorded: Mapping[str, str], desk_language: 
     customer Chinese."""
     language = recorded.get(ticket.ticket_id or "")
     return language if language in ("en", "zh") else desk_language
+
+
+def _reply_note(mail: str, ticket: Ticket, bounced: Callable[[str], bool], language: str) -> str | None:
+    """What the Messages tab adds to a desk reply about its mail: why it is not mailed, or held."""
+    if mail in NOT_MAILED:
+        return NOT_MAILED[mail].get(language, NOT_MAILED[mail]["en"])
+    emails = contact_emails(ticket.contact)
+    if emails and bounced(emails[0]):
+        return HELD_BOUNCED.get(language, HELD_BOUNCED["en"])
+    return None
 
 
 def _reply_text(cell: object) -> str:

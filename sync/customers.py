@@ -120,7 +120,6 @@ class ReplyMail:
 
     DUE = "due"  # to be mailed (once: the mail's key is marked sent)
     NO_ADDRESS = "no_address"  # the ticket's Contact holds no email address
-    BOUNCED = "bounced"  # mail to the address bounced before
     BEFORE_START = "before_start"  # already in the sheet when the portal's first cycle ran: never mailed
 
 

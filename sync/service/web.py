@@ -23,7 +23,6 @@ from sync.customers import CustomerStore
 from sync.errors import ConfigError
 from sync.intake import CHANNEL_WEBSITE, Complaint, take_in
 from sync.intake.acknowledge import acknowledgement_id
-from sync.intake.mailbox import MailRecords
 from sync.portal import ComplaintForm, PortalConfig, PortalServer, Submit, Tokens, create_app
 from sync.service.config import PortalSettings, Settings
 from sync.state import STATE_FILE, StateStore
@@ -107,12 +106,11 @@ def customer_loop(
         return None
     check_team_paths(settings)
     tokens = Tokens(portal_secret(settings.portal), clock, _token_scope(desk_name))
-    records = MailRecords(state)
     public_url = settings.portal.public_url.rstrip("/") + desk_path(desk_name)
     return CustomerLoop(CustomerStore(state.path), PortalLinks(tokens, public_url),
                         satisfaction_target=settings.loop.satisfaction_target,
                         thread_of=lambda ticket_id: ticket_thread(state, ticket_id, customer_sender),
-                        bounced=records.is_bad)
+                        bounced=lambda address: address.strip().lower() in state.bad_addresses())
 
 
 def ticket_thread(state: StateStore, ticket_id: str, customer_sender: str) -> list[str]:

@@ -406,19 +406,23 @@ def test_a_reply_answers_the_acknowledgement_of_a_complaint_taken_in_by_a_channe
 
 def test_a_reply_is_not_mailed_without_an_address_nor_to_a_bounced_one_and_the_messages_tab_says_so(
         settings, desk, browser):
-    from sync.intake.mailbox import MailRecords
-
     path = settings.resolve("desk.xlsx")
     desk.cycle(MONDAY)
-    MailRecords(desk.state).flag_bad(["tea@lotus.example"], "bounce", MONDAY)
+    desk.state.flag_bad_addresses(["tea@lotus.example"], "bounce", MONDAY)
     edit(path, "CS-20261123-0001", {"Contact": "+86 21 5555 0100", "Reply to customer": "We called you."})
     edit(path, "CS-20261123-0002", {"Reply to customer": "We wrote to you."})
     desk.cycle(MONDAY + timedelta(hours=1))
     assert customer_mail(desk, "buyer@harbour.example") == customer_mail(desk, "tea@lotus.example") == []
     texts = {row[0]: row[4] for row in messages_tab(path)[1:]}
     assert texts == {"CS-20261123-0001": "We called you.\n(not mailed: Contact holds no email address)",
-                     "CS-20261123-0002": "We wrote to you.\n(not mailed: mail to this address bounced)"}
+                     "CS-20261123-0002": "We wrote to you.\n(held: mail to this address bounced; it goes out once "
+                                         "Contact is corrected)"}
     assert [reply.text for reply in desk.customers.store.published("CS-20261123-0002").replies] == ["We wrote to you."]
+    edit(path, "CS-20261123-0002", {"Contact": "tea.new@lotus.example"})  # corrected: the held reply goes out
+    desk.cycle(MONDAY + timedelta(hours=2))
+    [mail] = customer_mail(desk, "tea.new@lotus.example", "A reply about your complaint")
+    assert "We wrote to you." in mail.get_body(("plain",)).get_content()
+    assert customer_mail(desk, "buyer@harbour.example") == []  # still no address: never mailed
 
 
 def test_replies_already_in_the_sheet_when_the_portal_starts_are_shown_but_never_mailed(settings, desk):
