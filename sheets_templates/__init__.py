@@ -12,6 +12,7 @@ from sheets_templates.builder import (
     Value,
     WorkbookSpec,
     build_spec,
+    display_width,
     list_column_range,
     lists_range,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Value",
     "WorkbookSpec",
     "build_spec",
+    "display_width",
     "lists_range",
     "list_column_range",
     "list_values",

@@ -6,8 +6,9 @@ layout hints a person needs: widths, a frozen header, an auto-filter, drop-downs
 fill colours. ``sync.backends.xlsx.writer.write_xlsx`` writes it with openpyxl; the gsheets backend lays the same
 spec into a Google Sheet.
 
-Tab order: Tickets, Grade rules, Owner rules, Deadline rules, Liaisons, Calendar, Lists, How to use. The
-daemon adds Dashboard and Rule check itself.
+Tab order: Tickets, Grade rules, Owner rules, Deadline rules, Liaisons, Calendar, Lists, How to use.
+``sheetdesk init`` puts a Dashboard right after Tickets (its words are the Dashboard's own, in ``sync.tabs``);
+the daemon fills it and adds Rule check and the other generated tabs itself.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.backends.port import Cell, ChangeSet, FormattingSpec, Merge, Sheet, Snapshot
+from sync.backends.port import Cell, ChangeSet, FormattingSpec, Merge, Sheet, Snapshot, tab_order
 from sync.backends.relocate import appended_rows, locate_columns, locate_rows, may_write
 from sync.errors import WorkbookError
 from tickets import fit_cell_text
@@ -78,6 +78,8 @@ class MemoryBackend:
         _append(rows, appended_rows(changes.append, rows, columns))
         for name, tab in changes.tabs.items():
             self.tabs[name] = [[fit_cell_text(value) for value in row] for row in tab.rows]
+            order = tab_order(list(self.tabs), name, changes.tickets_tab, tab.after_tickets)
+            self.tabs = {title: self.tabs[title] for title in order}
             self.charts[name] = list(tab.charts)
         if changes.formatting is not None:
             self.formatting = changes.formatting

@@ -39,12 +39,15 @@ __all__ = [
     "LaysOut",
     "BackendPlace",
     "DATETIME_FORMAT",
+    "ROW_HEIGHT_POINTS",
     "formatting_marker",
+    "tab_order",
 ]
 
 Cell = str | int | float | bool | datetime | ErrorValue | FormulaCell | None
 Merge = tuple[int, int, int, int]  # first row, first column, last row, last column (0-based, inclusive)
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+ROW_HEIGHT_POINTS = 15  # the default row height of a spreadsheet: one line of 11 pt text
 
 
 @dataclass
@@ -126,13 +129,28 @@ class Chart:
 class GeneratedTab:
     """A tab the daemon owns whole (Dashboard, Rule check): its rows, charts, column widths, the 0-based rows
     shown bold besides the first (``bold_rows``) and cells' number formats (``number_formats``: 0-based
-    (row, column) to an Excel format code such as ``"0.0%"``; backends without number formats show the value)."""
+    (row, column) to an Excel format code such as ``"0.0%"``; backends without number formats show the value).
+
+    ``after_tickets``: whenever the tab is created or written whole it stands right after the Tickets tab (the
+    other tabs keep their order and everything in them). ``wrap_columns``: 0-based columns whose text wraps;
+    ``centred_columns``: 0-based columns whose cells are centred (short text beside numbers, kept apart).
+    ``row_lines``: 0-based rows shown that many lines high, for a wrapped text (``ROW_HEIGHT_POINTS`` a line;
+    Google Sheets grows rows with wrapped text by itself, so it skips this).
+    ``print_wide``: printed landscape, one page wide, on as many pages down as needed; ``page_breaks`` are the
+    0-based rows that start a new printed page. Backends without print settings (Google Sheets) skip those two.
+    """
 
     rows: list[list[Cell]]
     charts: list[Chart] = field(default_factory=list)
     widths: list[int] = field(default_factory=list)
     bold_rows: list[int] = field(default_factory=list)
     number_formats: dict[tuple[int, int], str] = field(default_factory=dict)
+    after_tickets: bool = False
+    wrap_columns: list[int] = field(default_factory=list)
+    centred_columns: list[int] = field(default_factory=list)
+    row_lines: dict[int, int] = field(default_factory=dict)
+    print_wide: bool = False
+    page_breaks: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -191,6 +209,20 @@ def formatting_marker(columns: dict[str, int]) -> str:
     sla = column_letter(columns["sla"]) if "sla" in columns else "-"
     check = column_letter(columns["check"]) if "check" in columns else "-"
     return f"sheetdesk SLA={sla} Check={check}"
+
+
+def tab_order(names: list[str], name: str, tickets_tab: str, after_tickets: bool) -> list[str]:
+    """Given the workbook's tab names in order, return them in order once generated tab ``name`` is written whole.
+
+    With ``after_tickets`` the tab stands right after ``tickets_tab``; otherwise it keeps its place, and a new
+    one goes last (so does a tab meant after a Tickets tab the workbook does not have). The other tabs keep their
+    order.
+    """
+    if not after_tickets or tickets_tab not in names or tickets_tab == name:
+        return list(names) if name in names else [*names, name]
+    others = [other for other in names if other != name]
+    position = others.index(tickets_tab) + 1
+    return [*others[:position], name, *others[position:]]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rich.console import Console
 
@@ -124,10 +124,24 @@ def init_workbook(
     target = _backend_for_init(backend, path, spreadsheet, config_path)
     if not isinstance(target, LaysOut):
         raise ConfigError(f"the {backend} backend cannot lay out a new workbook; make it another way")
-    target.lay_out(build_spec(language, sample=sample, now=now_or_clock(now)), replace=force)
+    target.lay_out(_with_dashboard(build_spec(language, sample=sample, now=now_or_clock(now))), replace=force)
     if backend == "gsheets":
         return f"laid the {language} template into spreadsheet {spreadsheet}"
     return f"created {path} ({language}, {sample} sample tickets)"
+
+
+def _with_dashboard(spec: Any) -> Any:
+    """The template ``spec`` with the Dashboard right after Tickets, saying the first cycle fills it: a new
+    workbook shows its tabs in the order they keep."""
+    from sheets_templates import TabSpec
+    from sync.tabs.dashboard import DASHBOARD_WIDTHS, placeholder_rows
+    from tickets import TABS
+
+    dashboard = TabSpec(TABS["dashboard"].label(spec.language), placeholder_rows(spec.language),
+                        widths=list(DASHBOARD_WIDTHS), key="dashboard")
+    position = next((index + 1 for index, tab in enumerate(spec.tabs) if tab.key == "tickets"), len(spec.tabs))
+    spec.tabs.insert(position, dashboard)
+    return spec
 
 
 def write_config_for(config_path: Path, workbook_path: Path | None = None, spreadsheet: str | None = None) -> str:

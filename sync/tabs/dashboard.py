@@ -10,6 +10,11 @@ headers are bold. Tables fill columns A–F: the key figures show a share as a p
 ``0.0%``) with the tickets it counts and out of how many in their own columns, then the target and whether it is
 met; the charts sit to their right, from column H. The trend's last week is the week in progress, labelled as
 "so far" so its smaller numbers do not read as a drop.
+
+The tab stands right after Tickets. It prints landscape, one page wide: the first page holds the key figures
+and both charts whole (a page break below the lower chart), the other tables follow. Column A wraps, so a long
+label shows whole on two lines; the target and its verdict (columns E and F) are centred, so "Out of 38" and
+"Target > 95" never run together into "38 > 95".
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sheets_templates import display_width
 from sync.backends.port import Cell, Chart, GeneratedTab
 from sync.computed_cells import rows_differ
 from tickets.kpi import Kpis, Ratio, Tally
@@ -26,6 +32,7 @@ from tickets.status import Status
 __all__ = [
     "Section",
     "build_dashboard",
+    "placeholder_rows",
     "dashboard_changed",
     "kpi_sections",
     "key_figures",
@@ -37,19 +44,27 @@ __all__ = [
     "target_cells",
     "GENERATED_AT_ROW",
     "DASHBOARD_WIDTHS",
+    "CHART_ROWS",
+    "SECOND_PAGE_ROW",
     "BAR_CHART_ANCHOR",
     "LINE_CHART_ANCHOR",
 ]
 
 GENERATED_AT_ROW = 1
-DASHBOARD_WIDTHS = [40, 18, 10, 10, 10, 12, 4]  # B fits a yyyy-mm-dd hh:mm time
+DASHBOARD_WIDTHS = [40, 18, 10, 10, 10, 12, 4]  # B fits a yyyy-mm-dd hh:mm time; A wraps a longer label
 BAR_CHART_ANCHOR = "H4"
-LINE_CHART_ANCHOR = "H22"
+LINE_CHART_ANCHOR = "H21"
+# Rows of the default height (15 pt) one chart spans: it is 8 cm high (sync.backends.xlsx.charts), about 15.1 rows.
+CHART_ROWS = 16
+# The first printed page ends below the lower chart, so both charts print whole on it; the tables below follow.
+SECOND_PAGE_ROW = 20 + CHART_ROWS + 1  # 0-based: the line chart's row, its height, one spare row
 PERCENT_FORMAT = "0.0%"
 NOTHING = "—"
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("Complaint desk dashboard", "投诉处理看板"),
+    "first_cycle": ("sheetdesk fills this tab at its next cycle (sheetdesk run).",
+                    "sheetdesk 会在下一次运行（sheetdesk run）时填好本页。"),
     "generated_at": ("Generated at", "生成时间"),
     "key_figures": ("Key figures", "关键指标"),
     "figure": ("Figure", "指标"),
@@ -67,15 +82,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "open": ("Open tickets", "未结工单"),
     "overdue": ("Overdue", "已超时"),
     "total": ("Tickets (duplicates not counted)", "工单总数（不含重复）"),
-    "first_response_on_time": ("First response on time (%)", "首次响应及时率（%）"),
-    "resolution_on_time": ("Resolved on time (%)", "解决及时率（%）"),
-    "resolution_rate": ("Resolution rate (%)", "解决率（%）"),
+    "first_response_on_time": ("First response on time", "首次响应及时率"),
+    "resolution_on_time": ("Resolved on time", "解决及时率"),
+    "resolution_rate": ("Resolution rate", "解决率"),
     "median_first_response_hours": ("Median first response (hours)", "首次响应时长中位数（小时）"),
     "median_resolution_hours": ("Median resolution time (hours)", "解决时长中位数（小时）"),
     "average_satisfaction": ("Average satisfaction (1–10)", "平均满意度（1–10分）"),
     "repeat_complaints": (
-        "Repeat complaints: same customer, product or category, 30 days (%)",
-        "二次投诉率（同一客户同一产品或问题类型30天内，%）",
+        "Repeat complaints: same customer, product or category, 30 days",
+        "二次投诉率（同一客户同一产品或问题类型30天内）",
     ),
     "open_by_grade": ("Open tickets by grade", "未结工单（按等级）"),
     "open_by_department": ("Open tickets by department", "未结工单（按责任部门）"),
@@ -260,7 +275,22 @@ def build_dashboard(kpis: Kpis, language: str, now: datetime) -> GeneratedTab:
         if chart is not None:
             charts.append(chart)
     return GeneratedTab(rows=rows, charts=charts, widths=list(DASHBOARD_WIDTHS), bold_rows=bold_rows,
-                        number_formats=number_formats)
+                        number_formats=number_formats, after_tickets=True, wrap_columns=[0], centred_columns=[4, 5],
+                        row_lines=_wrapped_lines(rows), print_wide=True,
+                        page_breaks=[SECOND_PAGE_ROW] if len(rows) > SECOND_PAGE_ROW else [])
+
+
+def _wrapped_lines(rows: list[list[Cell]]) -> dict[int, int]:
+    """The rows whose label in column A wraps, and on how many lines it shows."""
+    room = DASHBOARD_WIDTHS[0] - 2
+    lines = {index: -(-display_width(row[0]) // room) for index, row in enumerate(rows)
+             if row and isinstance(row[0], str)}
+    return {index: count for index, count in lines.items() if count > 1}
+
+
+def placeholder_rows(language: str) -> list[list[Cell]]:
+    """The rows of the Dashboard in a new workbook, before the first cycle: the title, and when it fills in."""
+    return [[text("title", language)], [text("first_cycle", language)]]
 
 
 def _append_section(rows: list[list[Cell]], section: Section, language: str) -> int:

@@ -61,6 +61,7 @@ from sync.backends.port import (
     Sheet,
     Snapshot,
     formatting_marker,
+    tab_order,
 )
 from sync.backends.relocate import appended_rows, locate_columns, locate_rows, may_write
 from sync.errors import BackendError, ConfigError, SheetdeskError, WorkbookError, WriteDeferred
@@ -427,7 +428,7 @@ class GSheetsBackend:
         if changes.cells or changes.add_columns or changes.append or changes.formatting is not None:
             requests += self._ticket_requests(changes, snapshot)
         for name, tab in changes.tabs.items():
-            requests += self._generated_tab_requests(name, tab)
+            requests += self._generated_tab_requests(name, tab, changes.tickets_tab)
         return requests
 
     def _ticket_requests(self, changes: ChangeSet, snapshot: Snapshot) -> list[dict]:
@@ -533,18 +534,29 @@ class GSheetsBackend:
         requests += [_freeze(meta.sheet_id, rows=1, columns=1), _open_filter(meta.sheet_id, width)]
         return requests
 
-    def _generated_tab_requests(self, name: str, tab: GeneratedTab) -> list[dict]:
-        """Replace a generated tab whole: clear it (or create it), write its rows, widths and charts."""
+    def _generated_tab_requests(self, name: str, tab: GeneratedTab, tickets_tab: str) -> list[dict]:
+        """Replace a generated tab whole: clear it (or create it), write its rows, widths and charts; put it in
+        its place (``sync.backends.port.tab_order``)."""
         width = max([len(row) for row in tab.rows] + [len(tab.widths), 1])
         height = max(len(tab.rows), 1)
         meta = self._sheets.get(name)
+        titles = list(self._sheets)  # in tab order, as the metadata was read
+        position = tab_order(titles, name, tickets_tab, tab.after_tickets).index(name)
         requests: list[dict] = []
         if meta is None:
             sheet_id = self._new_sheet_id(name)
             grid = {"rowCount": max(height, DEFAULT_GRID_ROWS), "columnCount": max(width, DEFAULT_GRID_COLUMNS)}
-            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": name, "gridProperties": grid}}})
+            properties = {"sheetId": sheet_id, "title": name, "gridProperties": grid}
+            if position < len(titles):
+                properties["index"] = position
+            requests.append({"addSheet": {"properties": properties}})
         else:
             sheet_id = meta.sheet_id
+            current = titles.index(name)
+            if position != current:  # Google counts the new index as before the move
+                index = position + 1 if position > current else position
+                requests.append({"updateSheetProperties": {"properties": {"sheetId": sheet_id, "index": index},
+                                                           "fields": "index"}})
             requests += [{"deleteEmbeddedObject": {"objectId": chart_id}} for chart_id in meta.chart_ids]
             requests += _grow(meta, rows=height, columns=width)
             # Owned whole: the old values go, and the old bold rows and number formats with them.
@@ -555,6 +567,9 @@ class GSheetsBackend:
             requests += [_bold_row(sheet_id, row, width) for row in sorted({0, *tab.bold_rows})]
             requests += [_number_format(sheet_id, row, column, code)
                          for (row, column), code in sorted(tab.number_formats.items())]
+            requests += [_align_column(sheet_id, column, len(tab.rows), wrap=column in tab.wrap_columns,
+                                       centred=column in tab.centred_columns)
+                         for column in sorted({*tab.wrap_columns, *tab.centred_columns})]
         requests += _width_requests(sheet_id, tab.widths)
         requests += [{"addChart": {"chart": chart_request(sheet_id, chart)}} for chart in tab.charts]
         return requests
@@ -848,6 +863,20 @@ def _number_format(sheet_id: int, row: int, column: int, code: str) -> dict:
     return {"repeatCell": {"range": grid_range,
                            "cell": {"userEnteredFormat": {"numberFormat": {"type": kind, "pattern": code}}},
                            "fields": "userEnteredFormat.numberFormat"}}
+
+
+def _align_column(sheet_id: int, column: int, rows: int, wrap: bool, centred: bool) -> dict:
+    """A request aligning the first ``rows`` cells of 0-based ``column`` to the top, wrapping their text
+    (``wrap``) and centring it (``centred``)."""
+    grid_range = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": rows,
+                  "startColumnIndex": column, "endColumnIndex": column + 1}
+    cell_format = {"verticalAlignment": "TOP"}
+    if wrap:
+        cell_format["wrapStrategy"] = "WRAP"
+    if centred:
+        cell_format["horizontalAlignment"] = "CENTER"
+    fields = ",".join(f"userEnteredFormat.{name}" for name in cell_format)
+    return {"repeatCell": {"range": grid_range, "cell": {"userEnteredFormat": cell_format}, "fields": fields}}
 
 
 def _bold_row(sheet_id: int, row: int, width: int) -> dict:

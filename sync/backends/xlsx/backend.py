@@ -30,18 +30,20 @@ from typing import TYPE_CHECKING, Any
 
 from sync.backends.port import (
     DATETIME_FORMAT,
+    ROW_HEIGHT_POINTS,
     BackendPlace,
     Cell,
     ChangeSet,
     GeneratedTab,
     Sheet,
     Snapshot,
+    tab_order,
 )
 from sync.backends.relocate import appended_rows, may_write
 from sync.backends.xlsx.format import apply_ticket_formatting, choice_keys, tickets_layout_problems
 from sync.backends.xlsx.formulas import has_formulas_or_errors, keep_formula_results, special_cells
 from sync.backends.xlsx.locks import DEFAULT_STALE_LOCK_HOURS, lock_files, read_lock, real_file
-from sync.backends.xlsx.package import PackageEdits, write_package
+from sync.backends.xlsx.package import PRINT_SIDE_MARGIN, PRINT_TOP_MARGIN, PackageEdits, write_package
 from sync.backends.xlsx.patch import PatchRefused, worksheet_member
 from sync.errors import WorkbookError, WriteDeferred
 from tickets import COMPUTED_KEYS, fit_cell_text
@@ -206,10 +208,13 @@ class XlsxBackend:
         """Stream every change into ``temporary`` in one pass over the package. Raise PatchRefused if they cannot
         be streamed in."""
         rows, unless_formula, columns = _cell_writes(changes, snapshot.sheets[changes.tickets_tab])
-        edits = PackageEdits(cells={changes.tickets_tab: rows}, unless_formula={changes.tickets_tab: unless_formula})
+        edits = PackageEdits(cells={changes.tickets_tab: rows}, unless_formula={changes.tickets_tab: unless_formula},
+                             tickets_tab=changes.tickets_tab)
         for name, tab in changes.tabs.items():
             sheet = snapshot.sheets.get(name)
-            if sheet is not None and _same_layout(sheet.rows, tab):
+            in_place = tab_order(snapshot.tab_names, name, changes.tickets_tab, tab.after_tickets) == snapshot.tab_names
+            laid_out = not tab.print_wide or self._prints_wide(name)  # a tab from before print settings: rewrite
+            if sheet is not None and in_place and laid_out and _same_layout(sheet.rows, tab):
                 edits.cells[name] = _differences(sheet.rows, tab.rows)  # its charts keep pointing at the same cells
             else:
                 edits.tabs[name] = tab
@@ -218,6 +223,17 @@ class XlsxBackend:
         tickets = snapshot.sheets[changes.tickets_tab].rows
         edits.filter_to_row[changes.tickets_tab] = max([last_ticket_row(tickets), *(index + 1 for index in rows)])
         write_package(self.path, temporary, edits)
+
+    def _prints_wide(self, name: str) -> bool:
+        """Whether sheet ``name`` of the file is set to print fitted to the page (``fitToPage`` comes first in a
+        worksheet's XML, so only its start is read)."""
+        with zipfile.ZipFile(self.path) as archive:
+            member = worksheet_member(archive, name)
+            if member is None:
+                return False
+            with archive.open(member) as stream:
+                start = stream.read(4096)
+                return b'fitToPage="1"' in start or b'fitToPage="true"' in start  # openpyxl's, LibreOffice's
 
     def _rewrite(self, changes: ChangeSet, snapshot: Snapshot, temporary: Path) -> None:
         """Load the whole workbook with openpyxl, apply ``changes`` and save it to ``temporary``."""
@@ -232,7 +248,7 @@ class XlsxBackend:
             for position, value in cells.items():
                 _set_value(tickets.cell(row=index + 1, column=position + 1), value)
         for name, tab in changes.tabs.items():
-            _replace_tab(workbook, name, tab)
+            _replace_tab(workbook, name, tab, changes.tickets_tab)
         appended = appended_rows(changes.append, read.rows if read else [], columns)
         last_row = max([last_ticket_row(read.rows if read else []), *(index + 1 for index in appended)])
         if changes.formatting is not None:
@@ -475,15 +491,23 @@ def _first_free_column(worksheet: Any) -> int:
     return len(header) + 1
 
 
-def _replace_tab(workbook: Any, name: str, tab: GeneratedTab) -> None:
+def _replace_tab(workbook: Any, name: str, tab: GeneratedTab, tickets_tab: str) -> None:
+    """Write generated ``tab`` whole as sheet ``name``, in its place (``sync.backends.port.tab_order``). The sheet
+    shown on opening and the first tab in view stay the same sheets; openpyxl numbers the print titles and filters
+    of every sheet by its new place when it saves."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    index = len(workbook.sheetnames)
+    order = tab_order(workbook.sheetnames, name, tickets_tab, tab.after_tickets)
+    active = workbook.active.title if workbook.active is not None else None
+    first_in_view = _first_sheet_in_view(workbook)
     if name in workbook.sheetnames:
-        index = workbook.sheetnames.index(name)
         workbook.remove(workbook[name])
-    worksheet = workbook.create_sheet(name, index)
+    worksheet = workbook.create_sheet(name, order.index(name))
+    if active is not None:
+        workbook.active = workbook.sheetnames.index(active)
+    if first_in_view is not None and workbook.views:
+        workbook.views[0].firstSheet = workbook.sheetnames.index(first_in_view)
     for row_number, row in enumerate(tab.rows, start=1):
         for column_number, value in enumerate(row, start=1):
             if value is not None:
@@ -499,6 +523,39 @@ def _replace_tab(workbook: Any, name: str, tab: GeneratedTab) -> None:
         from sync.backends.xlsx.charts import add_charts
 
         add_charts(worksheet, tab.charts)
+    _lay_out_for_print(worksheet, tab)
+
+
+def _first_sheet_in_view(workbook: Any) -> str | None:
+    """The title of the first tab shown in the tab bar (the workbook view's ``firstSheet``), if known."""
+    if not workbook.views:
+        return None
+    first = workbook.views[0].firstSheet or 0
+    return workbook.sheetnames[first] if first < len(workbook.sheetnames) else None
+
+
+def _lay_out_for_print(worksheet: Any, tab: GeneratedTab) -> None:
+    """Wrap ``tab.wrap_columns``, centre ``tab.centred_columns``; with ``tab.print_wide`` print landscape, one page wide, breaking pages before
+    ``tab.page_breaks``."""
+    from openpyxl.styles import Alignment
+    from openpyxl.worksheet.pagebreak import Break, RowBreak
+
+    from sync.backends.xlsx.writer import print_wide
+
+    for column in {*tab.wrap_columns, *tab.centred_columns}:
+        alignment = Alignment(wrap_text=column in tab.wrap_columns, vertical="top",
+                              horizontal="center" if column in tab.centred_columns else None)
+        for row in range(1, len(tab.rows) + 1):
+            worksheet.cell(row=row, column=column + 1).alignment = alignment
+    for row, lines in tab.row_lines.items():
+        worksheet.row_dimensions[row + 1].height = ROW_HEIGHT_POINTS * lines
+    if tab.print_wide:
+        print_wide(worksheet, header_rows=0)
+        worksheet.page_margins.left = worksheet.page_margins.right = PRINT_SIDE_MARGIN
+        worksheet.page_margins.top = worksheet.page_margins.bottom = PRINT_TOP_MARGIN
+        worksheet.row_breaks = RowBreak()
+        for row in tab.page_breaks:
+            worksheet.row_breaks.append(Break(id=row))  # a break after 1-based row ``row``: 0-based ``row`` starts
 
 
 def _set_value(cell: Any, value: Cell) -> None:

@@ -8,8 +8,11 @@
   column no validation covers yet. Their fills go to ``styles.xml`` as differential formats;
 - generated tabs written whole (a new Dashboard, or one whose charted tables changed size): a new worksheet part,
   its drawing and native charts (serialised by openpyxl's chart classes, nothing else of openpyxl), the
-  relationships and content types that tie them in. A tab that existed is replaced in place, its old drawing and
-  charts dropped; a new tab goes last.
+  relationships and content types that tie them in. A tab that existed is replaced, its old drawing and
+  charts dropped; a new tab goes last, or right after the Tickets tab when it asks to
+  (``GeneratedTab.after_tickets``, which also moves a tab that stands elsewhere). Moving a tab renumbers what
+  workbook.xml counts by tab position — each defined name's ``localSheetId`` (filters, print titles, print
+  areas) and the workbook view's ``activeTab`` and ``firstSheet`` — so each still means the same tab.
 
 Every other part — pictures, shapes, comments, a person's formatting, Excel 2010+ extensions, shared strings —
 is copied byte for byte. Anything outside what this writer knows (a generated tab with relationships other than
@@ -29,9 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import IO
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape, quoteattr, unescape
 
-from sync.backends.port import Cell, FormattingSpec, GeneratedTab, formatting_marker
+from sync.backends.port import (
+    ROW_HEIGHT_POINTS,
+    Cell,
+    FormattingSpec,
+    GeneratedTab,
+    formatting_marker,
+    tab_order,
+)
 from sync.backends.xlsx.patch import (
     CellEncoder,
     PatchRefused,
@@ -47,7 +57,7 @@ from sync.backends.xlsx.patch import (
 )
 from tickets import cell_name, column_index, column_letter
 
-__all__ = ["PackageEdits", "write_package"]
+__all__ = ["PackageEdits", "write_package", "reorder_tabs", "PRINT_SIDE_MARGIN", "PRINT_TOP_MARGIN"]
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -69,6 +79,9 @@ AFTER_CONDITIONAL_FORMATTING = ("dataValidations", "hyperlinks", "printOptions",
                                 "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts",
                                 "extLst")
 AFTER_DATA_VALIDATIONS = AFTER_CONDITIONAL_FORMATTING[1:]
+# Page margins (inches) of a generated tab printed wide: narrow, so the tables and charts print large.
+PRINT_SIDE_MARGIN = 0.4
+PRINT_TOP_MARGIN = 0.5
 # styles.xml children after dxfs, in the schema's order.
 AFTER_DIFFERENTIAL_FORMATS = ("tableStyles", "colors", "extLst")
 
@@ -84,6 +97,7 @@ class PackageEdits:
     tabs: dict[str, GeneratedTab] = field(default_factory=dict)
     formatting: tuple[str, dict[str, int], FormattingSpec] | None = None  # (sheet, column positions, spec)
     filter_to_row: dict[str, int] = field(default_factory=dict)  # sheet -> the last row its filter must reach
+    tickets_tab: str | None = None  # where a tab with ``after_tickets`` goes: right after this one
 
 
 def write_package(source: Path, target: Path, edits: PackageEdits) -> None:
@@ -173,9 +187,13 @@ class _PackageWriter:
             self.additions[relationships_member] = _relationships([("rId1", DRAWING_TYPE, "/" + drawing)]).encode()
         styles = self._styles()
         formats = {cell: styles.number_style(code) for cell, code in tab.number_formats.items()}
-        self.additions[member] = _tab_xml(tab, self.encoder, styles.bold_style(), formats,
+        self.additions[member] = _tab_xml(tab, self.encoder, styles, formats,
                                           drawing_relationship="rId1" if drawing else None).encode("utf-8")
         self.replacements.pop(member, None)
+        if tab.after_tickets and self.edits.tickets_tab is not None:
+            reordered = reorder_tabs(self.workbook, name, self.edits.tickets_tab)
+            if reordered != self.workbook:
+                self.workbook, self.package_changed = reordered, True
 
     def _new_sheet(self, name: str) -> str:
         """Add a worksheet entry for tab ``name`` to the workbook, its relationship and content type."""
@@ -251,6 +269,57 @@ class _PackageWriter:
         entry = f'<Override PartName="/{member}" ContentType="{content_type}"/>'
         self.content_types = self.content_types.replace("</Types>", entry + "</Types>")
         self.package_changed = True
+
+
+# -- the order of tabs ---------------------------------------------------------------------------------------------
+
+def reorder_tabs(workbook_xml: str, name: str, tickets_tab: str) -> str:
+    """Return workbook.xml with tab ``name`` moved right after ``tickets_tab`` (``sync.backends.port.tab_order``)
+    and everything that counts tabs by position renumbered to follow its tab: the ``localSheetId`` of defined
+    names and the workbook views' ``activeTab`` and ``firstSheet``. Unchanged when the tab is in place already
+    or either tab is missing."""
+    block = re.search(r"(<(?:\w+:)?sheets\b[^>]*>)(.*?)(</(?:\w+:)?sheets\s*>)", workbook_xml, re.DOTALL)
+    if block is None:
+        raise PatchRefused("workbook.xml has no sheets list")
+    entries = re.findall(r"<(?:\w+:)?sheet\b[^>]*?/>|<(?:\w+:)?sheet\b[^>]*>.*?</(?:\w+:)?sheet\s*>",
+                         block.group(2), re.DOTALL)
+    names = [_unescape(_attribute(entry[: entry.index(">") + 1], "name") or "") for entry in entries]
+    if name not in names or tickets_tab not in names:
+        return workbook_xml
+    order = tab_order(names, name, tickets_tab, after_tickets=True)
+    if order == names:
+        return workbook_xml
+    new_place = {old: order.index(title) for old, title in enumerate(names)}
+    sheets = block.group(1) + "".join(entries[names.index(title)] for title in order) + block.group(3)
+    xml = workbook_xml[: block.start()] + sheets + workbook_xml[block.end():]
+    return _renumber_tab_positions(xml, new_place)
+
+
+def _renumber_tab_positions(xml: str, new_place: Mapping[int, int]) -> str:
+    """Give every ``localSheetId``, ``activeTab`` and ``firstSheet`` its tab's new position."""
+
+    def moved(old: str) -> str:
+        return str(new_place.get(int(old), int(old)))
+
+    def defined_name(match: re.Match) -> str:
+        tag = match.group(0)
+        local = _attribute(tag, "localSheetId")
+        return tag if local is None else _set_attribute(tag, "localSheetId", moved(local))
+
+    def workbook_view(match: re.Match) -> str:
+        tag = match.group(0)
+        for attribute in ("activeTab", "firstSheet"):
+            old = _attribute(tag, attribute) or "0"
+            if moved(old) != old:
+                tag = _set_attribute(tag, attribute, moved(old))
+        return tag
+
+    xml = re.sub(r"<(?:\w+:)?definedName\b[^>]*>", defined_name, xml)
+    return re.sub(r"<(?:\w+:)?workbookView\b[^>]*>", workbook_view, xml)
+
+
+def _unescape(text: str) -> str:
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
 # -- the Tickets tab's formatting ----------------------------------------------------------------------------------
@@ -404,6 +473,24 @@ class Styles(StyleBook):
             self._bold = len(self.cell_formats) + len(self.added_formats) - 1
         return self._bold
 
+    def aligned_style(self, style: int, wrap: bool = False, centred: bool = False) -> int:
+        """Return the index of a cell style like ``style`` aligned to the top, its text wrapping (``wrap``) and
+        centred (``centred``)."""
+        formats = self.cell_formats + self.added_formats
+        base = formats[style] if style < len(formats) else formats[0]
+        start = re.match(r"<[^>]*?/?>", base).group(0)
+        opening = _set_attribute(start.replace("/>", ">") if start.endswith("/>") else start, "applyAlignment", "1")
+        body = "" if start.endswith("/>") else base[len(start): base.rindex("<")]
+        body = re.sub(rf"<{self.prefix}alignment\b[^>]*?(?:/>|>.*?</{self.prefix}alignment>)", "", body, flags=re.DOTALL)
+        prefix = self.prefix
+        horizontal = ' horizontal="center"' if centred else ""
+        wrapping = ' wrapText="1"' if wrap else ""
+        variant = f'{opening}<{prefix}alignment{horizontal} vertical="top"{wrapping}/>{body}</{prefix}xf>'
+        if variant in formats:
+            return formats.index(variant)
+        self.added_formats.append(variant)
+        return len(formats)
+
     def number_style(self, code: str) -> int:
         """Return the index of a cell style like the default one showing numbers in the format ``code``."""
         identifier = self.format_id_for(code)
@@ -460,11 +547,14 @@ def _style_of(formats: Mapping[tuple[int, int], int], row: int, column: int, sty
 
 # -- parts ---------------------------------------------------------------------------------------------------------
 
-def _tab_xml(tab: GeneratedTab, encoder: CellEncoder, bold: int, formats: Mapping[tuple[int, int], int],
+def _tab_xml(tab: GeneratedTab, encoder: CellEncoder, styles: Styles, formats: Mapping[tuple[int, int], int],
              drawing_relationship: str | None) -> str:
     """The worksheet XML of a generated tab: widths, values (row 1 and ``tab.bold_rows`` bold, a cell in
-    ``formats`` in that cell style), and its drawing."""
+    ``formats`` in that cell style, ``tab.wrap_columns`` wrapped, ``tab.centred_columns`` centred), print settings
+    and its drawing."""
     parts = [XML_DECLARATION, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{RELATIONSHIP_NS}">']
+    if tab.print_wide:
+        parts.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
     width = max((len(row) for row in tab.rows), default=0)
     if tab.rows and width:
         parts.append(f'<dimension ref="A1:{cell_name(width - 1, len(tab.rows) - 1)}"/>')
@@ -475,17 +565,42 @@ def _tab_xml(tab: GeneratedTab, encoder: CellEncoder, bold: int, formats: Mappin
                                         for index, value in widths) + "</cols>")
     parts.append("<sheetData>")
     bold_rows = set(tab.bold_rows)
+    wrapped, centred = set(tab.wrap_columns), set(tab.centred_columns)
     for row_index, row in enumerate(tab.rows):
-        style = str(bold) if row_index == 0 or row_index in bold_rows else None
-        cells = "".join(encoder.encode("", cell_name(column, row_index), _style_of(formats, row_index, column, style),
-                                       value)
-                        for column, value in enumerate(row) if value is not None or style is not None)
-        parts.append(f'<row r="{row_index + 1}">{cells}</row>' if cells else "")
-    parts.append('</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
+        style = str(styles.bold_style()) if row_index == 0 or row_index in bold_rows else None
+        cells = []
+        for column, value in enumerate(row):
+            if value is None and style is None:
+                continue
+            cell_style = _style_of(formats, row_index, column, style)
+            if value is not None and (column in wrapped or column in centred):
+                cell_style = str(styles.aligned_style(int(cell_style or 0), wrap=column in wrapped,
+                                                      centred=column in centred))
+            cells.append(encoder.encode("", cell_name(column, row_index), cell_style, value))
+        lines = tab.row_lines.get(row_index, 1)
+        height = f' ht="{ROW_HEIGHT_POINTS * lines}" customHeight="1"' if lines > 1 else ""
+        parts.append(f'<row r="{row_index + 1}"{height}>{"".join(cells)}</row>' if cells else "")
+    parts.append("</sheetData>")
+    parts.append(_print_settings(tab))
     if drawing_relationship:
         parts.append(f'<drawing r:id="{drawing_relationship}"/>')
     parts.append("</worksheet>")
     return "".join(parts)
+
+
+def _print_settings(tab: GeneratedTab) -> str:
+    """The page margins, and for a tab printed wide: landscape, one page wide, the page breaks before
+    ``tab.page_breaks`` (as ``sync.backends.xlsx.writer.print_wide`` and openpyxl write them)."""
+    if not tab.print_wide:
+        return '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
+    side, top = PRINT_SIDE_MARGIN, PRINT_TOP_MARGIN
+    xml = (f'<pageMargins left="{side}" right="{side}" top="{top}" bottom="{top}" header="0.3" footer="0.3"/>'
+           '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>')
+    if tab.page_breaks:
+        breaks = "".join(f'<brk id="{row}" max="16383" man="1"/>' for row in sorted(tab.page_breaks))
+        count = len(tab.page_breaks)
+        xml += f'<rowBreaks count="{count}" manualBreakCount="{count}">{breaks}</rowBreaks>'
+    return xml
 
 
 def _relationships(entries: list[tuple[str, str, str]]) -> str:

@@ -177,6 +177,32 @@ class BackendContract:
         assert plain_tab(harness.tabs()["Rule check"]) == plain_tab(second.rows)
         assert plain_tab(harness.tabs()["Notes of the team"]) == [["anything", "1"], ["kept", "2.5"]]
 
+    def test_a_tab_meant_after_tickets_is_created_right_after_it_and_the_other_tabs_keep_their_order(self, harness):
+        tabs = workbook()
+        harness.load({"Notes of the team": tabs["Notes of the team"], "Tickets": tabs["Tickets"], "Lists": tabs["Lists"]})
+        snapshot = harness.backend.read()
+        dashboard = GeneratedTab([["Complaint desk dashboard"], ["Open tickets", 3]], after_tickets=True)
+        rule_check = GeneratedTab([["Tab", "Cell", "Problem"]])
+        harness.backend.apply(ChangeSet("Tickets", tabs={"Dashboard": dashboard, "Rule check": rule_check}), snapshot)
+        after = harness.tabs()
+        assert list(after) == ["Notes of the team", "Tickets", "Dashboard", "Lists", "Rule check"]
+        assert plain_tab(after["Dashboard"]) == [["Complaint desk dashboard"], ["Open tickets", "3"]]
+        assert plain_tab(after["Notes of the team"]) == [["anything", "1"], ["kept", "2.5"]]
+        assert plain_tab(after["Lists"]) == plain_tab(tabs["Lists"])
+
+    def test_a_tab_meant_after_tickets_standing_elsewhere_moves_there_when_written_whole(self, harness):
+        tabs = workbook()
+        tabs["Dashboard"] = [["Complaint desk dashboard"], ["Open tickets", 2]]
+        harness.load(tabs)
+        snapshot = harness.backend.read()
+        dashboard = GeneratedTab([["Complaint desk dashboard"], ["Open tickets", 3], ["Overdue", 1]], after_tickets=True)
+        harness.backend.apply(ChangeSet("Tickets", tabs={"Dashboard": dashboard}), snapshot)
+        after = harness.tabs()
+        assert list(after) == ["Tickets", "Dashboard", "Lists", "Notes of the team"]
+        assert plain_tab(after["Dashboard"]) == plain_tab(dashboard.rows)
+        assert plain_tab(after["Notes of the team"]) == [["anything", "1"], ["kept", "2.5"]]
+        assert plain_tab(after["Tickets"]) == plain_tab(tabs["Tickets"])
+
     def test_formatting_is_reported_missing_until_applied(self, harness):
         harness.load(workbook())
         snapshot = harness.backend.read()

@@ -74,6 +74,33 @@ def test_init_makes_a_chinese_workbook(tmp_path):
     assert "工单编号" in header
 
 
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", ["Tickets", "Dashboard", "Grade rules"]),
+    ("zh", ["工单", "看板", "定级规则"]),
+])
+def test_init_puts_the_dashboard_right_after_tickets_saying_the_first_cycle_fills_it(tmp_path, language, expected):
+    assert invoke("init", tmp_path / "desk.xlsx", "--lang", language, "--sample", "3").exit_code == 0
+    workbook = openpyxl.load_workbook(tmp_path / "desk.xlsx")
+    assert workbook.sheetnames[:3] == expected
+    assert "sheetdesk run" in workbook.worksheets[1]["A2"].value
+
+
+def test_a_cycle_puts_the_dashboard_right_after_tickets_in_an_old_workbook_that_lacks_it(config, tmp_path):
+    path = tmp_path / "desk.xlsx"
+    before = openpyxl.load_workbook(path)
+    assert "Dashboard" not in before.sheetnames
+    kept = {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
+            for sheet in before.worksheets if sheet.title != "Tickets"}
+    result = invoke("run", "--once", "--config", config, "--now", NOW)
+    assert result.exit_code == 0, result.output
+    after = openpyxl.load_workbook(path)
+    assert after.sheetnames[:2] == ["Tickets", "Dashboard"]
+    assert [title for title in after.sheetnames if title in kept] == list(kept)
+    for title, rows in kept.items():
+        assert [list(row) for row in after[title].iter_rows(values_only=True)] == rows, title
+    assert after["Tickets"].print_title_rows == "$1:$1"
+
+
 def test_init_refuses_to_overwrite_without_force(tmp_path):
     path = tmp_path / "desk.xlsx"
     path.write_bytes(b"the team's precious work")
@@ -127,7 +154,7 @@ def test_init_for_gsheets_needs_no_path_and_lays_the_template_into_the_spreadshe
         spreadsheet = server.create("KEY123")
         result = invoke("init", "--backend", "gsheets", "--spreadsheet", "KEY123", "--config", config)
         assert result.exit_code == 0, result.output
-        assert "Tickets" in [sheet.title for sheet in spreadsheet.sheets]
+        assert [sheet.title for sheet in spreadsheet.sheets][:3] == ["Tickets", "Dashboard", "Grade rules"]
     settings = load_settings(config)
     assert (settings.workbook.backend, settings.workbook.spreadsheet) == ("gsheets", "KEY123")
 

@@ -83,15 +83,15 @@ def test_the_key_figures_show_a_share_with_what_it_counts_and_out_of_how_many_in
     assert rows[figures + 1] == ["Figure", "Value", "Counted", "Out of", "Target", "Target met?"]
     assert value_of(rows, "Open tickets") == [3, None, None]
     assert value_of(rows, "Overdue") == [1, None, None]
-    assert value_of(rows, "First response on time (%)") == [0.6667, 2, 3, "> 95", "✗ missed"]
-    assert value_of(rows, "Resolved on time (%)") == [0.5, 1, 2]
+    assert value_of(rows, "First response on time") == [0.6667, 2, 3, "> 95", "✗ missed"]
+    assert value_of(rows, "Resolved on time") == [0.5, 1, 2]
     assert value_of(rows, "Median resolution time (hours)") == [48.0, None, None]
     assert value_of(rows, "Average satisfaction (1–10)") == [7.7, None, None, "≥ 7", "✓ met"]
-    assert value_of(rows, "Repeat complaints: same customer, product or category, 30 days (%)") == [0.3333, 2, 6]
-    assert value_of(rows, "Resolution rate (%)") == [0.5, 3, 6, "≥ 80", "✗ missed"]
+    assert value_of(rows, "Repeat complaints: same customer, product or category, 30 days") == [0.3333, 2, 6]
+    assert value_of(rows, "Resolution rate") == [0.5, 3, 6, "≥ 80", "✗ missed"]
     shares = {label: (row_starting(rows, label), 1) for label in (
-        "First response on time (%)", "Resolved on time (%)", "Resolution rate (%)",
-        "Repeat complaints: same customer, product or category, 30 days (%)")}
+        "First response on time", "Resolved on time", "Resolution rate",
+        "Repeat complaints: same customer, product or category, 30 days")}
     assert tab.number_formats == {cell: "0.0%" for cell in shares.values()}
 
 
@@ -116,7 +116,7 @@ def test_a_figure_with_nothing_to_measure_shows_a_dash():
     rows = build_dashboard(
         sample_kpis(resolution_on_time=Ratio(0, 0), average_satisfaction=None), "en", NOW
     ).rows
-    assert value_of(rows, "Resolved on time (%)") == ["—", 0, 0]
+    assert value_of(rows, "Resolved on time") == ["—", 0, 0]
     assert value_of(rows, "Average satisfaction (1–10)") == ["—", None, None, "≥ 7", "—"]
 
 
@@ -151,8 +151,8 @@ def test_the_dashboard_speaks_chinese():
     assert rows[GENERATED_AT_ROW][0] == "生成时间"
     assert value_of(rows, "未结工单") == [3, None, None]
     assert value_of(rows, "已超时") == [1, None, None]
-    assert value_of(rows, "首次响应及时率（%）") == [0.6667, 2, 3, "> 95", "✗未达标"]
-    assert value_of(rows, "解决及时率（%）") == [0.5, 1, 2]
+    assert value_of(rows, "首次响应及时率") == [0.6667, 2, 3, "> 95", "✗未达标"]
+    assert value_of(rows, "解决及时率") == [0.5, 1, 2]
     assert value_of(rows, "平均满意度（1–10分）") == [7.7, None, None, "≥ 7", "✓ 达标"]
     statuses = row_starting(rows, "工单（按状态）")
     assert rows[statuses + 1 : statuses + 3] == [["状态", "工单数"], ["新建", 1]]
@@ -303,7 +303,7 @@ def test_the_charts_are_anchored_where_the_specs_say(saved_dashboard):
         (start.findtext(f"{DRAWING}col"), start.findtext(f"{DRAWING}row"))
         for start in drawing.iter(f"{DRAWING}from")
     ]
-    assert anchors == [("7", "3"), ("7", "21")]  # H4 and H22, 0-based in the file: right of the tables
+    assert anchors == [("7", "3"), ("7", "20")]  # H4 and H21, 0-based in the file: right of the tables
 
 
 def test_a_reloaded_workbook_keeps_the_dashboard_cells(saved_dashboard):
@@ -368,9 +368,9 @@ def test_the_xlsx_backend_writes_shares_as_percent_headings_bold_and_in_place_up
     backend.apply(ChangeSet("Tickets", tabs={"Dashboard": update}), backend.read())  # same layout: patched in
 
     sheet = load_workbook(path)["Dashboard"]
-    figure = row_starting(update.rows, "First response on time (%)") + 1
+    figure = row_starting(update.rows, "First response on time") + 1
     assert [sheet.cell(row=figure, column=column).value for column in range(1, 5)] == [
-        "First response on time (%)", 0.75, 3, 4]
+        "First response on time", 0.75, 3, 4]
     assert sheet.cell(row=figure, column=2).number_format == "0.0%"
     assert sheet.cell(row=row_starting(update.rows, "Open tickets") + 1, column=2).number_format == "General"
     assert sheet.cell(row=row_starting(update.rows, "Open tickets") + 1, column=2).value == 3

@@ -173,6 +173,17 @@ class FakeSpreadsheet:
         self._renumber()
         return sheet
 
+    def move_sheet(self, sheet_id: int, index: int) -> None:
+        """Move a tab to ``index`` counted as Google counts it: before the move (to put the first of three tabs
+        after the second, the index is 2)."""
+        sheet = self.sheet_by_id(sheet_id)
+        if not 0 <= index <= len(self.sheets):
+            raise FakeApiError(400, f"Invalid index: {index}")
+        current = self.sheets.index(sheet)
+        self.sheets.remove(sheet)
+        self.sheets.insert(index - 1 if index > current else index, sheet)
+        self._renumber()
+
     def delete_sheet(self, sheet_id: int) -> None:
         self.sheets.remove(self.sheet_by_id(sheet_id))
         self._renumber()
@@ -708,6 +719,8 @@ class SheetsApi:
         grid = properties.get("gridProperties", {})
         if "title" in fields:
             sheet.title = properties["title"]
+        if "index" in fields:
+            spreadsheet.move_sheet(sheet.sheet_id, properties["index"])
         if fields & {"gridProperties", "gridProperties.rowCount"}:
             sheet.row_count = grid.get("rowCount", sheet.row_count)
         if fields & {"gridProperties", "gridProperties.columnCount"}:
@@ -799,10 +812,12 @@ def _set_cell(cell: FakeCell, data: dict, fields: set[str]) -> None:
     if everything or "userEnteredValue" in fields:
         cell.value, cell.formula = _cell_from_extended(data.get("userEnteredValue"))
     user_format = data.get("userEnteredFormat", {})
-    if everything or fields & {"userEnteredFormat", "userEnteredFormat.numberFormat"}:
+    # A mask naming parts of the format ("userEnteredFormat.wrapStrategy") leaves its other parts alone.
+    whole_format = "userEnteredFormat" in fields and not any(name.startswith("userEnteredFormat.") for name in fields)
+    if everything or whole_format or "userEnteredFormat.numberFormat" in fields:
         cell.number_format = copy.deepcopy(user_format.get("numberFormat"))
-    for part in ("backgroundColor", "textFormat", "horizontalAlignment", "wrapStrategy"):
-        if everything or fields & {"userEnteredFormat", f"userEnteredFormat.{part}"} or any(
+    for part in ("backgroundColor", "textFormat", "horizontalAlignment", "verticalAlignment", "wrapStrategy"):
+        if everything or whole_format or f"userEnteredFormat.{part}" in fields or any(
                 name.startswith(f"userEnteredFormat.{part}.") for name in fields):
             if part in user_format:
                 cell.format[part] = copy.deepcopy(user_format[part])

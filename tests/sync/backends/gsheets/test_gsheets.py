@@ -264,14 +264,18 @@ def test_a_dashboard_shows_shares_as_percent_and_headings_bold_and_a_rewrite_dro
     tab = build_dashboard(sample_kpis(), "en", now)
     backend.apply(ChangeSet("Tickets", tabs={"Dashboard": tab}), backend.read())
     sheet = spreadsheet.sheet("Dashboard")
-    share = next(index for index, row in enumerate(tab.rows) if row and row[0] == "First response on time (%)")
-    assert spreadsheet.values("Dashboard")[share][:4] == ["First response on time (%)", 0.6667, 2, 3]
+    share = next(index for index, row in enumerate(tab.rows) if row and row[0] == "First response on time")
+    assert spreadsheet.values("Dashboard")[share][:4] == ["First response on time", 0.6667, 2, 3]
     assert sheet.cell(share, 1).number_format == {"type": "PERCENT", "pattern": "0.0%"}
     assert sheet.cell(share - 1, 1).number_format is None  # the ticket total above it is a count
     figures = next(index for index, row in enumerate(tab.rows) if row and row[0] == "Key figures")
     assert sheet.cell(figures, 0).format["textFormat"] == {"bold": True}
     assert sheet.cell(figures + 1, 2).format["textFormat"] == {"bold": True}
     assert "textFormat" not in sheet.cell(share, 0).format
+    repeat = next(index for index, row in enumerate(tab.rows) if row and str(row[0]).startswith("Repeat complaints"))
+    assert sheet.cell(repeat, 0).format["wrapStrategy"] == "WRAP"  # the long label shows whole
+    assert sheet.cell(share, 4).format["horizontalAlignment"] == "CENTER"  # the target stands apart from "Out of"
+    assert list(spreadsheet.tabs())[:2] == ["Tickets", "Dashboard"] and len(spreadsheet.tabs()) > 2
     backend.apply(ChangeSet("Tickets", tabs={"Dashboard": GeneratedTab([["Plain"], ["row"], ["rows"]])}), backend.read())
     sheet = spreadsheet.sheet("Dashboard")
     assert "textFormat" not in sheet.cell(figures, 0).format
