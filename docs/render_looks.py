@@ -1,11 +1,13 @@
-"""Render what people see, as pictures: the demo workbook through LibreOffice (PDF, then PNG with pdftoppm), the
-Tickets tab as people with deuteranopia and protanopia see it, and a liaison's digest mail in headless Chromium
-at 900 px and 375 px. The pictures in docs/looks/ were made with this script.
+"""Render what people see, as pictures: the demo workbook through LibreOffice (PDF, then PNG with pdftoppm) — the
+Tickets tab, also as people with deuteranopia and protanopia see it, the Dashboard's first printed page and the
+How-to legend — and a liaison's digest mail (en, zh) in headless Chromium at 900 px and 375 px. The pictures in
+docs/looks/ were made with this script; ``tests/test_looks.py`` runs it on every test run and checks what it
+made (so it never rots).
 
     .venv/bin/python docs/render_looks.py [--out docs/looks]
 
-Needs soffice (LibreOffice), pdftoppm (poppler-utils) and chromium on the PATH. Prints what it measured: the
-pages a full print of the workbook takes, and which tabs they belong to.
+Needs soffice (LibreOffice), pdftoppm and pdfinfo (poppler-utils) and chromium on the PATH. Prints what it
+measured: the pages a full print of the workbook takes, the Tickets tab's and the Dashboard's.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import subprocess
 import sys
 import tempfile
 import zlib
+from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
 import openpyxl  # noqa: E402
 
@@ -32,12 +36,31 @@ SHOWN_COLUMNS = ("Ticket ID", "Received", "Customer", "Tier", "Category", "Statu
                  "Check")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+MAIL_WIDTHS = (900, 375)
+TOOLS = ("soffice", "pdftoppm", "pdfinfo", "chromium")
+
+
+@dataclass
+class Looks:
+    """What one rendering made: the pictures, the Dashboard's PDF, and the printed page counts."""
+
+    pictures: list[Path] = field(default_factory=list)
+    dashboard_pdf: Path | None = None
+    workbook_pages: int = 0
+    tickets_pages: int = 0
+    dashboard_pages: int = 0
+
+
+def missing_tools() -> list[str]:
+    """The programs this script needs that are not on the PATH."""
+    return [tool for tool in TOOLS if shutil.which(tool) is None and not (tool == "chromium"
+                                                                          and shutil.which("chromium-browser"))]
 
 
 def run(command: list[str], cwd: Path) -> str:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
-        raise SystemExit(f"{command[0]} failed: {done.stderr[-2000:]}")
+        raise RuntimeError(f"{command[0]} failed: {done.stderr[-2000:]}")
     return done.stdout
 
 
@@ -57,13 +80,13 @@ def make_demo(folder: Path) -> Path:
     return folder / "desk.xlsx"
 
 
-def only_tab(source: Path, target: Path, tab_index: int, columns: tuple[str, ...] = ()) -> None:
+def only_tab(source: Path, target: Path, tab: str, columns: tuple[str, ...] = ()) -> None:
     """A copy showing one tab (others hidden, so LibreOffice prints only it), optionally only some columns."""
     workbook = openpyxl.load_workbook(source)
-    for index, sheet in enumerate(workbook.worksheets):
-        sheet.sheet_state = "visible" if index == tab_index else "hidden"
-    workbook.active = tab_index
-    sheet = workbook.worksheets[tab_index]
+    for sheet in workbook.worksheets:
+        sheet.sheet_state = "visible" if sheet.title == tab else "hidden"
+    workbook.active = workbook.sheetnames.index(tab)
+    sheet = workbook[tab]
     if columns:
         for cell in sheet[1]:
             sheet.column_dimensions[cell.column_letter].hidden = cell.value not in columns
@@ -85,15 +108,18 @@ def show_each_colour(sheet, per_state: int = 3) -> None:
 
 def to_pdf(workbook: Path, folder: Path) -> Path:
     profile = folder / "lo-profile"
-    run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf", "--outdir",
-         str(folder), str(workbook)], folder)
-    return folder / f"{workbook.stem}.pdf"
+    run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", "--convert-to", "pdf",
+         "--outdir", str(folder), str(workbook)], folder)
+    pdf = folder / f"{workbook.stem}.pdf"
+    if not pdf.exists():
+        raise RuntimeError(f"LibreOffice made no PDF of {workbook.name} (it could not load it)")
+    return pdf
 
 
-def first_page_png(pdf: Path, target: Path, resolution: int = 80) -> tuple[int, int, list[tuple[int, int, int]]]:
-    """Write the PDF's first page as ``target`` (PNG); return its width, height and pixels (for simulations)."""
+def page_png(pdf: Path, target: Path, resolution: int = 100, page: int = 1) -> tuple[int, int, bytes]:
+    """Write one page of the PDF as ``target`` (PNG), its white margins cut; return width, height and RGB bytes."""
     stem = target.with_suffix("")
-    run(["pdftoppm", "-r", str(resolution), "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
+    run(["pdftoppm", "-r", str(resolution), "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)],
         target.parent)
     width, height, pixels = read_ppm(stem.with_suffix(".ppm"))
     stem.with_suffix(".ppm").unlink()
@@ -102,7 +128,7 @@ def first_page_png(pdf: Path, target: Path, resolution: int = 80) -> tuple[int, 
     return width, height, pixels
 
 
-def read_ppm(path: Path) -> tuple[int, int, list[tuple[int, int, int]]]:
+def read_ppm(path: Path) -> tuple[int, int, bytes]:
     data = path.read_bytes()
     fields, position = [], 0
     while len(fields) < 4:  # P6, width, height, maximum
@@ -113,32 +139,39 @@ def read_ppm(path: Path) -> tuple[int, int, list[tuple[int, int, int]]]:
             position += 1
         fields.append(data[start:position])
     width, height = int(fields[1]), int(fields[2])
-    raw = data[position + 1:]
-    return width, height, [tuple(raw[index:index + 3]) for index in range(0, width * height * 3, 3)]
+    return width, height, data[position + 1: position + 1 + width * height * 3]
 
 
-def trim(width: int, height: int, pixels: list) -> tuple[int, int, list]:
-    """Cut the white page margins away (keep 8 px)."""
-    rows = [pixels[row * width:(row + 1) * width] for row in range(height)]
-    used_rows = [index for index, row in enumerate(rows) if any(pixel != (255, 255, 255) for pixel in row)]
-    used_columns = [column for column in range(width) if any(rows[row][column] != (255, 255, 255) for row in used_rows)]
-    if not used_rows:
+def trim(width: int, height: int, pixels: bytes, margin: int = 8) -> tuple[int, int, bytes]:
+    """Cut the white page margins away (keep ``margin`` px)."""
+    stride = width * 3
+    rows = [pixels[index * stride:(index + 1) * stride] for index in range(height)]
+    used = [index for index, row in enumerate(rows) if row.count(255) != stride]
+    if not used:
         return width, height, pixels
-    top, bottom = max(used_rows[0] - 8, 0), min(used_rows[-1] + 8, height - 1)
-    left, right = max(used_columns[0] - 8, 0), min(used_columns[-1] + 8, width - 1)
-    kept = [pixel for row in rows[top:bottom + 1] for pixel in row[left:right + 1]]
+    left = min(len(rows[index]) - len(rows[index].lstrip(b"\xff")) for index in used) // 3
+    right = max(len(rows[index].rstrip(b"\xff")) for index in used) // 3
+    top, bottom = max(used[0] - margin, 0), min(used[-1] + margin, height - 1)
+    left, right = max(left - margin, 0), min(right + margin, width - 1)
+    kept = b"".join(row[left * 3:(right + 1) * 3] for row in rows[top:bottom + 1])
     return right - left + 1, bottom - top + 1, kept
 
 
-def write_png(path: Path, width: int, height: int, pixels: list[tuple[int, int, int]]) -> None:
+def write_png(path: Path, width: int, height: int, pixels: bytes) -> None:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    raw = b"".join(b"\x00" + bytes(value for pixel in pixels[row * width:(row + 1) * width] for value in pixel)
-                   for row in range(height))
+    stride = width * 3
+    raw = b"".join(b"\x00" + pixels[row * stride:(row + 1) * stride] for row in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6))
                      + chunk(b"IEND", b""))
+
+
+def simulated(pixels: bytes, kind: str) -> bytes:
+    """The RGB bytes as a person with colour-vision deficiency ``kind`` sees them."""
+    triples = [tuple(pixels[index:index + 3]) for index in range(0, len(pixels), 3)]
+    return bytes(value for pixel in simulate_pixels(triples, kind) for value in pixel)
 
 
 def page_count(pdf: Path) -> int:
@@ -154,7 +187,7 @@ def digest_html(outbox: Path, language: str) -> str:
         chinese = any("\u4e00" <= character <= "\u9fff" for character in subject)
         if ("overdue" in subject or "已超时" in subject) and chinese == (language == "zh"):
             return message.get_body(("html",)).get_content()
-    raise SystemExit(f"no {language} digest in {outbox}")
+    raise RuntimeError(f"no {language} digest in {outbox}")
 
 
 def screenshot(html: str, width: int, target: Path, folder: Path) -> None:
@@ -165,29 +198,49 @@ def screenshot(html: str, width: int, target: Path, folder: Path) -> None:
          f"--window-size={width},1100", f"--screenshot={target}", page.as_uri()], folder)
 
 
+def render(out: Path, scratch: Path) -> Looks:
+    """Make every picture in ``out``, working in the folder ``scratch`` (the Dashboard's PDF stays there)."""
+    out.mkdir(parents=True, exist_ok=True)
+    looks = Looks()
+    desk = make_demo(scratch)
+    only_tab(desk, scratch / "tickets-view.xlsx", "Tickets", SHOWN_COLUMNS)
+    width, height, pixels = page_png(to_pdf(scratch / "tickets-view.xlsx", scratch), out / "tickets.png",
+                                     resolution=130)
+    looks.pictures.append(out / "tickets.png")
+    for kind in ("deuteranopia", "protanopia"):
+        write_png(out / f"tickets-{kind}.png", width, height, simulated(pixels, kind))
+        looks.pictures.append(out / f"tickets-{kind}.png")
+    only_tab(desk, scratch / "dashboard.xlsx", "Dashboard")
+    looks.dashboard_pdf = to_pdf(scratch / "dashboard.xlsx", scratch)
+    looks.dashboard_pages = page_count(looks.dashboard_pdf)
+    page_png(looks.dashboard_pdf, out / "dashboard.png", resolution=90)
+    looks.pictures.append(out / "dashboard.png")
+    only_tab(desk, scratch / "how-to-view.xlsx", "How to use")
+    page_png(to_pdf(scratch / "how-to-view.xlsx", scratch), out / "how-to-use.png", resolution=90)
+    looks.pictures.append(out / "how-to-use.png")
+    looks.workbook_pages = page_count(to_pdf(desk, scratch))
+    only_tab(desk, scratch / "tickets-only.xlsx", "Tickets")
+    looks.tickets_pages = page_count(to_pdf(scratch / "tickets-only.xlsx", scratch))
+    for language in ("en", "zh"):
+        html = digest_html(scratch / "outbox", language)
+        for screen in MAIL_WIDTHS:
+            screenshot(html, screen, out / f"mail-{language}-{screen}.png", scratch)
+            looks.pictures.append(out / f"mail-{language}-{screen}.png")
+    return looks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "looks")
     out = parser.parse_args().out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    if missing_tools():
+        raise SystemExit(f"missing {', '.join(missing_tools())}: apt-get install libreoffice-calc-nogui "
+                         "poppler-utils chromium")
     with tempfile.TemporaryDirectory(prefix="sheetdesk-looks-") as scratch:
-        folder = Path(scratch)
-        desk = make_demo(folder)
-        only_tab(desk, folder / "tickets-view.xlsx", 0, SHOWN_COLUMNS)
-        width, height, pixels = first_page_png(to_pdf(folder / "tickets-view.xlsx", folder), out / "tickets.png")
-        for kind in ("deuteranopia", "protanopia"):
-            write_png(out / f"tickets-{kind}.png", width, height, simulate_pixels(pixels, kind))
-        how_to = openpyxl.load_workbook(desk, read_only=True).sheetnames.index("How to use")
-        only_tab(desk, folder / "how-to-view.xlsx", how_to)
-        first_page_png(to_pdf(folder / "how-to-view.xlsx", folder), out / "how-to-use.png", resolution=70)
-        full = to_pdf(desk, folder)
-        print(f"a full print of the demo workbook: {page_count(full)} pages")
-        only_tab(desk, folder / "tickets-only.xlsx", 0)
-        print(f"the Tickets tab alone (40 tickets): {page_count(to_pdf(folder / 'tickets-only.xlsx', folder))} pages")
-        for language in ("en", "zh"):
-            html = digest_html(folder / "outbox", language)
-            for screen in (900, 375):
-                screenshot(html, screen, out / f"mail-{language}-{screen}.png", folder)
+        looks = render(out, Path(scratch))
+    print(f"a full print of the demo workbook: {looks.workbook_pages} pages")
+    print(f"the Tickets tab alone (40 tickets): {looks.tickets_pages} pages")
+    print(f"the Dashboard: {looks.dashboard_pages} pages")
     print(f"pictures in {out}")
 
 

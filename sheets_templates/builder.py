@@ -13,6 +13,7 @@ the daemon fills it and adds Rule check and the other generated tabs itself.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ __all__ = [
     "HEADER_FONT",
     "FILTER_ARROW_WIDTH",
     "header_width",
+    "wrap_to_width",
+    "HOW_TO_TEXT_WIDTH",
 ]
 
 Value = str | int | float | datetime | date | None
@@ -60,6 +63,10 @@ LEGEND_FILLS: dict[str, str] = {
 COMPUTED_HEADER_FILL = "D9EAD3"
 # Bold rows use the workbook's own body font, named, so no program falls back to a serif for them.
 HEADER_FONT = ("Calibri", 11)
+# The How-to tab's two columns (characters): a label, and its explanation wrapped into lines this wide.
+HOW_TO_LABEL_WIDTH = 28
+HOW_TO_TEXT_WIDTH = 100
+CLOSING_PUNCTUATION = frozenset("。，、；：！？）」』》”’")
 # Room (in characters) the filter's drop-down arrow takes at the right of a header cell.
 FILTER_ARROW_WIDTH = 4
 
@@ -149,7 +156,8 @@ def tickets_tab(language: str, tickets: Sequence[dict[str, Any]]) -> TabSpec:
     return TabSpec(
         name=TABS["tickets"].label(language),
         rows=rows,
-        widths=[max(column.width, header_width(column.label(language))) for column in TICKET_COLUMNS],
+        widths=[max(column.width, header_width(column.label(language)), choice_width(language, column.choices))
+                for column in TICKET_COLUMNS],
         frozen_rows=1,
         frozen_columns=1,  # the Ticket ID stays in view on a sheet of 30-odd columns
         autofilter=True,
@@ -164,6 +172,14 @@ def tickets_tab(language: str, tickets: Sequence[dict[str, Any]]) -> TabSpec:
 def header_width(label: str) -> int:
     """Return the column width that shows ``label`` whole in a bold header with a filter arrow beside it."""
     return display_width(label) + 2 + FILTER_ARROW_WIDTH
+
+
+def choice_width(language: str, choices: str | None) -> int:
+    """Return the column width that shows every value of list ``choices`` whole ("Waiting on customer"), or 0
+    for a column without a list."""
+    if not choices:
+        return 0
+    return max((display_width(value) for value in list_values(language).get(choices, [])), default=0) + 2
 
 
 def rule_tab(language: str, key: str) -> TabSpec:
@@ -244,19 +260,43 @@ def how_to_tab(language: str) -> TabSpec:
         rows.append([section["title"]])
         for entry in section.get("legend", []):
             fills[(len(rows), 0)] = LEGEND_FILLS[entry["colour"]]
-            rows.append([entry["label"], entry["text"]])
-        for line in section.get("rows", []):  # after a legend: the notes explain it
-            rows.append(list(line))
+            rows += _wrapped_rows(entry["label"], entry["text"])
+        for label, explanation in section.get("rows", []):  # after a legend: the notes explain it
+            rows += _wrapped_rows(label, explanation)
     return TabSpec(
         TABS["how_to"].label(language),
         rows,
-        [28, 110],
+        [HOW_TO_LABEL_WIDTH, HOW_TO_TEXT_WIDTH],
         fills=fills,
         bold_header=True,
         bold_rows=bold_rows,
         key="how_to",
         print_wide=True,
     )
+
+
+def _wrapped_rows(label: str, explanation: str) -> list[list[Value]]:
+    """A How-to entry as rows: the label beside the first line of its explanation, the other lines below it, each
+    line fitting the text column (so the tab reads on screen and prints one page wide at a legible size)."""
+    lines = wrap_to_width(explanation, HOW_TO_TEXT_WIDTH - 2)
+    return [[label or None, lines[0] if lines else None], *([None, line] for line in lines[1:])]
+
+
+def wrap_to_width(text: str, width: int) -> list[str]:
+    """Break ``text`` into lines of at most ``width`` character cells (``display_width``): between words, and
+    anywhere inside a run of Chinese text; a single word wider than ``width`` stands alone on its line. Closing
+    punctuation (``。`` ``，`` ``）``…) never starts a line: it stays at the end of the line before, one cell over."""
+    lines: list[str] = []
+    line = ""
+    for token in re.findall(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]+\s*|\s+", text):
+        if line and display_width((line + token).rstrip()) > width and token not in CLOSING_PUNCTUATION:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
 
 
 def lists_range(language: str, list_key: str) -> str:

@@ -75,7 +75,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "target": ("Target", "目标"),
     "verdict": ("Target met?", "是否达标"),
     "met": ("✓ met", "✓ 达标"),
-    "missed": ("✗ missed", "✗未达标"),
+    "missed": ("✗ missed", "✗ 未达标"),
     "by_channel": ("Tickets by channel", "工单（按渠道）"),
     "by_product": ("Tickets by product", "工单（按产品）"),
     "channel": ("Channel", "渠道"),

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from sheets_templates import LEGEND_FILLS, LIST_KEYS, build_spec, list_values
+from sheets_templates import LEGEND_FILLS, LIST_KEYS, build_spec, display_width, list_values, load_template
+from sheets_templates.builder import wrap_to_width
 from sync.backends.port import FormattingSpec
 from sync.backends.xlsx.writer import write_xlsx
-from tickets import TABS, TICKET_COLUMNS, Status
+from tickets import TABS, TICKET_COLUMNS, Kind, Status
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 TEMPLATE_TABS = (
@@ -63,6 +64,26 @@ def test_tickets_header_is_frozen_bold_and_filtered(workbook):
     assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(TICKET_COLUMNS))}13"
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.column_dimensions["I"].width == 40  # Description
+
+
+def test_every_choice_column_is_wide_enough_for_its_longest_value(workbook):
+    language, book = workbook
+    sheet = book[TABS["tickets"].label(language)]
+    values = list_values(language)
+    for index, column in enumerate(TICKET_COLUMNS):
+        if column.choices:
+            letter = openpyxl.utils.get_column_letter(index + 1)
+            longest = max(values[column.choices], key=display_width)
+            assert sheet.column_dimensions[letter].width >= display_width(longest) + 2, (column.key, longest)
+
+
+def test_a_date_column_leaves_room_so_a_date_never_touches_the_next_columns_text(workbook):
+    language, book = workbook
+    sheet = book[TABS["tickets"].label(language)]
+    for index, column in enumerate(TICKET_COLUMNS):
+        if column.kind is Kind.DATETIME:
+            letter = openpyxl.utils.get_column_letter(index + 1)
+            assert sheet.column_dimensions[letter].width >= len("2026-11-03 19:52") + 3, column.key
 
 
 def test_choice_columns_have_drop_downs_fed_from_the_lists_tab(workbook):
@@ -124,6 +145,31 @@ def test_how_to_legend_is_painted_with_the_row_colours(workbook):
     sheet = book[TABS["how_to"].label(language)]
     painted = {cell.fill.fgColor.rgb[-6:] for row in sheet.iter_rows() for cell in row if cell.fill.fill_type}
     assert set(LEGEND_FILLS.values()) <= painted
+
+
+def test_how_to_lines_fit_their_column_and_say_every_word_of_the_template(workbook):
+    language, book = workbook
+    sheet = book[TABS["how_to"].label(language)]
+    width = sheet.column_dimensions["B"].width
+    lines = [row[1] for row in sheet.iter_rows(values_only=True) if len(row) > 1 and row[1]]
+    assert all(display_width(line) <= width for line in lines), max(lines, key=display_width)
+    sections = load_template(language)["how_to"]["sections"]
+    assert "".join("".join(lines).split()) == "".join("".join(_in_sheet_order(sections)).split())
+
+
+def _in_sheet_order(sections) -> list[str]:
+    texts = []
+    for section in sections:
+        texts += [entry["text"] for entry in section.get("legend", [])]
+        texts += [text for _, text in section.get("rows", [])]
+    return texts
+
+
+def test_wrapping_keeps_words_whole_and_never_starts_a_line_with_closing_punctuation():
+    assert wrap_to_width("one two three four", 9) == ["one two", "three", "four"]
+    lines = wrap_to_width("填写客户、客户等级、产品。问题类型", 10)
+    assert all(not line.startswith(("。", "、")) for line in lines)
+    assert "".join(lines) == "填写客户、客户等级、产品。问题类型"
 
 
 def test_legend_colours_are_the_ones_the_daemon_paints():

@@ -866,11 +866,11 @@ def _number_format(sheet_id: int, row: int, column: int, code: str) -> dict:
 
 
 def _align_column(sheet_id: int, column: int, rows: int, wrap: bool, centred: bool) -> dict:
-    """A request aligning the first ``rows`` cells of 0-based ``column`` to the top, wrapping their text
-    (``wrap``) and centring it (``centred``)."""
+    """A request wrapping the text of the first ``rows`` cells of 0-based ``column`` (``wrap``) and centring it
+    (``centred``); cells stay aligned to the bottom, like the numbers beside them."""
     grid_range = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": rows,
                   "startColumnIndex": column, "endColumnIndex": column + 1}
-    cell_format = {"verticalAlignment": "TOP"}
+    cell_format: dict[str, str] = {}
     if wrap:
         cell_format["wrapStrategy"] = "WRAP"
     if centred:

@@ -543,7 +543,7 @@ def _lay_out_for_print(worksheet: Any, tab: GeneratedTab) -> None:
     from sync.backends.xlsx.writer import print_wide
 
     for column in {*tab.wrap_columns, *tab.centred_columns}:
-        alignment = Alignment(wrap_text=column in tab.wrap_columns, vertical="top",
+        alignment = Alignment(wrap_text=column in tab.wrap_columns,
                               horizontal="center" if column in tab.centred_columns else None)
         for row in range(1, len(tab.rows) + 1):
             worksheet.cell(row=row, column=column + 1).alignment = alignment

@@ -474,8 +474,8 @@ class Styles(StyleBook):
         return self._bold
 
     def aligned_style(self, style: int, wrap: bool = False, centred: bool = False) -> int:
-        """Return the index of a cell style like ``style`` aligned to the top, its text wrapping (``wrap``) and
-        centred (``centred``)."""
+        """Return the index of a cell style like ``style``, its text wrapping (``wrap``) and centred
+        (``centred``)."""
         formats = self.cell_formats + self.added_formats
         base = formats[style] if style < len(formats) else formats[0]
         start = re.match(r"<[^>]*?/?>", base).group(0)
@@ -485,7 +485,7 @@ class Styles(StyleBook):
         prefix = self.prefix
         horizontal = ' horizontal="center"' if centred else ""
         wrapping = ' wrapText="1"' if wrap else ""
-        variant = f'{opening}<{prefix}alignment{horizontal} vertical="top"{wrapping}/>{body}</{prefix}xf>'
+        variant = f'{opening}<{prefix}alignment{horizontal}{wrapping}/>{body}</{prefix}xf>'
         if variant in formats:
             return formats.index(variant)
         self.added_formats.append(variant)

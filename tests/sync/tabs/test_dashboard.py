@@ -151,7 +151,7 @@ def test_the_dashboard_speaks_chinese():
     assert rows[GENERATED_AT_ROW][0] == "生成时间"
     assert value_of(rows, "未结工单") == [3, None, None]
     assert value_of(rows, "已超时") == [1, None, None]
-    assert value_of(rows, "首次响应及时率") == [0.6667, 2, 3, "> 95", "✗未达标"]
+    assert value_of(rows, "首次响应及时率") == [0.6667, 2, 3, "> 95", "✗ 未达标"]
     assert value_of(rows, "解决及时率") == [0.5, 1, 2]
     assert value_of(rows, "平均满意度（1–10分）") == [7.7, None, None, "≥ 7", "✓ 达标"]
     statuses = row_starting(rows, "工单（按状态）")
