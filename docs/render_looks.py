@@ -13,6 +13,7 @@ measured: the pages a full print of the workbook takes, the Tickets tab's and th
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import struct
 import subprocess
@@ -58,7 +59,10 @@ def missing_tools() -> list[str]:
 
 
 def run(command: list[str], cwd: Path) -> str:
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+    """Run ``command`` in ``cwd``; a Python child imports this checkout's sheetdesk. Raise RuntimeError if it
+    fails."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, env=environment)
     if done.returncode != 0:
         raise RuntimeError(f"{command[0]} failed: {done.stderr[-2000:]}")
     return done.stdout

@@ -44,6 +44,8 @@ __all__ = [
     "compose_monthly_review",
     "compose_test_message",
     "format_duration",
+    "staff_footer_text",
+    "staff_page",
 ]
 
 RowLink = Callable[[Ticket], "str | None"]
@@ -335,6 +337,16 @@ def _digest_text(
             lines.append(f"   {row.link}")
     lines += _more_rows(rows, language)
     return "\n".join(lines) + "\n"
+
+
+def staff_footer_text(language: str, workbook: WorkbookRef | None) -> str:
+    """The plain-text footer of a mail to the desk's staff: who sent it and which workbook (with its link)."""
+    return _footer_text(language, workbook)
+
+
+def staff_page(language: str, title: str, body: str, workbook: WorkbookRef | None) -> str:
+    """The HTML document of a mail to the desk's staff around ``body``, its footer naming the workbook."""
+    return _page(language, title, body, workbook)
 
 
 def _footer_text(language: str, workbook: WorkbookRef | None, reminder: bool = False) -> str:

@@ -21,7 +21,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 
 from mailers.addresses import make_address
-from mailers.compose import build_message, message_id_for
+from mailers.compose import WorkbookRef, build_message, message_id_for, staff_footer_text, staff_page
 from mailers.templates import HTML_PAGE
 
 __all__ = [
@@ -161,31 +161,32 @@ def ticket_message_id(ticket_id: str, key: str, sender: str) -> str:
 
 
 def compose_not_fixed_notice(
-    ticket: CustomerTicket, *, to: str, status: str, sender: Address, now: datetime, key: str, comment: str = ""
+    ticket: CustomerTicket, *, to: str, status: str, sender: Address, now: datetime, key: str, comment: str = "",
+    workbook: WorkbookRef | None = None,
 ) -> EmailMessage:
     """Tell the liaison that the customer says it is not fixed and the ticket is reopened (with the comment the
-    customer wrote on the page, if any)."""
+    customer wrote on the page, if any; naming ``workbook``)."""
     language = ticket.language
     subject = _say("not_fixed_subject", language, ticket=ticket.ticket_id)
     paragraphs = [_say("not_fixed_body", language, customer=ticket.customer or "—", ticket=ticket.ticket_id,
                        product=ticket.product or "—", status=status)]
     if comment:
         paragraphs.append(_say("comment", language, comment=comment))
-    return _plain_message(to, language, subject, paragraphs, sender, now, key)
+    return _staff_message(to, language, subject, paragraphs, sender, now, key, workbook)
 
 
 def compose_low_score_notice(
     ticket: CustomerTicket, *, to: str, score: int, target: int, comment: str, sender: Address, now: datetime,
-    key: str,
+    key: str, workbook: WorkbookRef | None = None,
 ) -> EmailMessage:
-    """Tell the liaison that a score below the target asks for a second follow-up."""
+    """Tell the liaison that a score below the target asks for a second follow-up (naming ``workbook``)."""
     language = ticket.language
     subject = _say("low_score_subject", language, ticket=ticket.ticket_id, score=score)
     paragraphs = [_say("low_score_body", language, customer=ticket.customer or "—", ticket=ticket.ticket_id,
                        score=score, target=target)]
     if comment:
         paragraphs.append(_say("comment", language, comment=comment))
-    return _plain_message(to, language, subject, paragraphs, sender, now, key)
+    return _staff_message(to, language, subject, paragraphs, sender, now, key, workbook)
 
 
 def _greeting(ticket: CustomerTicket, language: str) -> str:
@@ -216,14 +217,16 @@ def _customer_message(
     )
 
 
-def _plain_message(
-    to: str, language: str, subject: str, paragraphs: Sequence[str], sender: Address, now: datetime, key: str
+def _staff_message(
+    to: str, language: str, subject: str, paragraphs: Sequence[str], sender: Address, now: datetime, key: str,
+    workbook: WorkbookRef | None,
 ) -> EmailMessage:
-    text = "\n\n".join([*paragraphs, _say("footer", language)]) + "\n"
+    """A mail to a liaison: the paragraphs, and the staff footer that names the workbook."""
+    text = "\n\n".join(paragraphs) + "\n" + staff_footer_text(language, workbook)
     body = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs)
     return build_message(
         sender=sender, recipient=make_address(to), subject=subject, text=text,
-        html_body=_page(language, subject, body), message_id=message_id_for([key], to), now=now,
+        html_body=staff_page(language, subject, body, workbook), message_id=message_id_for([key], to), now=now,
     )
 
 

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from mailers import (
     CustomerTicket,
+    WorkbookRef,
     compose_desk_reply,
     compose_fixed_question,
     compose_low_score_notice,
@@ -229,8 +230,10 @@ class CustomerLoop:
     def publish(
         self, outcomes: Sequence[Outcome], lists: Mapping[str, Sequence[str]], language: str, zone: tzinfo,
         now: datetime, sender: Address | None, recorded_languages: Mapping[str, str] | None = None,
+        workbook: WorkbookRef | None = None,
     ) -> list[OutgoingMail]:
-        """Publish what customers may see; return the mails to send now (none without a ``sender``).
+        """Publish what customers may see; return the mails to send now (none without a ``sender``); the mails
+        to liaisons name ``workbook``.
 
         ``recorded_languages`` is the language each channel recorded at intake, by ticket ID
         (``StateStore.recorded_languages``); other tickets speak the desk's ``language``.
@@ -249,7 +252,7 @@ class CustomerLoop:
                 rounds[ticket_id] = self.store.advance_round(ticket_id)
         if sender is None:
             return []
-        mails = Mailbag(self.store, sender, now)
+        mails = Mailbag(self.store, sender, now, workbook=workbook)
         by_id = {outcome.ticket.ticket_id: outcome for outcome in outcomes if outcome.ticket.ticket_id}
         for outcome in by_id.values():
             self._customer_mail(outcome, rounds.get(outcome.ticket.ticket_id or "", 0), before, now, mails)
@@ -333,11 +336,12 @@ class CustomerLoop:
         if applied.reopened:
             status = Status.INVESTIGATING.label(about.language)
             mails.add(f"reopened:{answer.ticket_id}:{answer.round}", lambda key: compose_not_fixed_notice(
-                about, to=to, status=status, comment=answer.comment, sender=mails.sender, now=mails.now, key=key))
+                about, to=to, status=status, comment=answer.comment, sender=mails.sender, now=mails.now, key=key,
+                workbook=mails.workbook))
         if applied.low_score:
             mails.add(f"low-score:{answer.ticket_id}:{answer.round}:{answer.value}", lambda key: compose_low_score_notice(
                 about, to=to, score=int(answer.value), target=self.satisfaction_target, comment=answer.comment,
-                sender=mails.sender, now=mails.now, key=key))
+                sender=mails.sender, now=mails.now, key=key, workbook=mails.workbook))
 
 
 @dataclass
@@ -348,6 +352,7 @@ class Mailbag:
     sender: Address
     now: datetime
     outgoing: list[OutgoingMail] = field(default_factory=list)
+    workbook: WorkbookRef | None = None  # named in the mails to liaisons (never in the customers')
 
     def add(self, key: str, compose: Callable[[str], EmailMessage]) -> None:
         if self.store.mail_sent(key) or any(mail.key == key for mail in self.outgoing):

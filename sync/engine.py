@@ -390,7 +390,8 @@ class Desk:
         self.customers.finish(wrote=True)
         sender = self.mailroom.sender if self.mailroom is not None else None
         composed = self.customers.publish(outcomes, rules.allowed, language, calendar.zone, now, sender,
-                                          recorded_languages=self.state.recorded_languages())
+                                          recorded_languages=self.state.recorded_languages(),
+                                          workbook=self._workbook_ref())
         mails = [mail for mail in composed if not _to_bounced(mail.message, bounced)]
         held = len(composed) - len(mails)
         if held:

@@ -135,6 +135,8 @@ def test_no_reopens_the_ticket_for_its_liaison_and_old_links_stop_working(settin
     assert (row["Status"], row["Customer confirmed"]) == ("Investigating", "no")
     [notice] = customer_mail(desk, "grace.li@example.com", "not fixed")  # the Quality liaison
     assert "not fixed" in str(notice["Subject"]) and "Harbour Foods" in notice.get_body(("plain",)).get_content()
+    assert "Workbook: desk.xlsx" in notice.get_body(("plain",)).get_content()  # staff mail names the workbook
+    assert "desk.xlsx" in notice.get_body(("html",)).get_content()
     assert browser.get(old).status_code == 404  # reopened
 
     resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=5))
@@ -186,7 +188,17 @@ def test_a_score_below_the_target_asks_the_liaison_for_a_second_follow_up(settin
     desk.cycle(MONDAY + timedelta(hours=52))
     [notice] = customer_mail(desk, "grace.li@example.com", "second follow-up")
     assert "Took too long" in notice.get_body(("plain",)).get_content()
+    assert "Workbook: desk.xlsx" in notice.get_body(("plain",)).get_content()
     assert tickets_by_id(settings.resolve("desk.xlsx"))["CS-20261123-0001"]["Satisfaction"] == 4
+
+
+def test_mail_to_customers_never_names_the_workbook(settings, desk, browser):
+    desk.cycle(MONDAY)
+    resolve(settings, desk, "CS-20261123-0001", MONDAY + timedelta(hours=2))
+    mails = customer_mail(desk, "buyer@harbour.example")
+    assert mails  # "is it fixed?" at least
+    for mail in mails:
+        assert "desk.xlsx" not in mail.get_body(("plain",)).get_content() + mail.get_body(("html",)).get_content()
 
 
 def test_a_status_link_goes_only_to_the_ticket_s_own_address(settings, desk, browser):
