@@ -45,7 +45,7 @@ from sync.quiet import next_change
 from sync.rule_loading import LoadedRules, load_rules
 from sync.settled import Settled, SettledCache, snapshot_digest
 from sync.state import BadAddress, StateStore, StatusSpan, format_ticket_id, parse_ticket_id
-from sync.tabs.dashboard import build_dashboard, dashboard_changed, key_figures
+from sync.tabs.dashboard import build_dashboard, dashboard_changed, shown_figures
 from sync.tabs.lessons import build_lessons, last_solved
 from sync.tabs.messages import build_messages, latest_replies, replied_cells
 from sync.tabs.report import review_lines
@@ -418,11 +418,11 @@ class Desk:
                     if outcome.assignment is not None and outcome.assignment.department in departments]
             figures = compute_kpis(mine, now, calendar.zone, cluster_threshold=thresholds.cluster_threshold,
                                    cluster_days=thresholds.cluster_days)
-            return {row[0]: row[1] for row in key_figures(figures, language).rows}
+            return shown_figures(figures, language)
 
         mail = self.mailroom.run_cycle(
             outcomes, now, calendar, dry_run=dry_run, row_link=self._row_link(),
-            daily_kpis=lambda language: {row[0]: row[1] for row in key_figures(kpis, language).rows},
+            daily_kpis=lambda language: shown_figures(kpis, language),
             daily_digest_at=self.settings.daily_digest_at, language=report.language,
             monthly_review=lambda language, month: review_lines(
                 monthly_review(outcomes, month, now, calendar.zone), language),

@@ -36,8 +36,8 @@ __all__ = [
     "dashboard_changed",
     "kpi_sections",
     "key_figures",
+    "shown_figures",
     "text",
-    "format_percent",
     "format_number",
     "format_share",
     "PERCENT_FORMAT",
@@ -121,14 +121,6 @@ def text(key: str, language: str, **values: object) -> str:
     return (chinese if language == "zh" else english).format(**values)
 
 
-def format_percent(ratio: Ratio) -> float | str:
-    """Return a share as a number of percent with one decimal, e.g. ``66.7``, or ``—`` when there is none.
-
-    A number, not text, so the figure sorts, charts and aligns like the others; the label carries the "%".
-    """
-    return NOTHING if ratio.value is None else round(ratio.value * 100, 1)
-
-
 def format_share(ratio: Ratio) -> float | str:
     """Return a share as a fraction rounded to four places (``0.6667``, shown ``66.7%`` under ``PERCENT_FORMAT``),
     or ``—`` when there is none."""
@@ -206,6 +198,14 @@ def key_figures(kpis: Kpis, language: str) -> Section:
                text("out_of", language), text("target", language), text("verdict", language))
     shares = frozenset((index, 1) for index in (3, 4, 5, 9))
     return Section("key_figures", text("key_figures", language), headers, rows, percent_cells=shares)
+
+
+def shown_figures(kpis: Kpis, language: str) -> dict[str, Cell]:
+    """Return the key figures as a mail lists them, label to value: a share as text such as ``68.4%``, the
+    other figures as numbers (``—`` when there is none)."""
+    section = key_figures(kpis, language)
+    return {str(row[0]): section.shown(index, 1) if (index, 1) in section.percent_cells else row[1]
+            for index, row in enumerate(section.rows)}
 
 
 def target_cells(key: str, target: dict, language: str) -> tuple[Cell, Cell]:

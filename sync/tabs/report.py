@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sync.backends.port import Cell
-from sync.tabs.dashboard import Section, format_number, format_percent, kpi_sections, target_cells, text
+from sync.tabs.dashboard import Section, format_number, format_share, kpi_sections, target_cells, text
 from tickets.kpi import Kpis
 from tickets.review import MonthlyReview
 
@@ -34,16 +34,12 @@ def section_table(section: Section, language: str) -> Table:
     table = Table(title=section.title, title_justify="left", title_style="bold")
     for position, header in enumerate(section.headers):
         numeric = any(position < len(row) and isinstance(row[position], int | float) for row in section.rows)
-        table.add_column(header, justify="right" if numeric else "left")
+        table.add_column(header, justify="right" if numeric else "left", overflow="fold")  # never cut with "…"
     for index, row in enumerate(section.rows):
         table.add_row(*(section.shown(index, column) for column in range(len(row))))
     if not section.rows:
         table.add_row(text("none", language))
     return table
-
-
-def _shown(cell: Cell) -> str:
-    return "" if cell is None else str(cell)
 
 
 def report_json(kpis: Kpis | MonthlyReview | Mapping[str, Kpis | MonthlyReview]) -> str:
@@ -84,13 +80,16 @@ def review_sections(review: MonthlyReview, language: str) -> list[Section]:
     months = (review.this, review.previous, review.last_year)
     targets = review.this.targets()
     kpi_rows = [(say("received"), *(kpis.total for kpis in months), None, None)]
+    shares: set[tuple[int, int]] = set()
     for key in ("first_response_on_time", "resolution_rate", "repeat_complaints", "average_satisfaction"):
         values = [_figure(kpis, key) for kpis in months]
         target = target_cells(key, targets[key], language) if key in targets else (None, None)
+        if key != "average_satisfaction":  # a share: shown as a percent
+            shares |= {(len(kpi_rows), column) for column in (1, 2, 3)}
         kpi_rows.append((text(key, language), *values, *target))
     headers = (text("figure", language), say("this_month"), say("previous_month"), say("last_year"),
                text("target", language), text("verdict", language))
-    sections = [Section("review_kpis", say("kpis"), headers, tuple(kpi_rows))]
+    sections = [Section("review_kpis", say("kpis"), headers, tuple(kpi_rows), percent_cells=frozenset(shares))]
     for key, name in (("by_category", "category"), ("by_product", "product"), ("by_channel", "channel")):
         tally = getattr(review.this, key)
         rows = tuple((value or text("blank_category", language), count) for value, count in tally)
@@ -105,8 +104,10 @@ def review_sections(review: MonthlyReview, language: str) -> list[Section]:
 
 
 def _figure(kpis: Kpis, key: str) -> Cell:
+    """A figure of the review: a share as a fraction (``Section.shown`` makes it ``66.7%``), satisfaction as
+    points."""
     value = getattr(kpis, key)
-    return format_number(value) if key == "average_satisfaction" else format_percent(value)
+    return format_number(value) if key == "average_satisfaction" else format_share(value)
 
 
 def render_review(review: MonthlyReview, language: str) -> RenderableType:
@@ -122,6 +123,7 @@ def review_lines(review: MonthlyReview, language: str) -> list[tuple[str, list[s
     found = []
     for section in review_sections(review, language):
         lines = [" · ".join(section.headers)]
-        lines += [" · ".join(_shown(cell) for cell in row) for row in section.rows] or [text("none", language)]
+        lines += [" · ".join(section.shown(index, column) for column in range(len(row)))
+                  for index, row in enumerate(section.rows)] or [text("none", language)]
         found.append((section.title, lines))
     return found

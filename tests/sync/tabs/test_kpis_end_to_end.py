@@ -56,3 +56,20 @@ def test_the_dashboard_and_the_json_report_show_the_kpis_worked_out_by_hand(tmp_
     assert dashboard["Median first response (hours)"] == 3
     assert dashboard["Median resolution time (hours)"] == 36
     assert dashboard["Average satisfaction (1–10)"] == 8
+
+
+def test_the_daily_digest_shows_shares_as_percentages_like_the_dashboard(tmp_path):
+    from email import message_from_bytes, policy
+
+    make_workbook(tmp_path / "desk.xlsx", rows=KNOWN)
+    config = write_config(tmp_path)
+    result = CliRunner().invoke(cli, ["run", "--once", "--config", str(config), "--now", "2026-11-23T10:00"])
+    assert result.exit_code == 0, result.output
+    digests = [message for message in (message_from_bytes(path.read_bytes(), policy=policy.default)
+                                       for path in sorted((tmp_path / "outbox").glob("*.eml")))
+               if "Daily complaint digest" in str(message["Subject"])]
+    assert digests, "no daily digest in the outbox"
+    for digest in digests:
+        text = digest.get_body(("plain",)).get_content()
+        assert "First response on time: 50.0%" in text and "Resolution rate: 66.7%" in text, text
+        assert "66.7%" in digest.get_body(("html",)).get_content()

@@ -79,3 +79,20 @@ def test_a_month_not_written_yyyy_mm_is_a_usage_error(tmp_path):
     result = run(tmp_path, "en", "--month", "11/2026")
     assert result.exit_code == 2
     assert "write it like 2026-11" in result.output
+
+
+def test_the_review_shows_shares_as_percentages_in_print_and_in_mail_lines(tmp_path):
+    from sync.tabs.report import review_lines
+    from tests.tickets.test_review import KNOWN, NOW, SHANGHAI
+    from tickets.review import monthly_review, parse_month
+
+    result = run(tmp_path, "en", "--month", "2026-11")
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stdout.splitlines() if "33.3%" in line)  # one of three on time
+    assert "First" in line
+    assert "…" not in result.stdout  # a narrow terminal folds a long word, it never cuts one
+    review = monthly_review(KNOWN, parse_month("2026-11"), NOW, SHANGHAI)
+    [(_, lines)] = [(title, lines) for title, lines in review_lines(review, "en") if "First response on time"
+                    in " ".join(lines)]
+    shares = next(line for line in lines if line.startswith("First response on time"))
+    assert "%" in shares and "0." not in shares.split(" · ")[1]
