@@ -1,8 +1,8 @@
 """Render what people see, as pictures: the demo workbook through LibreOffice (PDF, then PNG with pdftoppm) — the
 Tickets tab, also as people with deuteranopia and protanopia see it, the Dashboard's first printed page and the
-How-to legend — and a liaison's digest mail (en, zh) in headless Chromium at 900 px and 375 px. The pictures in
-docs/looks/ were made with this script; ``tests/test_looks.py`` runs it on every test run and checks what it
-made (so it never rots).
+How-to legend — and a liaison's digest mail (en, zh) in headless Chromium at 900 px and 375 px, and a manager's
+daily digest on a phone. The pictures in docs/looks/ were made with this script; ``tests/docs/test_looks.py``
+runs it on every test run and checks what it made (so it never rots).
 
     .venv/bin/python docs/render_looks.py [--out docs/looks]
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -194,12 +195,39 @@ def digest_html(outbox: Path, language: str) -> str:
     raise RuntimeError(f"no {language} digest in {outbox}")
 
 
+MEASURE_HEIGHT = """<script>
+window.addEventListener('load', () => {
+  const report = document.createElement('pre');
+  report.id = 'height';
+  report.textContent = String(document.documentElement.scrollHeight);
+  document.body.appendChild(report);
+});
+</script>"""
+
+
+def manager_digest_html(outbox: Path) -> str:
+    """The HTML of a department manager's daily digest in the outbox (one that leads with overdue tickets)."""
+    for path in sorted(outbox.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        text = message.get_body(("plain",)).get_content()
+        if "Daily complaint digest" in str(message["Subject"]) and "Overdue in" in text:
+            return message.get_body(("html",)).get_content()
+    raise RuntimeError(f"no manager's daily digest in {outbox}")
+
+
 def screenshot(html: str, width: int, target: Path, folder: Path) -> None:
+    """Shoot the mail at ``width`` px, as tall as the mail is (measured by laying it out first)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
+    flags = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={folder / f'chromium-{width}'}"]
+    measured = folder / f"measure-{width}.html"
+    measured.write_text(html.replace("</body>", MEASURE_HEIGHT + "</body>"), encoding="utf-8")
+    dom = run([*flags, f"--window-size={width},800", "--dump-dom", measured.as_uri()], folder)
+    found = re.search(r'<pre id="height">(\d+)</pre>', dom)
+    # The headless window's viewport is not exactly the window: leave room so the footer is never cut off.
+    height = min(int(int(found.group(1)) * 1.15) + 60, 4000) if found else 1100
     page = folder / f"mail-{width}.html"
     page.write_text(html, encoding="utf-8")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
-    run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={folder / f'chromium-{width}'}",
-         f"--window-size={width},1100", f"--screenshot={target}", page.as_uri()], folder)
+    run([*flags, f"--window-size={width},{height}", f"--screenshot={target}", page.as_uri()], folder)
 
 
 def render(out: Path, scratch: Path) -> Looks:
@@ -230,6 +258,8 @@ def render(out: Path, scratch: Path) -> Looks:
         for screen in MAIL_WIDTHS:
             screenshot(html, screen, out / f"mail-{language}-{screen}.png", scratch)
             looks.pictures.append(out / f"mail-{language}-{screen}.png")
+    screenshot(manager_digest_html(scratch / "outbox"), 375, out / "mail-daily-375.png", scratch)
+    looks.pictures.append(out / "mail-daily-375.png")
     return looks
 
 

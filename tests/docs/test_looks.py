@@ -75,6 +75,8 @@ def test_the_mail_is_shot_at_phone_and_desktop_width(looks):
         for screen in (375, 900):
             width, _ = png_size(next(path for path in looks.pictures if path.name == f"mail-{language}-{screen}.png"))
             assert width == screen
+    width, height = png_size(next(path for path in looks.pictures if path.name == "mail-daily-375.png"))
+    assert width == 375 and height > 600  # the whole mail, as tall as it is
 
 
 def test_the_dashboard_prints_one_page_wide_on_two_pages(looks):

@@ -495,8 +495,9 @@ def _replace_tab(workbook: Any, name: str, tab: GeneratedTab, tickets_tab: str) 
     """Write generated ``tab`` whole as sheet ``name``, in its place (``sync.backends.port.tab_order``). The sheet
     shown on opening and the first tab in view stay the same sheets; openpyxl numbers the print titles and filters
     of every sheet by its new place when it saves."""
-    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+
+    from sync.backends.xlsx.writer import header_font
 
     order = tab_order(workbook.sheetnames, name, tickets_tab, tab.after_tickets)
     active = workbook.active.title if workbook.active is not None else None
@@ -512,9 +513,10 @@ def _replace_tab(workbook: Any, name: str, tab: GeneratedTab, tickets_tab: str) 
         for column_number, value in enumerate(row, start=1):
             if value is not None:
                 _set_value(worksheet.cell(row=row_number, column=column_number), value)
+    bold = header_font()  # named and sized like the body text: no program falls back to a serif for it
     for row_index in sorted({0, *tab.bold_rows}) if tab.rows else ():
         for cell in worksheet[row_index + 1]:
-            cell.font = Font(bold=True)
+            cell.font = bold
     for (row_index, column_index), code in tab.number_formats.items():
         worksheet.cell(row=row_index + 1, column=column_index + 1).number_format = code
     for position, width in enumerate(tab.widths, start=1):

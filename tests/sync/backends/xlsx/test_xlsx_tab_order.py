@@ -125,6 +125,7 @@ def test_the_dashboard_prints_landscape_one_page_wide_with_both_charts_on_the_fi
     assert (dashboard.page_setup.fitToWidth, dashboard.page_setup.fitToHeight) in {(1, 0), ("1", "0")}
     assert dashboard.sheet_properties.pageSetUpPr.fitToPage
     assert [brk.id for brk in dashboard.row_breaks.brk] == [SECOND_PAGE_ROW]
+    assert dashboard["A1"].font.b and dashboard["A1"].font.name == "Calibri"  # a named font: no serif fallback
     repeat = next(row for row in dashboard.iter_rows() if str(row[0].value).startswith("Repeat complaints"))
     assert repeat[0].alignment.wrap_text and dashboard.row_dimensions[repeat[0].row].height == 30
 
