@@ -50,9 +50,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "{column}：公式结果为 {value}，请修正公式或直接填写数值",
     ),
     "formula_without_value": (
-        "{column}: the cell holds a formula ({value}) but no value — type the value instead, or open and save the "
-        "workbook in Excel or LibreOffice so its result is saved",
-        "{column}：单元格是公式（{value}）但没有结果值 —— 请直接填写数值，或用 Excel/LibreOffice 打开并保存工作簿",
+        "{column}: the cell holds a formula ({value}) but no value — type the value instead, or make the formula "
+        "give one (an .xlsx written by a program that does not calculate: open and save it in Excel or LibreOffice)",
+        "{column}：单元格是公式（{value}）但没有结果值 —— 请直接填写数值，或让公式给出结果（由不计算公式的程序写出的 .xlsx："
+        "用 Excel/LibreOffice 打开并保存）",
     ),
     "invisible_character": (
         '{column}: "{value}" holds an invisible character ({character}) — retype the value without it',

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from sheets_templates import build_spec
 from sync.backends.xlsx.patch import worksheet_member
+from tests.sync.backends.gsheets.fake_sheets import Formula
 from tickets import (
     COMPUTED_KEYS,
     INPUT_KEYS,
@@ -184,12 +185,19 @@ def _encode_control_characters(path: Path) -> None:
 
 
 def fake_sheets_tabs(workbook: HostileWorkbook) -> dict[str, list[list]]:
-    """The workbook as a Google spreadsheet holds it: an error shows as its text, and a formula always has a
-    value there (Google calculates), so a formula cell becomes the text it would show."""
+    """The workbook as a Google spreadsheet holds it: an error shows as its text, and a formula is one whose result
+    is empty text (Google calculates every formula: a result a desk could mistake for a blank cell is the hostile
+    case). Merges are made afterwards by ``merge_fake_sheet``."""
     def plain(value):
         if isinstance(value, ErrorValue):
             return str(value)
         if isinstance(value, FormulaCell):
-            return None
+            return Formula(f"={value.formula}", "")
         return value
     return {name: [[plain(value) for value in row] for row in rows] for name, rows in workbook.tabs.items()}
+
+
+def merge_fake_sheet(workbook: HostileWorkbook, spreadsheet) -> None:
+    """Merge the workbook's merged ranges on the fake spreadsheet's Tickets tab, as a person would."""
+    for first_row, first_column, last_row, last_column in workbook.merged:
+        spreadsheet.person_merges("Tickets", first_row, first_column, last_row, last_column)

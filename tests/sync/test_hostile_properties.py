@@ -25,6 +25,7 @@ from tests.sync.hostile_workbooks import (
     HostileWorkbook,
     fake_sheets_tabs,
     hostile_workbooks,
+    merge_fake_sheet,
     write_xlsx_workbook,
 )
 from tickets import (
@@ -154,7 +155,7 @@ def sheets():
 def test_any_workbook_in_a_google_sheet(workbook, sheets, monkeypatch):
     monkeypatch.setenv(EMULATOR_VARIABLE, sheets.url)
     key = f"hostile-{len(sheets.spreadsheets)}"
-    sheets.create(key, tabs=fake_sheets_tabs(workbook))
+    merge_fake_sheet(workbook, sheets.create(key, tabs=fake_sheets_tabs(workbook)))
     with tempfile.TemporaryDirectory() as folder:
         before, _, after, second = run_twice(GSheetsBackend(key, retry_budget_seconds=2), Path(folder))
     assert_the_cycle_held(workbook, before, after, second)

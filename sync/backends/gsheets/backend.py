@@ -2,24 +2,28 @@
 
 Requests per cycle after start-up, whatever the row count (DESIGN §8):
 
-- ``read``: one ``values:batchGet`` of every tab (``UNFORMATTED_VALUE``, dates as serial numbers). Every
-  ``metadata_every``-th read is instead one ``spreadsheets.get`` carrying the same values *and* the metadata
-  (tab list, conditional formats, charts, the drop-downs of the first ticket row), so people's changes to tabs
-  and formatting are seen without an extra request. A batchGet that fails because a person renamed or deleted a
-  tab falls back to that full read (the one case of two read requests).
-- ``apply``: nothing when the ChangeSet is empty. Otherwise one ``values:batchGet`` re-reading the Tickets tab, to
-  find rows people moved (``sync.backends.relocate``), and one ``spreadsheets:batchUpdate`` carrying every write; its
-  response carries the metadata as it is after the write. When the write touched ticket rows, one more
-  ``values:batchGet`` reads the Tickets tab back to prove every row it wrote is still the row it meant
-  (``sync.backends.gsheets.landing``); only if a person moved rows in between is a repairing batchUpdate sent.
+- ``read``: one light ``spreadsheets.get`` of every tab, its field mask asking only for each cell's value
+  (``effectiveValue``, dates as serial numbers) and formula (``userEnteredValue.formulaValue``), each tab's grid
+  size and merges. The values API gives a cell's value or its formula, never both, and a formula whose value is
+  empty text (``=IF(A2="","",…)``) must not read as a blank cell to stamp over: it reads as a ``FormulaCell``.
+  Every ``metadata_every``-th read is instead the full read carrying the metadata too (tab list, conditional
+  formats, charts, the drop-downs of the first ticket row), so people's changes to tabs and formatting are seen
+  without an extra request. A light read that fails because a person renamed or deleted a tab falls back to that
+  full read (the one case of two read requests).
+- ``apply``: nothing when the ChangeSet is empty. Otherwise one light read of the Tickets tab, to find rows people
+  moved (``sync.backends.relocate``), formulas and merges made meanwhile (never written over, nor under), and one
+  ``spreadsheets:batchUpdate`` carrying every write; its response carries the metadata as it is after the write.
+  When the write touched ticket rows, one more light read of the Tickets tab proves every row it wrote is still the
+  row it meant (``sync.backends.gsheets.landing``); only if a person moved rows in between is a repairing
+  batchUpdate sent.
 
 So a cycle costs 1 request when nothing changed (0 writes) and 4 when it writes (5 in the rare cycle that repairs). Start-up adds gspread's
 ``open_by_key`` (one metadata request) — unless the backend was given a ``memory`` (the desk's state store): then
 the metadata, and how many reads ago it was fetched, are kept there after every read and write, and a new process
 (``sheetdesk run --once`` from a timer) starts with the light values read as a running daemon does. A layout the
-memory does not know is found and falls back to the full read: a tab renamed or deleted (the batchGet fails), or
-a tab whose grid grew or shrank (a person inserted or deleted rows or columns; the values read names each tab's
-grid). Values are written as data (``updateCells`` with ``stringValue``): text a
+memory does not know is found and falls back to the full read: a tab renamed or deleted (the light read fails),
+or a tab whose grid grew or shrank (a person inserted or deleted rows or columns; the light read carries each tab's
+grid size). Values are written as data (``updateCells`` with ``stringValue``): text a
 person wrote that starts with ``=`` stays text. Datetimes are written as serial numbers formatted
 ``yyyy-mm-dd hh:mm``; read back they stay serial numbers, which ``tickets.values.read_datetime`` accepts.
 
@@ -35,7 +39,6 @@ import dataclasses
 import json
 import logging
 import os
-import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,9 +70,9 @@ from sync.backends.relocate import appended_rows, locate_columns, locate_rows, m
 from sync.errors import BackendError, ConfigError, SheetdeskError, WorkbookError, WriteDeferred
 from tickets import (
     ErrorValue,
+    FormulaCell,
     cell_text,
     column_letter,
-    error_value,
     find_tab,
     fit_cell_text,
     is_blank,
@@ -89,7 +92,9 @@ VALUE_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption"
                 "majorDimension": "ROWS"}
 SHEET_FIELDS = "properties(sheetId,title,index,gridProperties),conditionalFormats,charts.chartId,merges,basicFilter.range"
 METADATA_FIELDS = f"properties.title,sheets({SHEET_FIELDS})"
-FULL_READ_FIELDS = f"properties.title,sheets({SHEET_FIELDS},data(startRow,rowData.values(effectiveValue,dataValidation)))"
+CELL_FIELDS = "effectiveValue,userEnteredValue.formulaValue"  # a cell's value, and its formula if it has one
+VALUES_READ_FIELDS = f"sheets(properties(title,gridProperties),merges,data(startRow,rowData.values({CELL_FIELDS})))"
+FULL_READ_FIELDS = f"properties.title,sheets({SHEET_FIELDS},data(startRow,rowData.values({CELL_FIELDS},dataValidation)))"
 WRITE_RESPONSE_FIELDS = f"updatedSpreadsheet({METADATA_FIELDS})"
 DATE_TIME_NUMBER_FORMAT = {"type": "DATE_TIME", "pattern": DATETIME_FORMAT}
 VALUE_FIELDS = "userEnteredValue"
@@ -105,7 +110,6 @@ SHEETS_CELL_LIMIT = 50_000  # characters Google Sheets takes in one cell
 DEFAULT_GRID_ROWS = 1000
 DEFAULT_GRID_COLUMNS = 26
 MEMORY_FORMAT = 1  # the layout of the remembered metadata; another number is ignored
-GRID_END = re.compile(r"!(?:[A-Z]+\d+:)?([A-Z]+)(\d+)$")  # the end of a whole-tab range as the values API names it: 'Tab'!A1:Z1000
 
 
 class MetadataMemory(Protocol):
@@ -192,7 +196,7 @@ class GSheetsBackend:
                 sheets = self._read_values()
         self._reads += 1
         self._keep()
-        for title, sheet in sheets.items():  # merges as of the last metadata read
+        for title, sheet in sheets.items():  # merges as of this read
             meta = self._sheets.get(title)
             sheet.merged = list(meta.merges) if meta is not None else []
         self._remember_tickets(sheets)
@@ -292,30 +296,38 @@ class GSheetsBackend:
         return self._reads_since_metadata is None or self._reads_since_metadata >= self.metadata_every - 1
 
     def _read_values(self) -> dict[str, Sheet]:
-        """One values:batchGet of every known tab; a tab renamed or deleted meanwhile falls back to a full read."""
+        """One light read of every known tab's values and formulas; a tab renamed or deleted meanwhile falls back
+        to a full read."""
         titles = list(self._sheets)
-        params: dict[str, Any] = dict(VALUE_PARAMS)
         try:
-            body = self.http.values_batch_get(self.key, [quote_title(title) for title in titles], params=params)
+            entries = self._values_and_formulas(titles)
         except APIError as error:
             if error.code != 400:
                 raise
             return self._read_everything()
-        ranges = body.get("valueRanges", [])
-        if not self._grids_as_known(titles, ranges):
+        if set(entries) != set(titles) or not self._grids_as_known(entries):
             return self._read_everything()
+        for title, entry in entries.items():
+            self._sheets[title].merges = [_merge(grid_range) for grid_range in entry.get("merges", [])]
         self._reads_since_metadata = (self._reads_since_metadata or 0) + 1
-        return {title: Sheet(title, [_clean_row(row) for row in value_range.get("values", [])])
-                for title, value_range in zip(titles, ranges, strict=True)}
+        return {title: Sheet(title, _grid_rows(entries[title].get("data", []))) for title in titles}
 
-    def _grids_as_known(self, titles: list[str], ranges: list[dict]) -> bool:
+    def _values_and_formulas(self, titles: list[str]) -> dict[str, dict]:
+        """One spreadsheets.get of the tabs ``titles``: each cell's value and, where it has one, its formula (the
+        values API gives one or the other), each tab's grid size and its merges. Return ``{title: sheet entry}``."""
+        params = {"ranges": [quote_title(title) for title in titles], "fields": VALUES_READ_FIELDS}
+        body = self.http.fetch_sheet_metadata(self.key, params=params)
+        return {entry["properties"]["title"]: entry for entry in body.get("sheets", [])}
+
+    def _grids_as_known(self, entries: dict[str, dict]) -> bool:
         """Whether every tab's grid is the size the metadata says. Checked on the first read with metadata from
         memory (another process may have seen a different layout); later reads only take the new sizes."""
         check, self._check_grids = self._check_grids, False
-        for title, value_range in zip(titles, ranges, strict=True):
-            size = _grid_size(value_range.get("range", ""))
+        for title, entry in entries.items():
+            grid = entry["properties"].get("gridProperties", {})
+            size = (grid.get("rowCount", 0), grid.get("columnCount", 0))
             meta = self._sheets[title]
-            if size is None or size == (meta.row_count, meta.column_count):
+            if size == (meta.row_count, meta.column_count):
                 continue
             if check:
                 return False
@@ -454,14 +466,15 @@ class GSheetsBackend:
             if row is None or position is None:
                 continue
             now = current[row][position] if position < len(current[row]) else None
-            if may_write(write.column, now, write.replaces):
+            if may_write(write.column, now, write.replaces) and not _under_merge(meta.merges, row, position):
                 writes.append((row, position, write.value))
                 landing.add(write, row, position)
         self._landing = landing
         appended = appended_rows(changes.append, [header, *current[1:]], located)
         if appended:
             requests += _grow(meta, rows=max(appended) + 1)
-        writes += [(row, position, value) for row, cells in appended.items() for position, value in cells.items()]
+        writes += [(row, position, value) for row, cells in appended.items() for position, value in cells.items()
+                   if not _under_merge(meta.merges, row, position)]
         requests += _cell_runs(meta.sheet_id, writes)
         if changes.formatting is not None:
             requests += self._formatting_requests(meta, match_headers(header).positions, changes.formatting)
@@ -480,16 +493,20 @@ class GSheetsBackend:
             self._write(_cell_runs(meta.sheet_id, fixes))
 
     def _reread(self, title: str) -> list[list[Cell]]:
-        """One batchGet of the whole Tickets tab: header, IDs and the input cells unnamed rows are found by."""
+        """One read of the whole Tickets tab, values and formulas: header, IDs, the input cells unnamed rows are
+        found by, and which blank-looking cells hold a formula (never written over)."""
         try:
-            body = self.http.values_batch_get(self.key, [quote_title(title)], params=dict(VALUE_PARAMS))
+            entries = self._values_and_formulas([title])
         except APIError as error:
             if error.code == 400:
                 self._reads_since_metadata = None
                 raise WriteDeferred(f"the tab {title!r} changed name or vanished; the write waits") from error
             raise
-        ranges = body.get("valueRanges") or [{}]
-        return [_clean_row(row) for row in ranges[0].get("values", [])]
+        if title not in entries:
+            return []
+        if title in self._sheets:
+            self._sheets[title].merges = [_merge(grid_range) for grid_range in entries[title].get("merges", [])]
+        return _grid_rows(entries[title].get("data", []))
 
     @staticmethod
     def _add_columns(add_columns: dict[str, str], header: list[Cell], columns: dict[str, int]) -> list[tuple[int, Cell]]:
@@ -711,44 +728,40 @@ def _api_message(error: APIError) -> str:
 # -- values -----------------------------------------------------------------------------------------------------
 
 
-def _grid_size(text: str) -> tuple[int, int] | None:
-    """``(rows, columns)`` of a whole-tab range as the values API names it (``'Tab'!A1:Z1000``), or None."""
-    match = GRID_END.search(text)
-    if match is None:
-        return None
-    columns = 0
-    for letter in match.group(1):
-        columns = columns * 26 + ord(letter) - 64
-    return int(match.group(2)), columns
-
-
-def _clean_row(row: Sequence[Any]) -> list[Cell]:
-    """A row as the values API returns it, blanks ("") as None and errors (``#N/A``) as ErrorValue."""
-    return [None if value == "" else (_error_or_text(value) if type(value) is str and value[:1] == "#" else value)
-            for value in row]
-
-
-def _error_or_text(value: str) -> Cell:
-    return error_value(value) or value
-
-
 def _merge(grid_range: dict) -> tuple[int, int, int, int]:
     """A merged GridRange (end indexes exclusive) as (first row, first column, last row, last column)."""
     return (grid_range.get("startRowIndex", 0), grid_range.get("startColumnIndex", 0),
             grid_range.get("endRowIndex", 1) - 1, grid_range.get("endColumnIndex", 1) - 1)
 
 
+def _under_merge(merges: Sequence[tuple[int, int, int, int]], row: int, column: int) -> bool:
+    """Whether a merge hides the cell (it is inside a merged range but not its top-left cell): never written."""
+    return any(first_row <= row <= last_row and first_column <= column <= last_column
+               and (row, column) != (first_row, first_column)
+               for first_row, first_column, last_row, last_column in merges)
+
+
 def _grid_rows(data: list[dict]) -> list[list[Cell]]:
     """Rows from a spreadsheets.get ``data`` block, trailing blank cells and rows dropped."""
     rows: list[list[Cell]] = []
     for row_data in (data[0].get("rowData", []) if data else []):
-        row = [_effective(cell.get("effectiveValue")) for cell in row_data.get("values", [])]
+        row = [_cell_value(cell) for cell in row_data.get("values", [])]
         while row and row[-1] is None:
             row.pop()
         rows.append(row)
     while rows and not rows[-1]:
         rows.pop()
     return rows
+
+
+def _cell_value(cell: dict) -> Cell:
+    """A cell's value as the desk reads it. A formula whose value is empty (``=IF(A2="","",…)``) is a FormulaCell,
+    never blank: the desk stamps no value over it."""
+    value = _effective(cell.get("effectiveValue"))
+    formula = (cell.get("userEnteredValue") or {}).get("formulaValue")
+    if formula and is_blank(value):
+        return FormulaCell(formula[1:].strip() if formula.startswith("=") else formula)
+    return value
 
 
 def _effective(value: dict | None) -> Cell:

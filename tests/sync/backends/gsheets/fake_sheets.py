@@ -8,11 +8,17 @@ gsheets backend call:
 - ``POST /v4/spreadsheets/{id}/values:batchUpdate`` (RAW or USER_ENTERED) and ``values:batchClear``;
 - ``POST /v4/spreadsheets/{id}:batchUpdate`` with updateCells, repeatCell, appendDimension, addSheet,
   deleteSheet, updateSheetProperties, updateDimensionProperties, addConditionalFormatRule,
-  deleteConditionalFormatRule, setDataValidation, setBasicFilter, addChart and deleteEmbeddedObject — atomic, as
-  Google's is: one bad request and nothing is applied.
+  deleteConditionalFormatRule, setDataValidation, setBasicFilter, addChart, deleteEmbeddedObject, mergeCells and
+  unmergeCells — atomic, as Google's is: one bad request and nothing is applied.
 
 Values are served as ``UNFORMATTED_VALUE``/``SERIAL_NUMBER`` would be: numbers as JSON numbers, text as strings,
 dates as serial numbers. Writes beyond a tab's grid fail as Google's do ("exceeds grid limits").
+
+A formula cell (``Formula`` in ``load``/``person_types``) holds its formula and the result Google would have
+calculated (the fake calculates nothing): the values API serves the result (``""`` for an empty one), or the
+formula under ``FORMULA``; ``spreadsheets.get`` serves ``userEnteredValue.formulaValue`` beside the
+``effectiveValue`` (none for an empty result). Merged ranges are listed as ``sheets[].merges``; merging keeps only
+the top-left value, as Google's does, and a value written under a merge is kept but hidden.
 
 For tests it counts read and write requests, answers with errors on demand (``fail_next``), and lets a person
 act between the daemon's read and its write (``before_next``, and ``person_*`` helpers on a spreadsheet).
@@ -33,7 +39,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tickets import from_excel_serial, to_excel_serial
 
-__all__ = ["FakeSheets", "FakeSpreadsheet", "FakeSheet", "FakeCell", "FakeApiError", "parse_field_mask"]
+__all__ = ["FakeSheets", "FakeSpreadsheet", "FakeSheet", "FakeCell", "FakeApiError", "Formula", "parse_field_mask"]
 
 Value = str | int | float | bool | None
 DEFAULT_ROWS = 1000
@@ -54,6 +60,14 @@ class FakeApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "status": self.STATUS_NAMES.get(self.code, "UNKNOWN")}}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """What a person types to make a formula cell: ``=IF(A2="","",A2)`` and the result Google shows for it."""
+
+    text: str
+    result: Value = None
 
 
 @dataclass(slots=True)
@@ -83,6 +97,7 @@ class FakeSheet:
     charts: list[dict] = field(default_factory=list)
     basic_filter: dict | None = None
     column_widths: dict[int, int] = field(default_factory=dict)
+    merges: list[dict] = field(default_factory=list)  # GridRanges, end indexes exclusive
 
     def cell(self, row: int, column: int, create: bool = False) -> FakeCell | None:
         if row >= len(self.rows) or column >= len(self.rows[row]):
@@ -144,6 +159,7 @@ class FakeSpreadsheet:
             twin.conditional_formats = copy.deepcopy(sheet.conditional_formats)
             twin.charts = copy.deepcopy(sheet.charts)
             twin.column_widths = dict(sheet.column_widths)
+            twin.merges = copy.deepcopy(sheet.merges)
             sheets.append(twin)
         return FakeSpreadsheet(self.key, self.title, sheets, self.next_id)
 
@@ -250,14 +266,54 @@ class FakeSpreadsheet:
         for rule in sheet.conditional_formats:
             for grid_range in rule.get("ranges", []):
                 _shift_range(grid_range, index)
+        for grid_range in sheet.merges:
+            _shift_range(grid_range, index)
 
     def person_deletes_row(self, title: str, index: int) -> None:
         sheet = self.sheet(title)
         del sheet.rows[index]
         sheet.row_count -= 1
+        for grid_range in sheet.merges:
+            for end in ("startRowIndex", "endRowIndex"):
+                if grid_range.get(end, 0) > index:
+                    grid_range[end] -= 1
+        sheet.merges = [grid_range for grid_range in sheet.merges if _span_cells(grid_range) > 1]
+
+    def person_merges(self, title: str, first_row: int, first_column: int, last_row: int, last_column: int) -> None:
+        """Merge a block of cells (0-based, inclusive), as Format > Merge cells does: only the top-left value
+        stays."""
+        sheet = self.sheet(title)
+        _merge(sheet, {"sheetId": sheet.sheet_id, "startRowIndex": first_row, "endRowIndex": last_row + 1,
+                       "startColumnIndex": first_column, "endColumnIndex": last_column + 1})
 
     def person_clears_conditional_formats(self, title: str) -> None:
         self.sheet(title).conditional_formats.clear()
+
+
+def _span_cells(grid_range: dict) -> int:
+    return ((grid_range.get("endRowIndex", 1) - grid_range.get("startRowIndex", 0))
+            * (grid_range.get("endColumnIndex", 1) - grid_range.get("startColumnIndex", 0)))
+
+
+def _merge(sheet: FakeSheet, grid_range: dict) -> None:
+    """Merge ``grid_range`` (which must not overlap a merge): the top-left cell keeps its value, the rest are
+    cleared."""
+    rows = range(grid_range["startRowIndex"], grid_range["endRowIndex"])
+    columns = range(grid_range["startColumnIndex"], grid_range["endColumnIndex"])
+    if _span_cells(grid_range) < 2 or any(_overlaps(grid_range, other) for other in sheet.merges):
+        raise FakeApiError(400, "You can't merge a single cell, or cells that overlap a merge.")
+    for row in rows:
+        for column in columns:
+            cell = sheet.cell(row, column)
+            if cell is not None and (row, column) != (rows.start, columns.start):
+                cell.value, cell.formula = None, None
+    sheet.merges.append(dict(grid_range))
+
+
+def _overlaps(first: dict, second: dict) -> bool:
+    return (first["startRowIndex"] < second["endRowIndex"] and second["startRowIndex"] < first["endRowIndex"]
+            and first["startColumnIndex"] < second["endColumnIndex"]
+            and second["startColumnIndex"] < first["endColumnIndex"])
 
 
 def _shift_range(grid_range: dict, index: int) -> None:
@@ -275,6 +331,9 @@ def _header_position(sheet: FakeSheet, header: str) -> int:
 
 
 def _typed_cell(value: Any) -> FakeCell:
+    if isinstance(value, Formula):
+        return FakeCell(None if value.result == "" else value.result,
+                        formula=value.text if value.text.startswith("=") else f"={value.text}")
     if isinstance(value, datetime):
         return FakeCell(to_excel_serial(value), number_format=dict(DATE_TIME_FORMAT))
     if value == "":
@@ -424,7 +483,8 @@ def apply_field_mask(value: Any, tree: dict) -> Any:
     if isinstance(value, list):
         return [apply_field_mask(item, tree) for item in value]
     if isinstance(value, dict):
-        return {key: apply_field_mask(value[key], subtree) for key, subtree in tree.items() if key in value}
+        masked = {key: apply_field_mask(value[key], subtree) for key, subtree in tree.items() if key in value}
+        return {key: part for key, part in masked.items() if part != {} or value[key] == {}}
     return value
 
 
@@ -509,6 +569,8 @@ class SheetsApi:
                 entry["charts"] = copy.deepcopy(sheet.charts)
             if sheet.basic_filter:
                 entry["basicFilter"] = copy.deepcopy(sheet.basic_filter)
+            if sheet.merges:
+                entry["merges"] = copy.deepcopy(sheet.merges)
             if with_data:
                 entry["data"] = [self._grid_data(span) for span in (mine or [GridSpan(sheet)])]
             sheets.append(entry)
@@ -785,6 +847,22 @@ class SheetsApi:
         sheet.charts.append(chart)
         return {"addChart": {"chart": chart}}
 
+    def _do_mergeCells(self, spreadsheet: FakeSpreadsheet, arguments: dict) -> None:
+        grid_range = dict(arguments["range"])
+        span = grid_span(spreadsheet, grid_range)
+        span.check_inside_grid()
+        start_row, start_column, end_row, end_column = span.bounded()
+        _merge(span.sheet, {"sheetId": span.sheet.sheet_id, "startRowIndex": start_row, "endRowIndex": end_row,
+                            "startColumnIndex": start_column, "endColumnIndex": end_column})
+
+    def _do_unmergeCells(self, spreadsheet: FakeSpreadsheet, arguments: dict) -> None:
+        grid_range = arguments["range"]
+        sheet = grid_span(spreadsheet, grid_range).sheet
+        bounds = {"startRowIndex": grid_range.get("startRowIndex", 0), "endRowIndex": grid_range.get("endRowIndex", sheet.row_count),
+                  "startColumnIndex": grid_range.get("startColumnIndex", 0),
+                  "endColumnIndex": grid_range.get("endColumnIndex", sheet.column_count)}
+        sheet.merges = [merge for merge in sheet.merges if not _overlaps(merge, bounds)]
+
     def _do_deleteEmbeddedObject(self, spreadsheet: FakeSpreadsheet, arguments: dict) -> None:
         for sheet in spreadsheet.sheets:
             for chart in sheet.charts:
@@ -864,7 +942,8 @@ class FakeSheets:
     """The fake Sheets API server. Use as a context manager, or ``start()`` and ``stop()``.
 
     ``reads`` and ``writes`` count requests served (injected failures are counted in ``failed``); ``log`` holds
-    ``(method, route, path)`` of every request answered, failures included.
+    ``(method, route, path)`` of every request answered, failures included, and ``fields`` the field mask each
+    asked for ("" for none), in the same order.
     """
 
     def __init__(self) -> None:
@@ -874,6 +953,7 @@ class FakeSheets:
         self.writes = 0
         self.failed = 0
         self.log: list[tuple[str, str, str]] = []
+        self.fields: list[str] = []
         self.lock = threading.RLock()
         self._failures: list[Failure] = []
         self._hooks: list[tuple[str, Callable[[FakeSheets], None]]] = []
@@ -929,6 +1009,7 @@ class FakeSheets:
         with self.lock:
             self.reads = self.writes = self.failed = 0
             self.log.clear()
+            self.fields.clear()
 
     def handle(self, method: str, raw_path: str, body: bytes) -> tuple[int, dict, dict[str, str]]:
         """Answer one request: return ``(status, JSON body, extra headers)``."""
@@ -937,6 +1018,7 @@ class FakeSheets:
         route, arguments = _route(method, parts.path)
         with self.lock:
             self.log.append((method, route, parts.path))
+            self.fields.append(query.get("fields", [""])[0])
             if self._failures:
                 failure = self._failures.pop(0)
                 self.failed += 1

@@ -101,7 +101,7 @@ def test_describe_names_the_spreadsheet_title_and_key(desk):
 def test_a_full_read_and_a_values_read_give_the_same_snapshot(desk):
     _, backend = desk
     first = backend.read()  # the start-up read carries metadata
-    second = backend.read()  # a values:batchGet
+    second = backend.read()  # the light read: values and formulas, no metadata
     assert first.sheets == second.sheets
 
 

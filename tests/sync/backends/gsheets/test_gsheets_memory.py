@@ -19,7 +19,7 @@ from tests.sync.backends.gsheets.fake_sheets import FakeSheets
 from tests.sync.backends.gsheets.test_gsheets import KEY, grades_for, workbook
 
 FULL_READ = "get"
-VALUES_READ = "values_batch_get"
+VALUES_READ = "get values"  # a spreadsheets.get asking for values and formulas only, no metadata
 WRITE = "batch_update"
 
 
@@ -31,7 +31,8 @@ def fake(monkeypatch):
 
 
 def routes(fake: FakeSheets) -> list[str]:
-    return [route for _, route, _ in fake.log]
+    return [VALUES_READ if route == "get" and "conditionalFormats" not in fields and "rowData" in fields else route
+            for (_, route, _), fields in zip(fake.log, fake.fields, strict=True)]
 
 
 def process(tmp_path, **options) -> tuple[GSheetsBackend, StateStore]:
