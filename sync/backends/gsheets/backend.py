@@ -460,7 +460,7 @@ class GSheetsBackend:
         read_rows = snapshot.sheets[changes.tickets_tab].rows if changes.tickets_tab in snapshot.sheets else [[]]
         located = locate_columns(columns, read_rows[0] if read_rows else [], header)
         targets = locate_rows(changes.cells, read_rows, [header, *current[1:]], located)
-        landing = Landing(current, changes.cells, read_rows, located)
+        landing = Landing(current, changes.cells, read_rows, located, appends=changes.append)
         for write in changes.cells:
             row, position = targets.get(write.row), located.get(write.column)
             if row is None or position is None:
@@ -473,6 +473,7 @@ class GSheetsBackend:
         appended = appended_rows(changes.append, [header, *current[1:]], located)
         if appended:
             requests += _grow(meta, rows=max(appended) + 1)
+            landing.add_appended(appended)
         writes += [(row, position, value) for row, cells in appended.items() for position, value in cells.items()
                    if not _under_merge(meta.merges, row, position)]
         requests += _cell_runs(meta.sheet_id, writes)
@@ -490,7 +491,7 @@ class GSheetsBackend:
         fixes = repairs(landing, after, misplaced)
         log.warning("%s: %d rows moved while they were written; %d cells put right", title, len(misplaced), len(fixes))
         if meta is not None and fixes:
-            self._write(_cell_runs(meta.sheet_id, fixes))
+            self._write(_grow(meta, rows=max(row for row, _, _ in fixes) + 1) + _cell_runs(meta.sheet_id, fixes))
 
     def _reread(self, title: str) -> list[list[Cell]]:
         """One read of the whole Tickets tab, values and formulas: header, IDs, the input cells unnamed rows are

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sync.backends.port import Cell, CellWrite, RowRef
-from sync.backends.relocate import locate_rows, may_write
+from sync.backends.relocate import appended_rows, locate_rows, may_write
 from tickets import cell_text
 
 __all__ = ["Landing", "misplaced_rows", "origins", "repairs"]
@@ -34,17 +34,23 @@ class Landing:
     columns: dict[str, int]  # column key -> position at the re-read
     written: dict[int, dict[int, Cell]] = field(default_factory=dict)  # row -> {position: value} sent
     planned: dict[RowRef, int] = field(default_factory=dict)  # where each row as read was written
+    appends: Sequence[dict[str, Cell]] = ()  # the new rows asked for (ChangeSet.append)
 
     def add(self, write: CellWrite, row: int, position: int) -> None:
         if 0 < row < len(self.current):
             self.written.setdefault(row, {})[position] = write.value
             self.planned[write.row] = row
 
+    def add_appended(self, rows: dict[int, dict[int, Cell]]) -> None:
+        """Record new rows written below the data (blank rows at the re-read)."""
+        for row, cells in rows.items():
+            self.written.setdefault(row, {}).update(cells)
+
 
 def misplaced_rows(landing: Landing, after: Sequence[Sequence[Cell]]) -> list[int]:
     """Return the written rows whose untouched cells no longer hold what they held at the re-read."""
     return [row for row, cells in sorted(landing.written.items())
-            if not _same_cells(landing.current[row], _row(after, row), skip=cells)]
+            if not _same_cells(_row(landing.current, row), _row(after, row), skip=cells)]
 
 
 def repairs(landing: Landing, after: Sequence[Sequence[Cell]], misplaced: Sequence[int]) -> list[Write]:
@@ -52,8 +58,8 @@ def repairs(landing: Landing, after: Sequence[Sequence[Cell]], misplaced: Sequen
 
     The row standing at each misplaced position is told by ``origins``. One that is still the row the write meant
     was only typed into: it needs nothing. Otherwise each cell the write covered gets back what that row held
-    at the re-read (blank when it is a row a person inserted, or cannot be told), and every intended write is sent
-    again where its row is now.
+    at the re-read (blank when it is a row a person inserted, or cannot be told), every intended write is sent
+    again where its row is now, and a new row that was undone is appended again below the data as it is now.
     """
     repaired = [list(row) for row in after]
     fixes: dict[tuple[int, int], Cell] = {}
@@ -67,6 +73,10 @@ def repairs(landing: Landing, after: Sequence[Sequence[Cell]], misplaced: Sequen
             held = _at(landing.current[origin], position) if origin is not None else None
             fixes[(row, position)] = held
             _put(repaired, row, position, held)
+    for row, cells in appended_rows(landing.appends, repaired, landing.columns).items():  # a new row undone
+        for position, value in cells.items():
+            fixes[(row, position)] = value
+            _put(repaired, row, position, value)
     targets = locate_rows(landing.cells, landing.read_rows, repaired, landing.columns)
     for write in landing.cells:
         planned = landing.planned.get(write.row)

@@ -210,3 +210,24 @@ def test_a_row_stamped_right_is_not_taken_for_a_new_row_inserted_under_it(fake):
     cells = [(values[HEADER.index("Description")], values[HEADER.index("Ticket ID")], values[HEADER.index("Grade")])
              for values in rows[1:]]
     assert cells == [("new", "CS-5", None), ("inserted", None, None), ("two", "CS-2", "Urgent")]
+
+
+def test_a_row_appended_while_a_person_inserts_one_above_lands_below_the_data_and_overwrites_nothing(fake):
+    """A new complaint (from the mailbox or the portal) is appended below the last row as it stood at the re-read;
+    a row a person inserts meanwhile pushes that last row down onto it. The read-back puts the pushed row's cells
+    back and appends the complaint again below."""
+    tickets_now = [list(HEADER), row(Ticket_ID="CS-1", Customer="Zeta", Status="New", Notes="one"),
+                   row(Ticket_ID="CS-2", Customer="Lotus", Status="Action", Notes="two")]
+    spreadsheet = fake.create(KEY, tabs={"Tickets": tickets_now})
+    backend = GSheetsBackend(KEY, retry_budget_seconds=2)
+    snapshot = backend.read()
+    changes = ChangeSet("Tickets", columns=match_headers(tickets_now[0]).positions, append=[
+        {"ticket_id": "CS-3", "customer": "Mango", "status": "New", "description": "by mail"}])
+    inserted = row(Customer="Alpha", Status="New", Description="typed in")
+    fake.before_next("write", lambda server: server.spreadsheets[KEY].person_inserts_row("Tickets", 1, inserted))
+    backend.apply(changes, snapshot)
+    rows = [values + [None] * len(HEADER) for values in spreadsheet.values("Tickets")]
+    cells = [tuple(values[HEADER.index(header)] for header in ("Ticket ID", "Customer", "Status", "Notes",
+                                                                  "Description")) for values in rows[1:]]
+    assert cells == [(None, "Alpha", "New", None, "typed in"), ("CS-1", "Zeta", "New", "one", None),
+                     ("CS-2", "Lotus", "Action", "two", None), ("CS-3", "Mango", "New", None, "by mail")]
