@@ -490,7 +490,8 @@ def _in_window(members: list[Outcome], triggers: list[Outcome], window: timedelt
     newest = max(dated)
     chosen = [member for member in members
               if member.ticket.received is not None and newest - window < member.ticket.received <= newest]
-    return chosen + [trigger for trigger in triggers if trigger not in chosen]
+    taken = {id(member) for member in chosen}  # triggers are members: the same objects (no deep comparisons)
+    return chosen + [trigger for trigger in triggers if id(trigger) not in taken]
 
 
 def _managers(

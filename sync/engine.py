@@ -238,7 +238,7 @@ class Desk:
             return self._quiet_cycle(settled, now, started)
         snapshot = self.backend.read()
         settled = None if full or dry_run else self.settled.holding(now)
-        if settled is not None and self.settled.same_values(settled, snapshot):
+        if settled is not None and self._same_as_settled(settled, snapshot):
             return self._quiet_cycle(settled, now, started)  # saved by a person, but nothing in it changed
         view = WorkbookView.of(snapshot, self.settings.language, self.settings.aliases)
         report = CycleReport(self.backend.describe(), dry_run=dry_run, language=view.language,
@@ -311,8 +311,10 @@ class Desk:
         settled = None
         if written and fingerprint is not None and "hours_open" not in rules.facts_used:
             until = next_change(report.outcomes, calendar, now, self.settings.thresholds)
-            digest = None if report.wrote else snapshot_digest(snapshot)
-            settled = Settled(fingerprint(), until, report, calendar, digest)
+            if report.wrote:  # the file as this cycle wrote it
+                settled = Settled(fingerprint(), until, report, calendar)
+            else:  # the file as this cycle read it: a save made meanwhile is not taken for what was read
+                settled = Settled(self._fingerprint_of(snapshot), until, report, calendar, snapshot_digest(snapshot))
         self.settled.keep(settled, calendar_rows, wrote=report.wrote)
 
     def _fingerprint(self) -> Callable[[], object] | None:
@@ -322,6 +324,18 @@ class Desk:
             return None
         backend = self.backend
         return lambda: (backend.fingerprint(), self.state.messages_mark())
+
+    def _fingerprint_of(self, snapshot: Snapshot) -> object:
+        """The fingerprint (as ``_fingerprint`` gives it) of the workbook as ``snapshot`` read it."""
+        return (snapshot.version, self.state.messages_mark())
+
+    def _same_as_settled(self, settled: Settled, snapshot: Snapshot) -> bool:
+        """Whether ``snapshot`` holds the values ``settled`` was made from and no customer message came since
+        (a person saved the file without changing it); if so, its fingerprint becomes the settled one."""
+        if self._fingerprint() is None:
+            return False
+        fingerprint = self._fingerprint_of(snapshot)
+        return settled.fingerprint[1] == fingerprint[1] and self.settled.same_values(settled, snapshot, fingerprint)
 
     def _quiet_cycle(self, settled: Settled, now: datetime, started: float) -> CycleReport:
         """A cycle over an unchanged workbook before anything falls due: only the mail runs."""

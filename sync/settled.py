@@ -27,7 +27,8 @@ __all__ = ["Settled", "SettledCache", "SETTLED_KEY", "snapshot_digest"]
 SETTLED_KEY = "settled"
 FINGERPRINT_KEY = "settled fingerprint"  # a newer fingerprint of the same values, kept apart: small to write
 SHEETDESK_VERSION = package_version("sheetdesk")
-SETTLED_FORMAT = f"1 {SHEETDESK_VERSION}"  # a remembered result from other code is never used
+SETTLED_FORMAT = f"2 {SHEETDESK_VERSION}"  # a remembered result from other code is never used (2: fingerprints
+# kept with the customer-message mark)
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,15 @@ class SettledCache:
         moment = now if now.tzinfo is not None else now.replace(tzinfo=settled.calendar.zone)
         return settled if moment < settled.until else None
 
-    def same_values(self, settled: Settled, snapshot: Snapshot) -> bool:
+    def same_values(self, settled: Settled, snapshot: Snapshot, fingerprint: object) -> bool:
         """Whether ``snapshot`` holds exactly the values ``settled`` was made from (a save that changed
-        nothing); if so, its fingerprint is taken as the settled one, here and for the next process."""
+        nothing); if so, ``fingerprint`` (the workbook's as ``snapshot`` read it, in the form ``current`` is
+        given) is taken as the settled one, here and for the next process."""
         if settled.digest is None or snapshot_digest(snapshot) != settled.digest:
             return False
-        self._settled = replace(settled, fingerprint=snapshot.version)
+        self._settled = replace(settled, fingerprint=fingerprint)
         if self.remember:
-            self.state.put_blob(FINGERPRINT_KEY, pickle.dumps((self.key, settled.until, snapshot.version)))
+            self.state.put_blob(FINGERPRINT_KEY, pickle.dumps((self.key, settled.until, fingerprint)))
         return True
 
     def keep(self, settled: Settled | None, calendar_rows: Sequence[Sequence[Cell]], wrote: bool) -> None:

@@ -273,7 +273,8 @@ class Fingerprinted(Protocol):
     """A backend that can tell cheaply, without reading it, whether the workbook changed (quiet cycles)."""
 
     def fingerprint(self) -> object:
-        """Return a value equal to the last one while the workbook is unchanged (None if it cannot be told)."""
+        """Return a value equal to the last one while the workbook is unchanged (None if it cannot be told), and
+        equal to the ``version`` of a ``read`` of the same workbook."""
         ...
 
 

@@ -14,16 +14,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailers import Ledger, Mailroom, MailSettings, ReminderSettings, Transport, build_transport
 from sync.backends import registry
 from sync.backends.port import Backend, BackendPlace, Snapshot
 from sync.engine import Desk, DeskSettings
 from sync.errors import AlreadyRunning, ConfigError
-from sync.intake.channels import IntakeChannels
-from sync.intake.forms import FormResponses
-from sync.intake.mailbox import CustomerSettings, MailboxSettings, MailIntake
-from sync.intake.people import DeskPeople
 from sync.service.config import (
     CustomersSettings,
     IntakeSettings,
@@ -32,9 +29,11 @@ from sync.service.config import (
     WorkbookSettings,
     workbook_identity,
 )
-from sync.service.web import customer_loop
 from sync.state import STATE_FILE, StateStore
 from tickets import Thresholds
+
+if TYPE_CHECKING:
+    from sync.intake.channels import IntakeChannels
 
 __all__ = [
     "DeskConfig",
@@ -137,8 +136,12 @@ def open_desk(
     """
     state = StateStore(config.state_dir)
     mailroom = open_mailroom(config, state) if mail else None
-    customers = customer_loop(config.settings, config.name, state, _utc_now,
-                              customer_sender=config.customers.sender or config.mail.sender)
+    customers = None
+    if config.settings.portal is not None:  # the portal's code (Flask and all) loads only for a desk that has one
+        from sync.service.web import customer_loop
+
+        customers = customer_loop(config.settings, config.name, state, _utc_now,
+                                  customer_sender=config.customers.sender or config.mail.sender)
     backend = backend or open_backend(config, state)
     intake = open_intake(config, state, mailroom.transport if mailroom is not None else None, backend.read)
     return Desk(backend, state, desk_settings(config, remember), mailroom=mailroom, customers=customers,
@@ -177,6 +180,11 @@ def open_intake(
     portal = config.settings.portal is not None  # its complaints get acknowledged
     if mail is None and forms is None and not portal:
         return None
+    from sync.intake.channels import IntakeChannels  # loaded only for a desk that takes complaints in
+    from sync.intake.forms import FormResponses
+    from sync.intake.mailbox import CustomerSettings, MailboxSettings, MailIntake
+    from sync.intake.people import DeskPeople
+
     customers = CustomerSettings(
         acknowledge=config.customers.acknowledge,
         sender=config.customers.sender or config.mail.sender,

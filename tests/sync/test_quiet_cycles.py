@@ -152,7 +152,7 @@ def test_a_save_that_changed_nothing_costs_a_read_and_is_quiet_in_a_daemon_and_a
     saved = process(2)
     assert saved.quiet and not saved.wrote and reads == [1]  # read and compared, nothing decided
     again = process(3)
-    assert again.quiet and len(reads) <= 1  # quiet again: by the kept fingerprint, or by reading and comparing
+    assert again.quiet and reads == []  # the next process knows the new bytes: not even a read
     daemon = Desk(XlsxBackend(path), state)
     assert daemon.cycle(NOW + timedelta(minutes=4)).quiet
     resave(path)
@@ -160,4 +160,22 @@ def test_a_save_that_changed_nothing_costs_a_read_and_is_quiet_in_a_daemon_and_a
     assert daemon.cycle(NOW + timedelta(minutes=5)).quiet and reads == [1]
     person_moves(path, random.Random(3))
     assert not daemon.cycle(NOW + timedelta(minutes=6)).quiet  # a value changed: a full cycle
+    state.close()
+
+
+def test_a_customer_message_that_came_with_a_save_that_changed_nothing_is_not_missed(tmp_path):
+    """The values are as settled but a customer wrote meanwhile: the Messages tab needs a full cycle."""
+    from sync.state import CustomerMessage
+
+    path = make_workbook(tmp_path / "desk.xlsx", sample=15)
+    state = StateStore(tmp_path / "state")
+    assert Desk(XlsxBackend(path), state).cycle(NOW).wrote
+    assert not Desk(XlsxBackend(path), state).cycle(NOW + timedelta(minutes=1)).quiet  # settled, with a digest
+    ticket_id = openpyxl.load_workbook(path)["Tickets"]["A2"].value
+    state.add_customer_message(CustomerMessage(ticket_id, NOW + timedelta(minutes=1), "mail", "c@example.com",
+                                               "Any news?"))
+    resave(path)
+    report = Desk(XlsxBackend(path), state).cycle(NOW + timedelta(minutes=2))
+    assert not report.quiet and report.wrote
+    assert "Messages" in openpyxl.load_workbook(path).sheetnames
     state.close()

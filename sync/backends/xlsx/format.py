@@ -19,15 +19,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import PatternFill
-from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.worksheet.cell_range import MultiCellRange
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from sheets_templates import DROPDOWN_LAST_ROW
 from sync.backends.port import FormattingSpec, formatting_marker
-from tickets import TABS, TICKET_COLUMNS
+from sync.backends.xlsx.formulas import cells_span
+from tickets import TABS, TICKET_COLUMNS, column_index
 
 __all__ = ["apply_ticket_formatting", "add_list_dropdown", "tickets_layout_problems", "choice_keys", "FROZEN_AT"]
 
@@ -41,7 +36,9 @@ _SQREF = re.compile(r"\bsqref=\"([^\"]*)\"")
 _RANGE = re.compile(r"([A-Z]+)\d+(?::([A-Z]+)(\d+))?")
 
 
-def _fill(colour: str) -> PatternFill:
+def _fill(colour: str) -> Any:
+    from openpyxl.styles import PatternFill
+
     return PatternFill(start_color=colour, end_color=colour, fill_type="solid")
 
 
@@ -54,6 +51,8 @@ def tickets_layout_problems(xml: str, columns: dict[str, int], dropdown_keys: se
     """Given the Tickets sheet's XML, its header ``columns`` (key -> 0-based position, as read) and the keys of
     the columns that carry drop-downs, return what is missing or broken, in words for the log (empty when all
     is in place)."""
+    start, end = cells_span(xml)
+    xml = xml[:start] + xml[end:]  # what is checked is all before or after the cells: not scanned through them
     problems = []
     if formatting_marker(columns) not in xml:
         problems.append("the colour rules are missing or name moved columns")
@@ -74,7 +73,7 @@ def _dropdown_problems(xml: str, columns: dict[str, int], dropdown_keys: set[str
         if sqref is None or not feeds_from_lists(content):
             continue  # a person's own list (say, of handlers) may be as short as they like
         for start, end, end_row in _RANGE.findall(sqref.group(1)):
-            for column in range(column_index_from_string(start), column_index_from_string(end or start) + 1):
+            for column in range(column_index(start) + 1, column_index(end or start) + 2):
                 reach[column] = max(reach.get(column, 0), int(end_row or 0))
     # Only a drop-down that is there but cut short counts: one a workbook never had (no list for it) is no loss.
     short = [key for key in sorted(dropdown_keys) if key in columns
@@ -100,7 +99,7 @@ def _filter_spans_columns(xml: str, columns: dict[str, int]) -> bool:
     if found is None:
         return False
     first, last, _ = found.groups()
-    return first == "A" and column_index_from_string(last) >= max(columns.values(), default=0) + 1
+    return first == "A" and column_index(last) >= max(columns.values(), default=0)
 
 
 def apply_ticket_formatting(
@@ -109,6 +108,9 @@ def apply_ticket_formatting(
     """Put back everything ``tickets_layout_problems`` checks on the Tickets ``worksheet``: our colour rules
     (replaced), the drop-downs (added where missing or short), the panes frozen at B2 when none are, and the filter over
     rows 1 to ``last_row`` (the last ticket row; default the sheet's last row) and every header column."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.utils import get_column_letter
+
     _remove_our_rules(worksheet)
     width = max(worksheet.max_column, max(columns.values(), default=0) + 1)
     table = f"A2:{get_column_letter(width)}{LAST_ROW}"
@@ -149,6 +151,9 @@ def _remove_our_rules(worksheet: Any) -> None:
 def _add_dropdowns(worksheet: Any, columns: dict[str, int], dropdowns: dict[str, str]) -> None:
     """Stretch every drop-down of a choice column that was cut short back down the whole column (keeping its
     list), then add each drop-down whose column has none."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.cell_range import MultiCellRange
+
     choice_columns = {columns[key] + 1 for key in choice_keys() if key in columns}
     covered = set()
     for validation in worksheet.data_validations.dataValidation:
@@ -172,6 +177,9 @@ def add_list_dropdown(worksheet: Any, column: int, source: str) -> None:
     """Add a list drop-down fed by ``source`` to rows 2 to ``LAST_ROW`` of 0-based ``column``: the one place
     the xlsx backend writes drop-downs, for the template and for the daemon. A value off the list is allowed
     (the Check cell explains it), so people can type aliases and the other language."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     letter = get_column_letter(column + 1)
     validation = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=False)
     validation.add(f"{letter}2:{letter}{LAST_ROW}")

@@ -22,7 +22,7 @@ from sync.backends.port import Cell
 from sync.backends.xlsx.patch import copy_archive, worksheet_member
 from tickets import ErrorValue, FormulaCell, column_index
 
-__all__ = ["special_cells", "has_formulas_or_errors", "keep_formula_results"]
+__all__ = ["special_cells", "has_formulas_or_errors", "keep_formula_results", "cells_span"]
 
 FORMULA_OR_ERROR = re.compile(r"""<(?:\w+:)?f[\s>/]|\st\s*=\s*["']e["']""")
 CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c\s*>)", re.DOTALL)
@@ -35,9 +35,52 @@ TYPE = re.compile(r"""(?<![\w:.-])t\s*=\s*["'](\w+)["']""")
 Position = tuple[int, int]
 
 
+SHEET_DATA = re.compile(r"<(?:\w+:)?sheetData\b")
+# Literal pieces every match of FORMULA_OR_ERROR holds: a formula's start tag begins "<f" or "<prefix:f", an error's
+# type attribute ends in a quoted e. ``str.find`` looks for them many times faster than the pattern can scan a
+# worksheet, and real sheets rarely hold them anywhere else among their cells.
+FORMULA_MARKS = ("<f", ":f")
+ERROR_MARKS = ('"e"', "'e'", "\"e'", "'e\"")
+
+
 def has_formulas_or_errors(xml: str) -> bool:
-    """Whether a worksheet's XML holds any formula or error cell at all (a fast test before the scan)."""
-    return FORMULA_OR_ERROR.search(xml) is not None
+    """Whether a worksheet's cells hold any formula or error at all (a fast test before the scan)."""
+    start, end = cells_span(xml)
+    return any(_matches_at(xml, start, end, mark, found) for mark, found in _marks(xml, start, end))
+
+
+def cells_span(xml: str) -> tuple[int, int]:
+    """Where a worksheet's cells are: from its ``<sheetData`` to the end of ``</sheetData>`` (the whole XML when
+    there is no sheetData)."""
+    opening = SHEET_DATA.search(xml)
+    if opening is None:
+        return 0, len(xml)
+    closing = xml.rfind("sheetData", opening.end())
+    return opening.start(), len(xml) if closing < 0 else closing + len("sheetData>")
+
+
+def _formula_or_error_starts(xml: str) -> list[int]:
+    """Where FORMULA_OR_ERROR matches among the worksheet's cells, in order: found from the literal marks, each
+    tried within its own tag (a match never crosses a ``<``), instead of the pattern scanning every character."""
+    start, end = cells_span(xml)
+    return sorted({position for mark, found in _marks(xml, start, end)
+                   for position in _matches_at(xml, start, end, mark, found)})
+
+
+def _marks(xml: str, start: int, end: int):
+    """Yield (mark, position) of every literal mark between ``start`` and ``end``."""
+    for mark in FORMULA_MARKS + ERROR_MARKS:
+        found = xml.find(mark, start, end)
+        while found >= 0:
+            yield mark, found
+            found = xml.find(mark, found + 1, end)
+
+
+def _matches_at(xml: str, start: int, end: int, mark: str, found: int) -> list[int]:
+    """The starts of FORMULA_OR_ERROR's matches in the tag holding the ``mark`` found at ``found``."""
+    tag = xml.rfind("<", start, found + 1)
+    window_end = min(found + len(mark) + 1, end)
+    return [match.start() for match in FORMULA_OR_ERROR.finditer(xml, max(tag, start), window_end)]
 
 
 def special_cells(xml: str) -> dict[Position, Cell]:
@@ -54,11 +97,11 @@ def special_cells(xml: str) -> dict[Position, Cell]:
 def _formula_or_error_cells(xml: str):
     """Yield (position, start-tag attributes, content) of every cell holding a formula or an error."""
     searched_to = 0
-    for match in FORMULA_OR_ERROR.finditer(xml):
-        if match.start() < searched_to:
+    for match_start in _formula_or_error_starts(xml):
+        if match_start < searched_to:
             continue
         # the cell's start tag: the "<" before an error type attribute, or before a formula (a cell's first child)
-        cell = CELL.match(xml, xml.rfind("<", 0, match.start()))
+        cell = CELL.match(xml, xml.rfind("<", 0, match_start))
         if cell is None:
             continue
         searched_to = cell.end()
