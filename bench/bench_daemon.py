@@ -15,7 +15,11 @@ daemon repeats every few minutes. This measures, in one run and against the same
 Every cycle runs at the same moment, so "nothing to write" holds by construction (time passing would make
 tickets fall due, which is a cycle that writes).
 
-Run: ``.venv/bin/python bench/bench_daemon.py [--rows 10000] [--repeats 5]``.
+With ``--before PATH`` (a checkout of earlier code, e.g. ``git worktree add --detach /tmp/before <commit>``), the
+same cases run on that code too, in the same rounds: its in-process cases in a child process that imports it (over
+its own copy of the workbook and state), its whole-process cases as its own ``sheetdesk run --once``.
+
+Run: ``.venv/bin/python bench/bench_daemon.py [--rows 10000] [--repeats 5] [--before PATH]``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_xlsx import NEW_ROWS, NOW, baseline, person_edits, template_spec  # noqa: E402
 from bench.common import (  # noqa: E402
+    Measured,
     calamine_read,
     interleaved,
     load_now,
@@ -75,13 +80,101 @@ dir = "state"
 READ_PROCESS = "import sys; from bench.common import calamine_read; calamine_read(sys.argv[1])"
 
 
-def run_once_process(directory: Path) -> None:
-    """``sheetdesk run --once`` as its own process (interpreter start and imports included), at the bench's NOW."""
+def run_once_process(directory: Path, root: Path = ROOT) -> None:
+    """``sheetdesk run --once`` as its own process (interpreter start and imports included), at the bench's NOW,
+    with the code at ``root``."""
     subprocess.run(
         [sys.executable, "-m", "sync.service.cli", "run", "--once", "--config", str(directory / "config.toml"),
          "--now", NOW.replace(tzinfo=None).isoformat(timespec="minutes")],
-        check=True, cwd=directory, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+        check=True, cwd=directory, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
     )
+
+
+# The in-process cases as earlier code runs them: a child process with that code on its path, told a case's name
+# per line, answering with the seconds the case took (its own settling cycles run first).
+EARLIER_RUNNER = """
+import sys, time
+from pathlib import Path
+from bench.bench_daemon import daemon_desk
+from bench.bench_xlsx import NOW
+from sync.backends.xlsx.backend import XlsxBackend
+from sync.engine import Desk
+from sync.state import StateStore
+
+directory = Path(sys.argv[1])
+path = directory / "desk.xlsx"
+desk = daemon_desk(directory)
+for _ in range(3):
+    if not desk.cycle(NOW).wrote:
+        break
+
+
+def cold():
+    state = StateStore(directory / "state")
+    try:
+        assert Desk(XlsxBackend(path), state).cycle(NOW).cells_written == 0
+    finally:
+        state.close()
+
+
+def forget():
+    state = StateStore(directory / "state")
+    state.put_blob("settled", None)
+    state.close()
+
+
+def daemon():
+    assert desk.cycle(NOW).cells_written == 0
+
+
+CASES = {"once_forgotten": (forget, cold), "once_after_save": (path.touch, cold), "once_quiet": (None, cold),
+         "daemon_after_save": (path.touch, daemon), "daemon_quiet": (None, daemon)}
+print("ready", flush=True)
+for line in sys.stdin:
+    prepare, run = CASES[line.strip()]
+    if prepare is not None:
+        prepare()
+    started = time.perf_counter()
+    run()
+    print(time.perf_counter() - started, flush=True)
+"""
+EARLIER_CASES = ("once_forgotten", "once_after_save", "once_quiet", "daemon_after_save", "daemon_quiet")
+
+
+class Earlier:
+    """Earlier code (a checkout at ``root``) over its own copy of ``workbook`` in ``directory``: its in-process
+    cases in a child process, its whole-process cases as its own ``run --once``."""
+
+    def __init__(self, root: Path, directory: Path, workbook: Path) -> None:
+        self.root, self.directory = root, directory
+        directory.mkdir()
+        shutil.copy(workbook, directory / "desk.xlsx")
+        (directory / "config.toml").write_text(CONFIG)
+        self.child = subprocess.Popen([sys.executable, "-c", EARLIER_RUNNER, str(directory)], cwd=root, text=True,
+                                      env={**os.environ, "PYTHONPATH": str(root)}, stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE)
+        assert self.child.stdout.readline().strip() == "ready", "the earlier code could not settle its workbook"
+
+    def case(self, name: str):
+        def run() -> Measured:
+            self.child.stdin.write(name + "\n")
+            self.child.stdin.flush()
+            return Measured(self.child.stdout.readline())
+        return run
+
+    def process(self) -> None:
+        run_once_process(self.directory, self.root)
+
+    def touch(self) -> None:
+        (self.directory / "desk.xlsx").touch()
+
+    def saved_then_settled(self) -> None:
+        self.touch()
+        self.process()
+
+    def close(self) -> None:
+        self.child.stdin.close()
+        self.child.wait(timeout=60)
 
 
 def read_process(path: Path) -> None:
@@ -90,8 +183,9 @@ def read_process(path: Path) -> None:
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
-def measure(rows: int, repeats: int, directory: Path) -> dict:
+def measure(rows: int, repeats: int, directory: Path, before: Path | None = None) -> dict:
     write_xlsx(template_spec(rows), directory / "desk.xlsx")
+    earlier = Earlier(before, directory / "before", directory / "desk.xlsx") if before is not None else None
     (directory / "config.toml").write_text(CONFIG)
     desk = daemon_desk(directory)
     for _ in range(3):  # the first fills every computed column and sends the first-run mail; then it settles
@@ -141,7 +235,7 @@ def measure(rows: int, repeats: int, directory: Path) -> dict:
     def daemon_after_edit() -> None:
         assert editing_desk.cycle(NOW).wrote
 
-    spreads = interleaved({
+    cases = {
         "baseline": (lambda: baseline(path, directory), None),
         "read_floor": (lambda: calamine_read(path), None),
         "write_floor": (lambda: (calamine_read(path), zip_copy(path, directory / "copy.xlsx")), None),
@@ -154,7 +248,16 @@ def measure(rows: int, repeats: int, directory: Path) -> dict:
         "daemon_after_edit": (daemon_after_edit, edit),
         "process_after_save": (lambda: run_once_process(directory), touch),
         "process_quiet": (lambda: run_once_process(directory), saved_then_settled),
-    }, repeats)
+    }
+    if earlier is not None:
+        cases.update({f"before_{name}": (earlier.case(name), None) for name in EARLIER_CASES})
+        cases["before_process_after_save"] = (earlier.process, earlier.touch)
+        cases["before_process_quiet"] = (earlier.process, earlier.saved_then_settled)
+    try:
+        spreads = interleaved(cases, repeats)
+    finally:
+        if earlier is not None:
+            earlier.close()
     return {"rows": rows, "repeats": repeats, "load_average": load_now(), "_spreads": spreads, "quiet": quiet_seen,
             "spreads": {name: spread.as_dict() for name, spread in spreads.items()}}
 
@@ -185,10 +288,12 @@ def table(results: dict) -> str:
          spreads["process_floor"].times(base), "1.00×", ""],
     ]
     for key, (name, floor) in NAMES.items():
-        spread = spreads[key]
         budget = WRITE_BUDGET if key == "daemon_after_edit" else BUDGET
-        rows.append([name, spread.text(), spread.times(base), spread.times(spreads[floor]),
-                     f"≤ {budget}×: " + ("ok" if spread.median / base.median <= budget else "over")])
+        for label, case in ((name, key), (f"before: {name}", f"before_{key}")):
+            spread = spreads.get(case)
+            if spread is not None:
+                rows.append([label, spread.text(), spread.times(base), spread.times(spreads[floor]),
+                             f"≤ {budget}×: " + ("ok" if spread.median / base.median <= budget else "over")])
     return markdown_table(
         [f"case ({results['rows']:,} tickets)", "median (min–max)", "× baseline", "× floor", "budget"], rows)
 
@@ -197,10 +302,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="a checkout of earlier code: its cases run in the same rounds")
     arguments = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sheetdesk-bench-") as directory:
-        results = measure(arguments.rows, arguments.repeats, Path(directory))
+        results = measure(arguments.rows, arguments.repeats, Path(directory), arguments.before)
     print(table(results))
     print(f"\nload average while measuring: {results['load_average']} on {os.cpu_count()} CPUs")
     print("quiet (mail only) per run: " + "; ".join(f"{name} {seen}" for name, seen in results["quiet"].items()))

@@ -76,17 +76,23 @@ class Spread:
 Step = tuple[Callable[[], Any], Callable[[], Any] | None]  # (run, prepare-or-None)
 
 
+class Measured(float):
+    """Seconds a case measured itself (in another process, say): ``interleaved`` takes them as the case's time."""
+
+
 def interleaved(cases: dict[str, Step], repeats: int) -> dict[str, Spread]:
     """Time every case ``repeats`` times, one run of each case per round, so a noisy minute on a shared machine
-    falls on every case alike rather than on one. ``prepare`` runs untimed before its case's run."""
+    falls on every case alike rather than on one. ``prepare`` runs untimed before its case's run; a run that
+    returns ``Measured`` seconds is taken at its word."""
     seconds: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(repeats):
         for name, (run, prepare) in cases.items():
             if prepare is not None:
                 prepare()
             started = time.perf_counter()
-            run()
-            seconds[name].append(time.perf_counter() - started)
+            result = run()
+            elapsed = time.perf_counter() - started
+            seconds[name].append(float(result) if isinstance(result, Measured) else elapsed)
     return {name: Spread(values) for name, values in seconds.items()}
 
 

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from email.errors import HeaderParseError
 from email.headerregistry import Address
+from functools import lru_cache
 
 __all__ = ["is_valid_email", "clean_header_text", "make_address"]
 
@@ -19,8 +20,11 @@ _MAX_HEADER_TEXT = 200
 
 def is_valid_email(text: object) -> bool:
     """Return True if ``text`` is one plain address (``local@domain.tld``), nothing around it."""
-    if not isinstance(text, str):
-        return False
+    return isinstance(text, str) and _is_plain_address(text)
+
+
+@lru_cache(maxsize=4096)  # a cycle asks about the same few liaisons' addresses for every ticket
+def _is_plain_address(text: str) -> bool:
     candidate = text.strip()
     return bool(_EMAIL.fullmatch(candidate)) and len(candidate) <= 254
 

@@ -252,7 +252,7 @@ class Mailroom:
                 state = BreakerState(now, frozenset(newly))
                 if not dry_run:
                     self.ledger.trip_breaker(newly, now)
-        if not dry_run:
+        if not dry_run and previous != plan.overdue_clocks:  # the same clocks as last cycle: nothing to rewrite
             self.ledger.remember_overdue(plan.overdue_clocks, now)
         return state
 

@@ -34,6 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 from mailers.addresses import is_valid_email
 from mailers.settings import ReminderSettings
@@ -86,7 +87,7 @@ class Reminder:
     first_notice: bool = False  # a repeat whose earlier notices this recipient never got: worded as the first
     urgent: bool = False  # may be sent in quiet hours
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The ledger key: ticket, clock, stage (with repeat number), due time, recipient.
 

@@ -27,8 +27,9 @@ __all__ = ["Settled", "SettledCache", "SETTLED_KEY", "snapshot_digest"]
 SETTLED_KEY = "settled"
 FINGERPRINT_KEY = "settled fingerprint"  # a newer fingerprint of the same values, kept apart: small to write
 SHEETDESK_VERSION = package_version("sheetdesk")
-SETTLED_FORMAT = f"2 {SHEETDESK_VERSION}"  # a remembered result from other code is never used (2: fingerprints
-# kept with the customer-message mark)
+# A remembered result from other code is never used. 2: the report pickled apart (read back only for a quiet
+# cycle) and fingerprints kept with the customer-message mark.
+SETTLED_FORMAT = f"2 {SHEETDESK_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,17 @@ class Settled:
 
     fingerprint: object
     until: datetime
-    report: CycleReport
+    kept_report: CycleReport | bytes  # the report, or as the state store kept it: unpickled when first asked for
     calendar: BusinessCalendar
     digest: str | None = None  # of the workbook's values as read (None: not known, e.g. after a write)
+
+    @property
+    def report(self) -> CycleReport:
+        """The settled cycle's report. A remembered one is unpickled here, the first time: a cycle that finds the
+        workbook changed never needs it (ten thousand outcomes take a while to unpickle)."""
+        if isinstance(self.kept_report, bytes):
+            object.__setattr__(self, "kept_report", pickle.loads(self.kept_report))
+        return self.kept_report  # type: ignore[return-value]
 
 
 class SettledCache:
@@ -63,7 +72,7 @@ class SettledCache:
         settled = self.holding(now)
         if settled is None or fingerprint() != settled.fingerprint:
             return None
-        return settled
+        return self._with_report(settled)
 
     def holding(self, now: datetime) -> Settled | None:
         """The last result, if no moment that matters has passed by ``now``, whatever the workbook is now."""
@@ -79,7 +88,7 @@ class SettledCache:
         """Whether ``snapshot`` holds exactly the values ``settled`` was made from (a save that changed
         nothing); if so, ``fingerprint`` (the workbook's as ``snapshot`` read it, in the form ``current`` is
         given) is taken as the settled one, here and for the next process."""
-        if settled.digest is None or snapshot_digest(snapshot) != settled.digest:
+        if settled.digest is None or snapshot_digest(snapshot) != settled.digest or self._with_report(settled) is None:
             return False
         self._settled = replace(settled, fingerprint=fingerprint)
         if self.remember:
@@ -99,9 +108,21 @@ class SettledCache:
         self.state.put_blob(FINGERPRINT_KEY, None)
         saved = None
         if settled is not None:
-            saved = pickle.dumps((self.key, settled.fingerprint, settled.until, settled.report, list(calendar_rows),
+            report = settled.kept_report
+            report = report if isinstance(report, bytes) else pickle.dumps(report)  # read back only when needed
+            saved = pickle.dumps((self.key, settled.fingerprint, settled.until, report, list(calendar_rows),
                                   settled.digest))
         self.state.put_blob(SETTLED_KEY, saved)
+
+    def _with_report(self, settled: Settled) -> Settled | None:
+        """``settled``, once its report reads back; None (and nothing settled) when it does not (kept by other
+        code of the same version, say)."""
+        try:
+            settled.report  # noqa: B018 - unpickled here, where a failure can still mean "recompute"
+        except Exception:
+            self._settled = None
+            return None
+        return settled
 
     def _remembered(self) -> Settled | None:
         """The result the last process left in the state store, if it was made by this code and settings."""

@@ -113,7 +113,18 @@ class BusinessCalendar:
         return {day: self.make_up_hours for day in workdays}
 
     def __hash__(self) -> int:
-        return hash((self.zone, self.week, self.holidays, frozenset(self.workdays.items())))
+        # Worked out once per calendar (a cycle hashes it with every row's decision), and never pickled: a zone
+        # may hash differently in another process.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.zone, self.week, self.holidays, frozenset(self.workdays.items())))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
 
     @property
     def make_up_hours(self) -> WorkingHours:

@@ -179,3 +179,27 @@ def test_a_customer_message_that_came_with_a_save_that_changed_nothing_is_not_mi
     assert not report.quiet and report.wrote
     assert "Messages" in openpyxl.load_workbook(path).sheetnames
     state.close()
+
+
+def test_a_remembered_report_that_does_not_read_back_means_a_full_cycle_and_is_read_only_for_a_quiet_one(tmp_path):
+    import pickle
+
+    from sync.settled import SETTLED_KEY
+
+    path = make_workbook(tmp_path / "desk.xlsx", sample=15)
+    state = StateStore(tmp_path / "state")
+    assert Desk(XlsxBackend(path), state).cycle(NOW).wrote
+    assert not Desk(XlsxBackend(path), state).cycle(NOW + timedelta(minutes=1)).quiet  # settled, with a digest
+    key, fingerprint, until, report, calendar_rows, digest = pickle.loads(state.get_blob(SETTLED_KEY))
+    assert isinstance(report, bytes)  # kept pickled apart: unpickled only when a quiet cycle needs it
+    state.put_blob(SETTLED_KEY, pickle.dumps((key, fingerprint, until, b"not a report", calendar_rows, digest)))
+    person_moves(path, random.Random(5))  # the values changed: a full cycle, which never needs the old report
+    assert not Desk(XlsxBackend(path), state).cycle(NOW + timedelta(minutes=2)).quiet
+    assert Desk(XlsxBackend(path), state).cycle(NOW + timedelta(minutes=3)).cells_written == 0  # settled again
+    key, fingerprint, until, report, calendar_rows, digest = pickle.loads(state.get_blob(SETTLED_KEY))
+    state.put_blob(SETTLED_KEY, pickle.dumps((key, fingerprint, until, b"not a report", calendar_rows, digest)))
+    resave(path)  # the same values, but the report cannot be read back: recompute rather than fail
+    recomputed = Desk(XlsxBackend(path), state).cycle(NOW + timedelta(minutes=4))
+    assert not recomputed.quiet and recomputed.rows == 15
+    assert Desk(XlsxBackend(path), state).cycle(NOW + timedelta(minutes=5)).quiet
+    state.close()

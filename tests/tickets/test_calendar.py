@@ -470,3 +470,14 @@ def test_read_dates_expands_a_range_and_refuses_a_backward_or_year_long_one() ->
 def test_cell_name_gives_a1_names_column_first_and_parses_them_back(row: int, column: int, reference: str) -> None:
     assert cell_name(column, row) == reference
     assert parse_cell_name(reference) == (column, row) and parse_cell_name(reference.lower()) == (column, row)
+
+
+def test_equal_calendars_hash_alike_and_the_kept_hash_is_not_copied_into_another():
+    from dataclasses import replace
+
+    holiday = date(2026, 10, 1)
+    first = BusinessCalendar(holidays=[holiday])
+    assert hash(first) == hash(first) == hash(BusinessCalendar(holidays=[holiday]))
+    other = replace(first, holidays=frozenset())
+    assert other == BusinessCalendar() and hash(other) == hash(BusinessCalendar())
+    assert {first: 1}[BusinessCalendar(holidays=[holiday])] == 1
