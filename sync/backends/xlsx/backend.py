@@ -41,7 +41,13 @@ from sync.backends.port import (
 )
 from sync.backends.relocate import appended_rows, may_write
 from sync.backends.xlsx.format import apply_ticket_formatting, choice_keys, tickets_layout_problems
-from sync.backends.xlsx.formulas import has_formulas_or_errors, keep_formula_results, special_cells
+from sync.backends.xlsx.formulas import (
+    has_formulas_or_errors,
+    keep_formula_results,
+    may_hold_formulas_or_errors,
+    outside_cells,
+    special_cells,
+)
 from sync.backends.xlsx.locks import DEFAULT_STALE_LOCK_HOURS, lock_files, read_lock, real_file
 from sync.backends.xlsx.package import PRINT_SIDE_MARGIN, PRINT_TOP_MARGIN, PackageEdits, write_package
 from sync.backends.xlsx.patch import PatchRefused, worksheet_member
@@ -147,7 +153,8 @@ class XlsxBackend:
 
     def _read_kinds(self, sheets: dict[str, Sheet]) -> str | None:
         """Put the error cells and formulas without a value that calamine read as blank into ``sheets``; return
-        the Tickets worksheet's XML (for the formatting check)."""
+        the Tickets worksheet's XML without its cells (for the formatting check). A worksheet is decoded only
+        when its stored bytes may hold such a cell."""
         from tickets import find_tab
 
         tickets_tab = find_tab(sheets, "tickets")
@@ -157,11 +164,13 @@ class XlsxBackend:
                 member = worksheet_member(archive, name)
                 if member is None:
                     continue
-                xml = archive.read(member).decode("utf-8")
+                data = archive.read(member)
                 if name == tickets_tab:
-                    tickets_xml = xml
-                if has_formulas_or_errors(xml):
-                    _put_cells(sheet.rows, special_cells(xml))
+                    tickets_xml = outside_cells(data)
+                if may_hold_formulas_or_errors(data):
+                    xml = data.decode("utf-8")
+                    if has_formulas_or_errors(xml):
+                        _put_cells(sheet.rows, special_cells(xml))
         return tickets_xml
 
     def _formatting_present(self, sheets: dict[str, Sheet], xml: str | None) -> bool:

@@ -51,8 +51,9 @@ def tickets_layout_problems(xml: str, columns: dict[str, int], dropdown_keys: se
     """Given the Tickets sheet's XML, its header ``columns`` (key -> 0-based position, as read) and the keys of
     the columns that carry drop-downs, return what is missing or broken, in words for the log (empty when all
     is in place)."""
-    start, end = cells_span(xml)
-    xml = xml[:start] + xml[end:]  # what is checked is all before or after the cells: not scanned through them
+    span = cells_span(xml)
+    if span is not None:  # what is checked is all before or after the cells: not scanned through them
+        xml = xml[: span[0]] + xml[span[1]:]
     problems = []
     if formatting_marker(columns) not in xml:
         problems.append("the colour rules are missing or name moved columns")

@@ -16,13 +16,15 @@ import io
 import re
 import zipfile
 from pathlib import Path
+from typing import AnyStr
 from xml.sax.saxutils import unescape
 
 from sync.backends.port import Cell
 from sync.backends.xlsx.patch import copy_archive, worksheet_member
 from tickets import ErrorValue, FormulaCell, column_index
 
-__all__ = ["special_cells", "has_formulas_or_errors", "keep_formula_results", "cells_span"]
+__all__ = ["special_cells", "has_formulas_or_errors", "may_hold_formulas_or_errors", "keep_formula_results",
+           "cells_span", "outside_cells"]
 
 FORMULA_OR_ERROR = re.compile(r"""<(?:\w+:)?f[\s>/]|\st\s*=\s*["']e["']""")
 CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c\s*>)", re.DOTALL)
@@ -35,34 +37,50 @@ TYPE = re.compile(r"""(?<![\w:.-])t\s*=\s*["'](\w+)["']""")
 Position = tuple[int, int]
 
 
-SHEET_DATA = re.compile(r"<(?:\w+:)?sheetData\b")
 # Literal pieces every match of FORMULA_OR_ERROR holds: a formula's start tag begins "<f" or "<prefix:f", an error's
-# type attribute ends in a quoted e. ``str.find`` looks for them many times faster than the pattern can scan a
-# worksheet, and real sheets rarely hold them anywhere else among their cells.
+# type attribute ends in a quoted e. ``find`` looks for them many times faster than the pattern can scan a worksheet,
+# and real sheets rarely hold them anywhere else among their cells.
 FORMULA_MARKS = ("<f", ":f")
 ERROR_MARKS = ('"e"', "'e'", "\"e'", "'e\"")
+BYTE_MARKS = tuple(mark.encode() for mark in FORMULA_MARKS + ERROR_MARKS)
 
 
 def has_formulas_or_errors(xml: str) -> bool:
     """Whether a worksheet's cells hold any formula or error at all (a fast test before the scan)."""
-    start, end = cells_span(xml)
+    start, end = cells_span(xml) or (0, len(xml))
     return any(_matches_at(xml, start, end, mark, found) for mark, found in _marks(xml, start, end))
 
 
-def cells_span(xml: str) -> tuple[int, int]:
-    """Where a worksheet's cells are: from its ``<sheetData`` to the end of ``</sheetData>`` (the whole XML when
-    there is no sheetData)."""
-    opening = SHEET_DATA.search(xml)
-    if opening is None:
-        return 0, len(xml)
-    closing = xml.rfind("sheetData", opening.end())
-    return opening.start(), len(xml) if closing < 0 else closing + len("sheetData>")
+def may_hold_formulas_or_errors(data: bytes) -> bool:
+    """Whether a worksheet's XML, as stored (UTF-8), may hold a formula or error cell: False means it holds none,
+    found without decoding it (most worksheets); True asks ``has_formulas_or_errors`` of the decoded text."""
+    start, end = cells_span(data) or (0, len(data))
+    return any(data.find(mark, start, end) >= 0 for mark in BYTE_MARKS)
+
+
+def cells_span(xml: AnyStr) -> tuple[int, int] | None:
+    """Where a worksheet's cells are, as (start, end) in its XML (text or UTF-8 bytes): from its sheetData start
+    tag to the end of the sheetData end tag. None when it has no sheetData."""
+    word = "sheetData" if isinstance(xml, str) else b"sheetData"
+    first = xml.find(word)  # type: ignore[arg-type]
+    if first < 0:
+        return None
+    return first, min(xml.rfind(word) + len(word) + 1, len(xml))  # type: ignore[arg-type]
+
+
+def outside_cells(data: bytes) -> str:
+    """A worksheet's XML (UTF-8 bytes) without its cells, as text: what lies before and after sheetData (the
+    panes, filter, drop-downs and colour rules), decoded without the rows."""
+    span = cells_span(data)
+    if span is None:
+        return data.decode("utf-8")
+    return (data[: span[0]] + data[span[1]:]).decode("utf-8", errors="replace")
 
 
 def _formula_or_error_starts(xml: str) -> list[int]:
     """Where FORMULA_OR_ERROR matches among the worksheet's cells, in order: found from the literal marks, each
     tried within its own tag (a match never crosses a ``<``), instead of the pattern scanning every character."""
-    start, end = cells_span(xml)
+    start, end = cells_span(xml) or (0, len(xml))
     return sorted({position for mark, found in _marks(xml, start, end)
                    for position in _matches_at(xml, start, end, mark, found)})
 

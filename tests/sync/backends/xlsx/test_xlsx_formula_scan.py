@@ -6,7 +6,13 @@ from __future__ import annotations
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
-from sync.backends.xlsx.formulas import FORMULA_OR_ERROR, cells_span, has_formulas_or_errors, special_cells
+from sync.backends.xlsx.formulas import (
+    FORMULA_OR_ERROR,
+    cells_span,
+    has_formulas_or_errors,
+    may_hold_formulas_or_errors,
+    special_cells,
+)
 from tickets import ErrorValue, FormulaCell
 
 # pieces a worksheet's cells are made of, hostile ones included: formulas with and without a value, error types
@@ -64,6 +70,7 @@ def reference_special_cells(xml: str) -> dict:
 def test_the_scan_finds_what_the_pattern_finds(xml):
     assert special_cells(xml) == reference_special_cells(xml)
     assert has_formulas_or_errors(xml) == (FORMULA_OR_ERROR.search(xml, *cells_span(xml)) is not None)
+    assert may_hold_formulas_or_errors(xml.encode()) or not has_formulas_or_errors(xml)  # never misses one
 
 
 def test_errors_and_formulas_without_a_value_are_found_among_many_plain_cells():
