@@ -349,6 +349,11 @@ class StateStore:
         rows = self.connection.execute("SELECT address, flagged_at, reason FROM inbox_bad_address")
         return {address: BadAddress(address, datetime.fromisoformat(at), reason) for address, at, reason in rows}
 
+    def is_bad_address(self, address: str) -> bool:
+        """Whether mail to ``address`` bounced."""
+        return self.connection.execute("SELECT 1 FROM inbox_bad_address WHERE address = ?",
+                                       (address.strip().lower(),)).fetchone() is not None
+
     def bad_addresses_mark(self) -> str:
         """A text that changes whenever an address is flagged."""
         count, latest = self.connection.execute(

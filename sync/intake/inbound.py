@@ -254,17 +254,34 @@ def _is_automatic(message: Message) -> bool:
 
 
 def _bounced(message: Message) -> tuple[str, ...]:
+    """The addresses a bounce says failed: X-Failed-Recipients, and the recipients of a delivery-status report
+    whose Action is "failed" (a "delayed" notice flags nothing); without a report, Final-Recipient lines in the
+    text."""
     found = [address.strip().lower() for value in message.get_all("X-Failed-Recipients", failobj=[])
              for address in str(value).split(",") if "@" in address]
-    for part in message.walk():
-        if part.get_content_type() in ("message/delivery-status", "text/plain"):
-            found += [address.lower().strip("<>") for address in FINAL_RECIPIENT.findall(_status_text(part))]
+    reports = [part for part in message.walk() if part.get_content_type() == "message/delivery-status"]
+    if reports:
+        found += [address for part in reports for address in _failed_recipients(part)]
+    else:
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                found += [address.lower().strip("<>") for address in FINAL_RECIPIENT.findall(_status_text(part))]
     return tuple(dict.fromkeys(found))
 
 
+def _failed_recipients(report: Message) -> list[str]:
+    """The recipients of a delivery-status report (RFC 3464) whose Action is "failed" (or not given)."""
+    found = []
+    blocks = report.get_payload() if report.is_multipart() else []
+    for block in blocks:  # the first block is about the message, each later one about one recipient
+        recipient = str(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
+        action = str(block.get("Action") or "failed").strip().lower()
+        if ";" in recipient and "@" in recipient and action == "failed":
+            found.append(recipient.split(";", 1)[1].strip().strip("<>").lower())
+    return found
+
+
 def _status_text(part: Message) -> str:
-    if part.get_content_type() == "message/delivery-status":
-        return "\n".join(str(block) for block in part.get_payload())  # a list of header blocks
     return _decoded(part) if not part.is_multipart() else ""
 
 

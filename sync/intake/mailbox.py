@@ -229,7 +229,7 @@ class MailRecords:
         self.state.flag_bad_addresses(addresses, reason, now)
 
     def is_bad(self, address: str) -> bool:
-        return address.strip().lower() in self.state.bad_addresses()
+        return self.state.is_bad_address(address)
 
     def bad_addresses(self) -> dict[str, str]:
         """``{address: why}`` for every address a bounce flagged."""

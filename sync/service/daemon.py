@@ -196,6 +196,8 @@ class Daemon:
         for runner in self.runners:
             if runner.poll_minutes is not None and not self.dry_run:
                 self.scheduler.every(max(1, round(runner.poll_minutes * 60))).seconds.do(self.poll, runner)
+                log.info("%s: polling the complaints mailbox every %s minutes between cycles", runner.config.name,
+                         runner.poll_minutes)
         self.cycle_all()
         while not self.stopping:
             if self.woken.is_set():

@@ -78,3 +78,24 @@ def test_the_latest_reply_is_kept_without_quoted_history_or_signature():
             "On Mon, Nov 23, 2026 at 10:00 AM Desk <desk@desk.example> wrote:\n> Your ticket CS-20261123-0001\n")
     assert read_mail(raw(body=body)).text.startswith("Still broken, see photo.")
     assert "Your ticket" not in read_mail(raw(body=body)).text
+
+
+def a_report(action: str) -> bytes:
+    """A delivery-status report as mail systems send it (RFC 3464): a text part and a message/delivery-status part
+    with one block about the message and one about the recipient."""
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.shop.example>\r\n"
+        "To: desk@desk.example\r\nSubject: Delivery Status Notification\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n\r\n'
+        "--b1\r\nContent-Type: text/plain\r\n\r\nA message to lin@shop.example is not delivered yet.\r\n"
+        "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.shop.example\r\n\r\n"
+        f"Final-Recipient: rfc822; Lin@Shop.example\r\nAction: {action}\r\nStatus: 4.4.1\r\n\r\n"
+        "--b1--\r\n"
+    ).encode()
+
+
+def test_a_delay_notice_is_no_ticket_and_flags_no_address_but_a_failure_does():
+    delayed, failed = read_mail(a_report("delayed")), read_mail(a_report("failed"))
+    assert delayed.kind == BOUNCE and delayed.bounced == ()
+    assert failed.kind == BOUNCE and failed.bounced == ("lin@shop.example",)
