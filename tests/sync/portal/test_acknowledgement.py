@@ -98,3 +98,14 @@ def test_hostile_text_cannot_add_a_header_or_a_line_to_the_acknowledgement(clien
     assert "\n" not in ack["Subject"] and "\n" not in str(ack["To"])
     assert [address.addr_spec for address in ack["To"].addresses] == ["buyer@harbour.example"]
     assert "\nBcc:" not in ack.get_content()
+
+
+@pytest.mark.parametrize("name", ['Eve <all@victim.example>, "x" <y@victim.example>', "Eve; all@victim.example",
+                                  "李雷 (Lotus, Tea) <a@b.example>"])
+def test_a_name_holding_addresses_stays_one_display_name_of_the_one_recipient(client, clock, make_desk, name):
+    desk = make_desk()
+    send_complaint(client, clock, customer=name)
+    desk.cycle()
+    (ack,) = desk.mails()
+    assert [address.addr_spec for address in ack["To"].addresses] == ["buyer@harbour.example"]
+    assert ack["To"].addresses[0].display_name == name
