@@ -9,7 +9,8 @@ holds ``--mails`` plain complaints from distinct customers, put there by IMAP AP
   queue the complaint with its reserved number, move the batch to Processed;
 - (ii) the whole intake cycle on the template workbook: the poll, then the cycle that grades the 1 000 new rows
   and appends them to the .xlsx (acknowledgements to the outbox, one connection);
-- the baseline: a writing cycle of ``bench/bench_xlsx.py`` at ``--rows`` tickets (1 % moved on, 20 new rows).
+- the baseline: a writing cycle of ``bench/bench_xlsx.py`` at ``--rows`` tickets (1 % moved on, 20 new rows);
+- the floor: logging in and fetching the mails' bytes (BODY.PEEK, batches of 100), nothing parsed or kept.
 
 The cases run interleaved (one run of each per round, ``--repeats`` rounds, as ``bench.common.interleaved``
 does), each run on a fresh mailbox, state and workbook; the table gives the median and min–max.
@@ -43,7 +44,7 @@ from sync.backends.xlsx.backend import XlsxBackend  # noqa: E402
 from sync.backends.xlsx.writer import write_xlsx  # noqa: E402
 from sync.engine import Desk  # noqa: E402
 from sync.intake.channels import IntakeChannels  # noqa: E402
-from sync.intake.mailbox import CustomerSettings, MailboxSettings, MailIntake  # noqa: E402
+from sync.intake.mailbox import FETCH_BATCH, CustomerSettings, MailboxSettings, MailIntake  # noqa: E402
 from sync.state import StateStore  # noqa: E402
 from tests.sync.intake.mail_server import start_mail_devel, stop_mail_devel  # noqa: E402
 
@@ -70,6 +71,19 @@ def fill_mailbox(port: int, mails: int) -> str:
         for number in range(mails):
             box.append(a_complaint(number), "INBOX", flag_set=())
     return address
+
+
+def fetch_floor(port: int, address: str) -> int:
+    """The floor: log in and fetch every mail's bytes (BODY.PEEK, batches of 100) — nothing parsed, stored or
+    moved. Return the mails fetched."""
+    with MailBoxUnencrypted("127.0.0.1", port).login(address, PASSWORD, initial_folder="INBOX") as box:
+        uids = box.uids("ALL")
+        fetched = 0
+        for start in range(0, len(uids), FETCH_BATCH):
+            status, data = box.client.uid("FETCH", ",".join(uids[start:start + FETCH_BATCH]), "(BODY.PEEK[])")
+            assert status == "OK", data
+            fetched += sum(1 for item in data if isinstance(item, tuple))
+    return fetched
 
 
 def intake(directory: Path, port: int, address: str, whole_cycle: bool) -> int:
@@ -109,6 +123,7 @@ def measure(mails: int, rows: int, repeats: int, directory: Path) -> dict:
 
         spreads = interleaved({
             "baseline": (lambda: cold_cycle(cases, EDITED_AT), lambda: writing.reset(cases)),
+            "floor": (lambda: made.append(fetch_floor(port, addresses[-1])), prepare),
             "poll": (lambda: made.append(intake(work, port, addresses[-1], False)), prepare),
             "cycle": (lambda: made.append(intake(work, port, addresses[-1], True)), prepare),
         }, repeats)
@@ -124,14 +139,18 @@ def table(results: dict) -> str:
     spreads = {name: Spread(values["runs"]) for name, values in results["spreads"].items()}
     baseline = spreads["baseline"]
 
-    def line(name: str, spread: Spread, budget: bool) -> list:
+    def line(name: str, spread: Spread, budget: bool, floor: Spread) -> list:
         verdict = ("ok" if spread.median <= baseline.median else "**over budget**") if budget else ""
-        return [name, spread.text(), spread.times(baseline), "≤ 1.0×" if budget else "—", verdict]
+        return [name, spread.text(), spread.times(baseline), spread.times(floor), "≤ 1.0×" if budget else "—",
+                verdict]
 
-    return markdown_table(["case", "median (min–max)", "vs baseline", "budget", ""], [
-        line(f"baseline: xlsx writing cycle, {results['rows']:,} tickets", baseline, False),
-        line(f"(i) mailbox poll, {results['mails']:,} mails → queued tickets", spreads["poll"], True),
-        line(f"(ii) poll + cycle appending {results['mails']:,} rows", spreads["cycle"], True),
+    floor = spreads["floor"]
+    return markdown_table(["case", "median (min–max)", "vs baseline", "vs floor", "budget", ""], [
+        line(f"baseline: xlsx writing cycle, {results['rows']:,} tickets", baseline, False, floor),
+        line(f"floor: fetch the {results['mails']:,} mails' bytes over IMAP, nothing else", floor, False, floor),
+        line(f"(i) mailbox poll, {results['mails']:,} mails → queued tickets", spreads["poll"], True, floor),
+        line(f"(ii) poll + cycle appending {results['mails']:,} rows and acknowledging them", spreads["cycle"], True,
+             floor),
     ]) + f"\n\nload average during the run: {results['load_average']}"
 
 

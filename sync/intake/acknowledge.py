@@ -87,10 +87,10 @@ def send_acknowledgements(
     if dry_run:
         return report
     due = [queued for queued in waiting if _planned(queued, records, state, customers, now)]
+    if not due:  # nothing to compose: the sender's address is not even looked at
+        return report
     fixed = fixed_headers(customers, now)
     messages = [compose_acknowledgement(queued, by_ticket[queued.ticket_id], customers, now, fixed) for queued in due]
-    if not messages:
-        return report
     for queued, result in zip(due, transport.send(messages), strict=True):
         if result.delivered:
             records.mark_acknowledged(_ack_key(queued), queued.ticket_id, now)

@@ -11,19 +11,13 @@ import pytest
 from sync.intake import CHANNEL_WEBSITE, Complaint, take_in
 from sync.service.config import load_settings
 from sync.service.desks import desk_configs, open_desk
-from tests.mailers.conftest import SmtpServer, free_port
+from tests.mailers import conftest as mailer_fixtures
+from tests.mailers.conftest import SmtpServer
 from tests.sync.conftest import NEW_COMPLAINT, make_workbook
 from tests.sync.test_customer_loop import COMPLAINT, MONDAY, RESOLVED, SECRET, edit
 
 PORTAL_CUSTOMER = "buyer@lotus.example"
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
+smtp_server = mailer_fixtures.smtp_server  # the real SMTP server (aiosmtpd) the mailer tests use
 
 
 @pytest.fixture
