@@ -259,6 +259,7 @@ class Desk:
         step(CYCLE_STAGES[2])
         rows = self._read_rows(view, calendar, rules, now)
         self._stamp(rows, view, calendar, now, dry_run)
+        _flag_rows(rows)
         bounced = self.state.bad_addresses()
         _flag_bounced_contacts(rows, bounced, calendar.zone)
         _default_tiers(rows, queue, rules.allowed.get("tier", ()))
@@ -490,11 +491,8 @@ class Desk:
             # the ID cell as it reads, even when it is not a valid ID (#N/A): the backend finds the row again by it
             row = TicketRow(index, values, positions, cell_text(cells.get("ticket_id")) or None, ticket, problems)
             row.merged = _merged_keys(covered, index, positions)
-            row.problems += [Problem(key, "merged_cell", {"cell": cell, "range": merge})
-                             for key, (cell, merge) in row.merged.items()]
             rows.append(row)
         self._row_cache = cache
-        _flag_duplicate_ids(rows)
         return rows
 
     def _read_ticket(
@@ -703,7 +701,7 @@ class Desk:
         rule_check = _fitted(rule_check_tab(rules, calendar_problems, view.language, channel_problems))
         if rule_check is not None and _tab_differs(view, "rule_check", rule_check):
             changes.tabs[view.tab_name("rule_check")] = rule_check
-        lessons = build_lessons(outcomes, view.language, zone)
+        lessons = _fitted(build_lessons(outcomes, view.language, zone))
         if _tab_differs(view, "lessons", lessons):
             changes.tabs[view.tab_name("lessons")] = lessons
         if self.settings.dashboard:
@@ -855,6 +853,16 @@ def _first_change(outcome: Outcome, calendar: BusinessCalendar, now: datetime, t
     """The first moment after ``now`` at which time alone could change ``outcome`` (None: no such moment)."""
     return min((moment for moment in moments_of_change(outcome, calendar, now, thresholds) if moment > now),
                default=None)
+
+
+def _flag_rows(rows: list[TicketRow]) -> None:
+    """Add the problems a row has as a row, after those of its cells and its closed loop: cells hidden under a
+    merge and an ID typed twice. They come last whether or not a stamp re-checked the loop this cycle, so the
+    Check cell reads the same in the next cycle (a cycle leaves what the next would leave)."""
+    for row in rows:
+        row.problems += [Problem(key, "merged_cell", {"cell": cell, "range": merge})
+                         for key, (cell, merge) in row.merged.items()]
+    _flag_duplicate_ids(rows)
 
 
 def _flag_duplicate_ids(rows: list[TicketRow]) -> None:

@@ -120,10 +120,8 @@ def _at(row, position):
     return row[position] if position < len(row) else None
 
 
-@pytest.mark.xfail(strict=False, reason="known, not yet fixed: for some hostile workbooks the second cycle "
-                   "rewrites the Lessons tab (found by this property; cause not yet traced)")
 @seed(20261123)
-@settings(max_examples=15, **KNOWN_FAILURE)
+@settings(max_examples=15, **COMMON)
 @given(workbook=hostile_workbooks())
 def test_any_workbook_on_the_memory_backend(workbook):
     backend = MemoryBackend(tabs={name: [list(row) for row in rows] for name, rows in workbook.tabs.items()},
