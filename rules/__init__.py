@@ -17,6 +17,7 @@ from rules.cell import CellSyntaxError, UnaryTest, normalize_value, parse_cell, 
 from rules.liaisons import Liaison, Liaisons, parse_liaisons
 from rules.lists import Lists, parse_lists
 from rules.problems import ERROR, WARNING, RuleProblem
+from rules.screen import ScreenedTab, screen_tab
 from rules.table import Aggregation, Decision, DecisionTable, HitPolicy, Output, Rule, TableError
 from rules.tabs import ParsedTab, RuleTab, parse_rule_tab
 from rules.vocabulary import DEFAULT_FOLLOW_UP_HOURS, RULE_ROLES
@@ -45,6 +46,8 @@ __all__ = [
     "ParsedTab",
     "RuleTab",
     "parse_rule_tab",
+    "ScreenedTab",
+    "screen_tab",
     "RULE_ROLES",
     "DEFAULT_FOLLOW_UP_HOURS",
     # the book and its problems

@@ -173,6 +173,44 @@ RULE_MESSAGES: dict[str, tuple[str, str]] = {
         "the Lists tab has no Grade list — add the grades there, most urgent first",
         "选项页没有“等级”列表，请添加，最紧急的在最前",
     ),
+    # what screening a tab finds (rules.screen)
+    "merged_rule_cells": (
+        "the cells {range} are merged — unmerge it: only {first} holds a value, the other cells read as empty "
+        "(on a rule tab, an empty cell means any); until then this tab is not applied",
+        "单元格 {range} 已合并 —— 请取消合并：只有 {first} 有值，其余单元格读作空（在规则页中空表示任意）；在此之前此页不生效",
+    ),
+    "merged_cells": (
+        "the cells {range} are merged — unmerge it: only {first} holds a value, the other cells read as empty",
+        "单元格 {range} 已合并 —— 请取消合并：只有 {first} 有值，其余单元格读作空",
+    ),
+    "merged_note_cells": (
+        "the cells {range} are merged — unmerge it; it covers only notes, so nothing is misread",
+        "单元格 {range} 已合并 —— 请取消合并；它只涉及备注，不影响读取",
+    ),
+    "invisible_in_rule_cell": (
+        '"{value}" holds an invisible character ({character}) — retype the value without it; it is read without it '
+        "meanwhile",
+        "“{value}”含有不可见字符（{character}）—— 请不带该字符重新输入；在此之前按去掉该字符读取",
+    ),
+    "header_error_value": (
+        "the header shows the error {value} — type the column's name (IF …, THEN …, Note); until then this tab is "
+        "not applied",
+        "表头显示错误 {value} —— 请直接填写列名（如果 …、则 …、备注）；在此之前此页不生效",
+    ),
+    "header_formula": (
+        "the header holds a formula ({value}) but no value — type the column's name (IF …, THEN …, Note); until then "
+        "this tab is not applied",
+        "表头是公式（{value}）但没有结果值 —— 请直接填写列名（如果 …、则 …、备注）；在此之前此页不生效",
+    ),
+    "cell_error_value": (
+        "the cell shows the error {value} — fix its formula or type the value; until then it is read as empty",
+        "单元格显示错误 {value} —— 请修正公式或直接填写；在此之前读作空",
+    ),
+    "cell_formula": (
+        "the cell holds a formula ({value}) but no value — type the value instead, or open and save the workbook "
+        "in Excel or LibreOffice; until then it is read as empty",
+        "单元格是公式（{value}）但没有结果值 —— 请直接填写，或用 Excel/LibreOffice 打开并保存工作簿；在此之前读作空",
+    ),
 }
 
 

@@ -258,7 +258,7 @@ class _Reader:
 
     def check_kinds(self, layout: _Layout, cells: Sequence[object], row: int) -> None:
         """An error (``#N/A``) or a formula without a value in a rule's cell is a problem, never "any"."""
-        used = [layout.rule_column] if layout.rule_column is not None else []
+        used = [column for column in (layout.rule_column, layout.on_column) if column is not None]
         used += [condition.column for condition in layout.conditions]
         used += [output.column for output in layout.outputs]
         for column in used:
@@ -288,6 +288,8 @@ class _Reader:
         if layout.on_column is None:
             return True
         value = _cell(cells, layout.on_column)
+        if isinstance(value, FormulaCell) or error_value(value) is not None:
+            return True  # check_kinds reported it, and the tab is not applied
         try:
             switched = read_boolean(value)
         except CellValueError:

@@ -16,11 +16,13 @@ from rules import (
     ParsedTab,
     RuleBook,
     RuleProblem,
+    ScreenedTab,
     Verdict,
     check_book,
     parse_liaisons,
     parse_lists,
     parse_rule_tab,
+    screen_tab,
 )
 from rules.lists import LIST_HEADERS
 from sheets_templates import list_column_range
@@ -97,11 +99,13 @@ class LoadedRules:
 
 
 def load_rules(view: WorkbookView, state: StateStore, now: datetime, persist: bool = True) -> LoadedRules:
-    """Parse the workbook's Lists, Liaisons and rule tabs. A tab with errors is replaced by its last good version
-    from ``state`` (saved whenever a tab parses clean, unless ``persist`` is False)."""
-    lists, problems = parse_lists(view.rows("lists"), view.tab_name("lists"))
-    liaisons, liaison_problems = parse_liaisons(view.tab_name("liaisons"), view.rows("liaisons"))
-    problems += liaison_problems
+    """Parse the workbook's Lists, Liaisons and rule tabs, each screened first (``rules.screen``: merges, errors,
+    formulas and invisible characters named). A rule tab with errors is replaced by its last good version from
+    ``state`` (saved whenever a tab parses clean, unless ``persist`` is False)."""
+    screened = {role: _screen(view, role) for role in ("lists", "liaisons", *RULE_ROLES)}
+    lists, problems = parse_lists(screened["lists"].rows, view.tab_name("lists"))
+    liaisons, liaison_problems = parse_liaisons(view.tab_name("liaisons"), screened["liaisons"].rows)
+    problems = [*screened["lists"].problems, *problems, *screened["liaisons"].problems, *liaison_problems]
     loaded = LoadedRules(RuleBook(None, None, None, liaisons, lists), lists, problems)
     loaded.names = {role: view.tab_name(role) for role in RULE_ROLES}
     for role in ("lists", "liaisons", *RULE_ROLES):
@@ -109,13 +113,13 @@ def load_rules(view: WorkbookView, state: StateStore, now: datetime, persist: bo
             loaded.missing.append(view.tab_name(role))
     tables = {}
     for role in RULE_ROLES:
-        parsed = parse_rule_tab(role, view.tab_name(role), view.rows(role), lists) if role in view.tabs else None
-        tables[role] = _serving(parsed, role, view, state, lists, now, persist, loaded)
+        parsed = _parse(role, view, screened[role], lists) if role in view.tabs else None
+        tables[role] = _serving(parsed, screened[role].rows, state, lists, now, persist, loaded)
     book = RuleBook(tables["grade_rules"], tables["owner_rules"], tables["deadline_rules"], liaisons, lists)
     cross = check_book(book)
     loaded.problems += cross
     if any(problem.is_error for problem in cross) and book.owner is not None:
-        owner = _last_good("owner_rules", view, state, lists)
+        owner = _last_good("owner_rules", view.tab_name("owner_rules"), state, lists)
         loaded.not_applied[view.tab_name("owner_rules")] = owner is not None
         book = RuleBook(book.grade, owner, book.deadline, liaisons, lists)
     loaded.book = book
@@ -125,24 +129,40 @@ def load_rules(view: WorkbookView, state: StateStore, now: datetime, persist: bo
     return loaded
 
 
+def _screen(view: WorkbookView, role: str) -> ScreenedTab:
+    sheet = view.sheet(role)
+    return screen_tab(view.tab_name(role), view.rows(role), sheet.merged if sheet else (),
+                      rule_tab=role in RULE_ROLES)
+
+
+def _parse(role: str, view: WorkbookView, screened: ScreenedTab, lists: Lists) -> ParsedTab:
+    """Parse a screened rule tab; what screening found comes first, and an error there keeps it from serving."""
+    parsed = parse_rule_tab(role, view.tab_name(role), screened.rows, lists)
+    table = None if screened.blocks else parsed.table
+    return ParsedTab(role, parsed.tab_name, table, [*screened.problems, *parsed.problems])
+
+
 def _serving(
-    parsed: ParsedTab | None, role: str, view: WorkbookView, state: StateStore, lists: Lists, now: datetime,
-    persist: bool, loaded: LoadedRules,
+    parsed: ParsedTab | None, rows: list[list], state: StateStore, lists: Lists, now: datetime, persist: bool,
+    loaded: LoadedRules,
 ):
+    """The table serving for a parsed rule tab: its own when it parsed clean (saved as the last good ``rows``),
+    else the last good version, if any."""
     if parsed is None:
         return None
+    role = parsed.role
     loaded.problems += parsed.problems
     if parsed.table is not None:
         if persist:
-            state.save_good_rules(role, view.rows(role), now)
+            state.save_good_rules(role, rows, now)
         return parsed.table
-    table = _last_good(role, view, state, lists)
+    table = _last_good(role, parsed.tab_name, state, lists)
     loaded.not_applied[parsed.tab_name] = table is not None
     return table
 
 
-def _last_good(role: str, view: WorkbookView, state: StateStore, lists: Lists):
+def _last_good(role: str, tab_name: str, state: StateStore, lists: Lists):
     rows = state.good_rules(role)
     if rows is None:
         return None
-    return parse_rule_tab(role, view.tab_name(role), rows, lists).table
+    return parse_rule_tab(role, tab_name, rows, lists).table

@@ -9,7 +9,6 @@ the typed values strictly.
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -23,6 +22,7 @@ from tickets.status import DONE_STATUSES, Status, parse_status
 from tickets.values import (
     INVISIBLE,
     CellValueError,
+    name_invisible,
     read_boolean,
     read_datetime,
     read_integer,
@@ -194,9 +194,7 @@ def read_cells(
 
 
 def _invisible(key: str, value: str) -> Problem:
-    character = INVISIBLE.search(value).group(0)  # type: ignore[union-attr]
-    name = unicodedata.name(character, "CONTROL CHARACTER")
-    return Problem(key, "invisible_character", {"value": shorten(value), "character": f"U+{ord(character):04X} {name}"})
+    return Problem(key, "invisible_character", {"value": shorten(value), "character": name_invisible(value)})
 
 
 def _problem(key: str, error: CellValueError) -> Problem:

@@ -12,6 +12,7 @@ blank, so the daemon never stamps over one, and every reader raises ``CellValueE
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "error_value",
     "invisible_characters",
     "without_invisible",
+    "name_invisible",
     "shorten",
     "is_blank",
     "read_text",
@@ -125,6 +127,16 @@ def _check_formula_error(value: Any) -> None:
 def invisible_characters(text: str) -> list[str]:
     """Return the invisible characters in ``text`` (controls, zero-width and direction marks…), in order."""
     return INVISIBLE.findall(text)
+
+
+def name_invisible(text: str) -> str:
+    """Return the first invisible character of ``text`` as a message names it, e.g. ``U+200B ZERO WIDTH SPACE``
+    ("" when there is none)."""
+    found = INVISIBLE.search(text)
+    if found is None:
+        return ""
+    character = found.group(0)
+    return f"U+{ord(character):04X} {unicodedata.name(character, 'CONTROL CHARACTER')}"
 
 
 def without_invisible(text: str) -> str:
