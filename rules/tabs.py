@@ -302,7 +302,10 @@ class _Reader:
         if layout.rule_column is None:
             return fallback
         cell = cell_name(layout.rule_column, row)
-        rule_id = read_text(_cell(cells, layout.rule_column))
+        value = _cell(cells, layout.rule_column)
+        if isinstance(value, FormulaCell) or error_value(value) is not None:
+            return fallback  # check_kinds reported it, and the tab is not applied
+        rule_id = read_text(value)
         if rule_id is None:
             example = f"{_ID_PREFIX[self.role]}{row}"
             self.problem(cell, "missing_rule_id", WARNING, example=example, rule=fallback)
@@ -379,6 +382,8 @@ class _Reader:
 
     def read_output(self, column: OutputColumn, value: object, row: int) -> Any:
         spec, cell = column.spec, cell_name(column.column, row)
+        if isinstance(value, FormulaCell) or error_value(value) is not None:
+            return None  # check_kinds reported it, and the tab is not applied
         text = _output_text(value)
         if text is None:
             if spec.required:

@@ -1,7 +1,8 @@
 """Any workbook, any cell (DESIGN §3): for hostile workbooks generated from the column table, on the memory, xlsx
 and gsheets backends, a cycle raises nothing, changes no typed cell except by stamping a blank one, leaves every
-row either valid or with a Check message, writes no cell over the limit — and a second cycle at the same moment
-writes nothing."""
+row either valid or with a Check message, writes no cell over the limit, never writes Lists, Liaisons or a rule
+tab and names a hostile cell or a merge there on the Rule check — and a second cycle at the same moment writes
+nothing."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sync.engine import Desk
 from sync.state import StateStore
 from tests.sync.backends.gsheets.fake_sheets import FakeSheets
 from tests.sync.hostile_workbooks import (
+    RULE_TABS,
     STAMPED,
     HostileWorkbook,
     fake_sheets_tabs,
@@ -33,6 +35,7 @@ from tickets import (
     COMPUTED_KEYS,
     ErrorValue,
     FormulaCell,
+    cell_name,
     invisible_characters,
     is_blank,
     match_headers,
@@ -70,7 +73,7 @@ def run_twice(backend, state_dir: Path):
     return before, first, after, second
 
 
-def assert_the_cycle_held(workbook: HostileWorkbook, before, after, second) -> None:
+def assert_the_cycle_held(workbook: HostileWorkbook, before, after, second, first=None) -> None:
     read = before.sheets["Tickets"].rows
     rows = after.sheets["Tickets"].rows
     header = read[0]
@@ -90,6 +93,10 @@ def assert_the_cycle_held(workbook: HostileWorkbook, before, after, second) -> N
             else:
                 assert now == was, f"row {index + 1}, column {position + 1}: {was!r} became {now!r}"
     _assert_rows_explained(workbook, read, rows, mapping.positions, duplicated)
+    for name in RULE_TABS:  # the tabs people edit beside Tickets are never written
+        assert after.sheets[name].rows == before.sheets[name].rows, f"the {name} tab changed"
+    if first is not None:
+        _assert_rule_cells_named(workbook, first)
     for row in rows:
         for value in row:
             assert not isinstance(value, str) or len(value) <= CELL_TEXT_LIMIT or value in _typed(read)
@@ -108,6 +115,20 @@ def _assert_rows_explained(workbook, read, rows, positions, duplicated) -> None:
             assert not is_blank(_at(rows[index], check)), f"row {index + 1} ({hostile}) has no Check message"
 
 
+def _assert_rule_cells_named(workbook: HostileWorkbook, report) -> None:
+    """A hostile cell or a merge on Lists, Liaisons or a rule tab is named on the Rule check, tab and cell."""
+    named = {(problem.tab, problem.cell) for problem in report.rule_findings}
+    hidden = {(name, row, column) for name, ranges in workbook.rule_merges.items()
+              for first_row, first_column, last_row, last_column in ranges
+              for row in range(first_row, last_row + 1) for column in range(first_column, last_column + 1)
+              if (row, column) != (first_row, first_column)}
+    places = [place for place in workbook.rule_cells if place not in hidden]
+    places += [(name, first_row, first_column) for name, ranges in workbook.rule_merges.items()
+               for first_row, first_column, _, _ in ranges]
+    for name, row, column in places:
+        assert (name, cell_name(column, row)) in named, f"{name}!{cell_name(column, row)} is not named: {named}"
+
+
 def _is_hostile(value) -> bool:
     return isinstance(value, ErrorValue | FormulaCell) or (isinstance(value, str) and bool(invisible_characters(value)))
 
@@ -124,11 +145,10 @@ def _at(row, position):
 @settings(max_examples=15, **COMMON)
 @given(workbook=hostile_workbooks())
 def test_any_workbook_on_the_memory_backend(workbook):
-    backend = MemoryBackend(tabs={name: [list(row) for row in rows] for name, rows in workbook.tabs.items()},
-                            merged={"Tickets": list(workbook.merged)})
+    backend = MemoryBackend(tabs=workbook.read_tabs(), merged=workbook.merges())
     with tempfile.TemporaryDirectory() as state_dir:
-        before, _, after, second = run_twice(backend, Path(state_dir))
-    assert_the_cycle_held(workbook, before, after, second)
+        before, first, after, second = run_twice(backend, Path(state_dir))
+    assert_the_cycle_held(workbook, before, after, second, first)
 
 
 @seed(20261123)
@@ -137,8 +157,8 @@ def test_any_workbook_on_the_memory_backend(workbook):
 def test_any_workbook_in_a_real_xlsx_file(workbook):
     with tempfile.TemporaryDirectory() as folder:
         path = write_xlsx_workbook(workbook, Path(folder) / "desk.xlsx")
-        before, _, after, second = run_twice(XlsxBackend(path), Path(folder) / "state")
-    assert_the_cycle_held(workbook, before, after, second)
+        before, first, after, second = run_twice(XlsxBackend(path), Path(folder) / "state")
+    assert_the_cycle_held(workbook, before, after, second, first)
 
 
 @pytest.fixture(scope="module")
@@ -155,5 +175,5 @@ def test_any_workbook_in_a_google_sheet(workbook, sheets, monkeypatch):
     key = f"hostile-{len(sheets.spreadsheets)}"
     merge_fake_sheet(workbook, sheets.create(key, tabs=fake_sheets_tabs(workbook)))
     with tempfile.TemporaryDirectory() as folder:
-        before, _, after, second = run_twice(GSheetsBackend(key, retry_budget_seconds=2), Path(folder))
-    assert_the_cycle_held(workbook, before, after, second)
+        before, first, after, second = run_twice(GSheetsBackend(key, retry_budget_seconds=2), Path(folder))
+    assert_the_cycle_held(workbook, before, after, second, first)
