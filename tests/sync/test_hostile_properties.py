@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, given, seed, settings
 
 from sync.backends.gsheets.backend import GSheetsBackend
 from sync.backends.gsheets.http import EMULATOR_VARIABLE
@@ -44,9 +44,6 @@ from tickets import (
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 COMMON = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow,
                                                                        HealthCheck.function_scoped_fixture])
-# The known failures below are not shrunk: shrinking a failure that is expected costs minutes in CI and tells
-# nothing new (the reason says what was found). The passing property keeps every phase.
-KNOWN_FAILURE = dict(COMMON, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
 def run_twice(backend, state_dir: Path):
