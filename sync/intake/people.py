@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from rules import parse_liaisons
+from rules import parse_liaisons, screen_tab
 from sync.backends.port import Snapshot
 from sync.state import StateStore
 from sync.workbook import WorkbookView
@@ -59,7 +59,8 @@ class DeskPeople:
 
 
 def liaison_addresses(tab_name: str, rows: Sequence[Sequence[object]]) -> list[str]:
-    """Every address on a Liaisons tab's ``rows`` (row 0 the headers): liaisons, managers and deputies."""
-    liaisons, _ = parse_liaisons(tab_name, rows)
+    """Every address on a Liaisons tab's ``rows`` (row 0 the headers): liaisons, managers and deputies. A cell
+    showing an error or holding a formula without a value is read as empty (the cycle's Rule check names it)."""
+    liaisons, _ = parse_liaisons(tab_name, screen_tab(tab_name, rows, rule_tab=False).rows)
     return [address for entry in liaisons.entries
             for address in (entry.email, entry.manager_email, entry.deputy_email) if address]

@@ -11,10 +11,12 @@ import pytest
 
 from sync.backends.memory import MemoryBackend
 from sync.engine import Desk
+from sync.intake.people import liaison_addresses
 from sync.state import StateStore
 from tests.sync.conftest import NEW_COMPLAINT, NOW, make_workbook, tickets_by_id
 from tests.sync.hostile_workbooks import template_tabs
 from tests.sync.test_hostile_cells import put_results, set_cells
+from tickets import ErrorValue, FormulaCell
 
 STANDARD = {**NEW_COMPLAINT, "Tier": "Standard", "Customer": "Lotus"}  # a quality complaint: Routine unless Core
 
@@ -153,3 +155,12 @@ def test_a_merge_on_a_rule_tab_reads_the_same_on_the_memory_backend(tmp_path):
     assert any(line.startswith("Grade rules!E3: the cells E3:E4 are merged — unmerge it") for line in lines), lines
     assert {outcome.ticket.customer: outcome.grade for outcome in report.outcomes} == {
         "Harbour Foods": None, "Lotus": None}  # no good version yet: blank with a reason, never a wrong grade
+
+
+def test_the_mailbox_reads_the_desks_people_past_an_error_on_the_liaisons_tab():
+    rows = [list(row) for row in template_tabs()["Liaisons"]]
+    rows[1][2] = ErrorValue("#N/A")  # Grace Li's email
+    rows[2][4] = FormulaCell('LOWER("X@EXAMPLE.COM")')  # a manager email with no saved value
+    addresses = liaison_addresses("Liaisons", rows)
+    assert "grace.li@example.com" not in addresses and "helen.sun@example.com" in addresses
+    assert "peter.zhang@example.com" in addresses
