@@ -47,7 +47,7 @@ def soak_properties(backend: str, examples: int, seed: int) -> dict:
     test = {"memory": properties.test_any_workbook_on_the_memory_backend,
             "xlsx": properties.test_any_workbook_in_a_real_xlsx_file,
             "gsheets": properties.test_any_workbook_in_a_google_sheet}[backend].hypothesis.inner_test
-    strategy = hostile_workbooks(merges=backend != "gsheets", formulas=backend != "gsheets")
+    strategy = hostile_workbooks()
     server = FakeSheets().start() if backend == "gsheets" else None
 
     class Patch:  # the monkeypatch fixture the gsheets test takes, outside pytest

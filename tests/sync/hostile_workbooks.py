@@ -319,13 +319,15 @@ def _marked(text: str) -> int:
 def fake_sheets_tabs(workbook: HostileWorkbook) -> dict[str, list[list]]:
     """The workbook as a Google spreadsheet holds it: an error shows as its text, and a formula is one whose result
     is empty text (Google calculates every formula: a result a desk could mistake for a blank cell is the hostile
-    case). Merges are made afterwards by ``merge_fake_sheet``."""
+    case), and a saved formula is the formula with its result. Merges are made afterwards by ``merge_fake_sheet``."""
     def plain(value):
         if isinstance(value, ErrorValue):
             return str(value)
         if isinstance(value, FormulaCell):
             return Formula(f"={value.formula}", "")
-        return _result(value)
+        if isinstance(value, SavedFormula):
+            return Formula(f"={value.formula}", value.result)
+        return value
     return {name: [[plain(value) for value in row] for row in rows] for name, rows in workbook.tabs.items()}
 
 

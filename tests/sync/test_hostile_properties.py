@@ -166,7 +166,7 @@ def sheets():
 
 @seed(20261123)
 @settings(max_examples=6, **COMMON)
-@given(workbook=hostile_workbooks(merges=False, formulas=False))
+@given(workbook=hostile_workbooks())
 def test_any_workbook_in_a_google_sheet(workbook, sheets, monkeypatch):
     monkeypatch.setenv(EMULATOR_VARIABLE, sheets.url)
     key = f"hostile-{len(sheets.spreadsheets)}"
