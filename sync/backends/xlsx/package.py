@@ -486,21 +486,14 @@ class Styles(StyleBook):
         horizontal = ' horizontal="center"' if centred else ""
         wrapping = ' wrapText="1"' if wrap else ""
         variant = f'{opening}<{prefix}alignment{horizontal}{wrapping}/>{body}</{prefix}xf>'
-        if variant in formats:
-            return formats.index(variant)
-        self.added_formats.append(variant)
-        return len(formats)
+        return _index_or_add(self.cell_formats, self.added_formats, variant)
 
     def number_style(self, code: str) -> int:
         """Return the index of a cell style like the default one showing numbers in the format ``code``."""
         identifier = self.format_id_for(code)
         style = (f'<{self.prefix}xf numFmtId="{identifier}" fontId="0" fillId="0" borderId="0" xfId="0" '
                  f'applyNumberFormat="1"/>')
-        formats = self.cell_formats + self.added_formats
-        if style in formats:
-            return formats.index(style)
-        self.added_formats.append(style)
-        return len(formats)
+        return _index_or_add(self.cell_formats, self.added_formats, style)
 
     def fill_format(self, colour: str) -> int:
         """Return the index of a differential format filling a cell with ``colour`` ("RRGGBB")."""
@@ -508,11 +501,7 @@ class Styles(StyleBook):
         argb = f"00{colour.upper()}"  # as openpyxl writes a six-digit colour
         entry = (f'<{prefix}dxf><{prefix}fill><{prefix}patternFill patternType="solid"><{prefix}fgColor rgb="{argb}"/>'
                  f'<{prefix}bgColor rgb="{argb}"/></{prefix}patternFill></{prefix}fill></{prefix}dxf>')
-        known = self.differential + self.added_differential
-        if entry in known:
-            return known.index(entry)
-        self.added_differential.append(entry)
-        return len(known)
+        return _index_or_add(self.differential, self.added_differential, entry)
 
     def render(self) -> str:
         xml = super().render()
@@ -539,6 +528,15 @@ class Styles(StyleBook):
         closing = xml.index(f"</{prefix}dxfs>", block.end())
         return f"{xml[: block.start()]}{opening}{xml[block.end(): closing]}{added}{xml[closing:]}"
 
+
+def _index_or_add(existing: list[str], added: list[str], entry: str) -> int:
+    """Return the index of ``entry`` among ``existing`` followed by ``added``, appending it to ``added`` when it is
+    in neither."""
+    known = existing + added
+    if entry in known:
+        return known.index(entry)
+    added.append(entry)
+    return len(known)
 
 def _style_of(formats: Mapping[tuple[int, int], int], row: int, column: int, style: str | None) -> str | None:
     """A cell's style: its number format's if it has one, else the row's (bold or none)."""
